@@ -49,6 +49,10 @@ ISIC_COLUMNS: tuple[str, ...] = tuple(label.isic_column for label in LABELS)
 NUM_CLASSES = len(LABELS)
 CONCERNING_CODES: tuple[str, ...] = tuple(label.code for label in LABELS if label.is_concerning)
 
+class UnknownLabelError(ValueError, KeyError):
+    """A class code or column that is not one of the seven."""
+
+
 _BY_CODE = {label.code: label for label in LABELS}
 _BY_COLUMN = {label.isic_column: label for label in LABELS}
 
@@ -58,7 +62,7 @@ def get_label(code_or_column: str) -> Label:
     key = code_or_column.strip()
     label = _BY_CODE.get(key.lower()) or _BY_COLUMN.get(key.upper())
     if label is None:
-        raise KeyError(f"unknown lesion class {code_or_column!r}; valid codes: {', '.join(CLASS_CODES)}")
+        raise UnknownLabelError(f"unknown lesion class {code_or_column!r}; valid codes: {', '.join(CLASS_CODES)}")
     return label
 
 

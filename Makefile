@@ -1,0 +1,59 @@
+# Dr. Skin — the two commands a new user needs are `make run` and `make test`.
+# Each creates (or reuses) .venv on its own, so either works as the first command on a fresh machine.
+
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.drskin-installed
+SERVICE_PORT ?= 3000
+WEB_PORT ?= 8000
+DATA ?=
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-fast lint mlflow-ui bento benchmark clean system-deps
+
+help:
+	@echo "make run        start the Bento service (:$(SERVICE_PORT)) and the site (:$(WEB_PORT)) on the embedded defaults"
+	@echo "                (DATA=PATH trains real models from a HAM10000 folder first)"
+	@echo "make test       the whole test suite (starts its own PostgreSQL, bentoml serve and Chromium)"
+	@echo "make lint       ruff + mypy"
+	@echo "make mlflow-ui  the MLflow UI on the local runs in mlruns/"
+	@echo "make bento      build the Bento (bentoml build)"
+	@echo "make benchmark  serving benchmark (see docs/performance.md)"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the tests need: PostgreSQL server binaries and Chromium (for Playwright).
+system-deps:
+	@bash .ci/system-deps.sh
+
+run: $(STAMP)
+	$(BIN)/python -m training.platform --service-port $(SERVICE_PORT) --web-port $(WEB_PORT) $(if $(DATA),--data $(DATA),)
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy skin_models training webapp service.py
+
+mlflow-ui: $(STAMP)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root mlruns/artifacts --host 127.0.0.1 --port 5000
+
+bento: $(STAMP)
+	$(BIN)/bentoml build
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/serving.py
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info test-artifacts

@@ -1,0 +1,89 @@
+"""The model config that travels with the weights: everything needed to rebuild and feed a network."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from skin_models.labels import CLASS_CODES, get_label
+
+Task = Literal["classification", "segmentation"]
+ResizePolicy = Literal["resize", "center_crop"]
+
+# ImageNet statistics: the usual default; a bundle may carry statistics measured on its own training data.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+BUNDLE_FORMAT_VERSION = 1
+
+
+class ModelConfig(BaseModel):
+    """How a network is built and fed. Saved as ``config.json`` beside the weights in a bundle."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: Task
+    arch: str = Field(description="timm model name (classification) or smp architecture (segmentation)")
+    encoder: str | None = Field(default=None, description="smp encoder name, segmentation only")
+    labels: tuple[str, ...] = Field(default=CLASS_CODES, description="class codes in output order")
+    input_size: tuple[int, int] = Field(description="network input (height, width) in pixels")
+    resize_policy: ResizePolicy = Field(
+        default="resize",
+        description="'resize': whole image to input_size; 'center_crop': centre square of crop_fraction of the "
+        "short side, then resize (the original project's policy)",
+    )
+    crop_fraction: float = Field(default=2 / 3, gt=0.0, le=1.0)
+    interpolation: Literal["bilinear", "bicubic", "nearest"] = "bilinear"
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    mask_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    temperature: float = Field(default=1.0, gt=0.0, description="softmax temperature fitted on validation")
+    triage_threshold: float = Field(
+        default=0.5, gt=0.0, lt=1.0, description="threshold on P(mel)+P(bcc)+P(akiec) chosen on validation"
+    )
+    metrics: dict[str, float] = Field(default_factory=dict, description="validation metrics at selection time")
+    data_fingerprint: str | None = None
+    synthetic: bool = Field(default=False, description="trained on procedurally generated, not real, images")
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    format_version: int = BUNDLE_FORMAT_VERSION
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _known_labels(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(get_label(code).code for code in labels)
+
+    @field_validator("input_size")
+    @classmethod
+    def _positive_size(cls, size: tuple[int, int]) -> tuple[int, int]:
+        if min(size) < 16:
+            raise ValueError(f"input_size {size} is too small; use at least 16x16")
+        return size
+
+    @model_validator(mode="after")
+    def _segmentation_needs_encoder(self) -> ModelConfig:
+        if self.task == "segmentation" and not self.encoder:
+            raise ValueError("a segmentation config needs an encoder (e.g. 'resnet34')")
+        return self
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels) if self.task == "classification" else 1
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.to_json() + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> ModelConfig:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        version = data.get("format_version", 1)
+        if version > BUNDLE_FORMAT_VERSION:
+            raise ValueError(f"{path}: bundle format {version} is newer than this drskin understands "
+                             f"({BUNDLE_FORMAT_VERSION}); upgrade drskin")
+        return cls.model_validate(data)

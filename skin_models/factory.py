@@ -1,0 +1,123 @@
+"""Network factories over timm (classifiers) and segmentation-models-pytorch (segmenters).
+
+Each kind has one front door and a registry of names; an unknown name lists the valid ones. Nothing loads
+weights unless ``pretrained=True`` is asked for, and then only when the weight hub can be reached.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from skin_models.config import ModelConfig
+from skin_models.labels import NUM_CLASSES
+
+# Classifier names → the timm model that implements them. Kept explicit so that a typo cannot silently pick
+# another of timm's thousand models.
+CLASSIFIERS: dict[str, str] = {
+    "efficientnet_b0": "efficientnet_b0",
+    "efficientnet_b3": "efficientnet_b3",
+    "mobilenetv3_large_100": "mobilenetv3_large_100",
+    "mobilenetv3_small_100": "mobilenetv3_small_100",
+    "resnet18": "resnet18",
+    "resnet34": "resnet34",
+    "resnet50": "resnet50",
+    "convnext_atto": "convnext_atto",
+    "regnety_008": "regnety_008",
+}
+
+SEGMENTER_ARCHS = ("unet", "unetplusplus", "fpn", "linknet", "deeplabv3plus")
+SEGMENTER_ENCODERS = (
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "mobilenet_v2",
+    "efficientnet-b0",
+    "timm-efficientnet-b0",
+)
+
+_HUB_HOST = ("huggingface.co", 443)
+
+
+class UnknownModelError(ValueError):
+    """An architecture or encoder name that is not in the registry."""
+
+
+class PretrainedWeightsUnavailable(RuntimeError):
+    """``pretrained=True`` but the weight hub cannot be reached."""
+
+
+def _require_hub(timeout_s: float = 3.0) -> None:
+    # Fail in seconds with a useful message instead of letting a download hang or retry for minutes.
+    try:
+        with socket.create_connection(_HUB_HOST, timeout=timeout_s):
+            return
+    except OSError as exc:
+        raise PretrainedWeightsUnavailable(
+            f"pretrained weights need a connection to {_HUB_HOST[0]}, which failed ({exc}). "
+            "Train from scratch (drop --pretrained) or run where the hub is reachable."
+        ) from exc
+
+
+def list_classifiers() -> list[str]:
+    """The classifier architectures ``create_classifier`` accepts."""
+    return sorted(CLASSIFIERS)
+
+
+def list_segmenters() -> tuple[list[str], list[str]]:
+    """The (architectures, encoders) ``create_segmenter`` accepts."""
+    return list(SEGMENTER_ARCHS), list(SEGMENTER_ENCODERS)
+
+
+def create_classifier(
+    arch: str, num_classes: int = NUM_CLASSES, pretrained: bool = False, drop_rate: float = 0.2, **kwargs: Any
+) -> nn.Module:
+    """A timm classifier with ``num_classes`` logits."""
+    if arch not in CLASSIFIERS:
+        raise UnknownModelError(f"unknown classifier {arch!r}; valid: {', '.join(list_classifiers())}")
+    if pretrained:
+        _require_hub()
+    import timm
+
+    return timm.create_model(CLASSIFIERS[arch], pretrained=pretrained, num_classes=num_classes, drop_rate=drop_rate,
+                             **kwargs)
+
+
+def create_segmenter(
+    arch: str = "unet", encoder: str = "resnet34", pretrained: bool = False, classes: int = 1, **kwargs: Any
+) -> nn.Module:
+    """An smp segmenter producing ``classes`` logit maps at the input resolution."""
+    if arch not in SEGMENTER_ARCHS:
+        raise UnknownModelError(f"unknown segmenter architecture {arch!r}; valid: {', '.join(SEGMENTER_ARCHS)}")
+    if encoder not in SEGMENTER_ENCODERS:
+        raise UnknownModelError(f"unknown segmenter encoder {encoder!r}; valid: {', '.join(SEGMENTER_ENCODERS)}")
+    if pretrained:
+        _require_hub()
+    import segmentation_models_pytorch as smp
+
+    builders: dict[str, Callable[..., nn.Module]] = {
+        "unet": smp.Unet,
+        "unetplusplus": smp.UnetPlusPlus,
+        "fpn": smp.FPN,
+        "linknet": smp.Linknet,
+        "deeplabv3plus": smp.DeepLabV3Plus,
+    }
+    return builders[arch](encoder_name=encoder, encoder_weights="imagenet" if pretrained else None, classes=classes,
+                          **kwargs)
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    """The (untrained) network a config describes, ready for its weights."""
+    if config.task == "classification":
+        return create_classifier(config.arch, num_classes=config.num_classes)
+    assert config.encoder is not None
+    return create_segmenter(config.arch, config.encoder)
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """Trainable parameter count."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,134 @@
+"""Batch predictors: a list of photos in, one forward pass, probabilities or masks out.
+
+The network runs in ONNX Runtime when the bundle carries an export and ``backend`` allows it (faster on CPU),
+otherwise in PyTorch; on CUDA when present.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from skin_models.bundle import ONNX_FILE, has_onnx, load_bundle
+from skin_models.config import ModelConfig
+from skin_models.device import resolve_device
+from skin_models.preprocess import normalise, restore_probability_map, to_uint8_batch
+
+Backend = Literal["auto", "torch", "onnx"]
+
+
+class _Runner:
+    """Runs a normalised NCHW batch through torch or ONNX Runtime and returns numpy outputs."""
+
+    def __init__(self, bundle: Path, device: str, backend: Backend) -> None:
+        self.model, self.config = load_bundle(bundle, "cpu")
+        self.device = resolve_device(device)
+        use_onnx = backend == "onnx" or (backend == "auto" and self.device.type == "cpu" and has_onnx(bundle))
+        if backend == "onnx" and not has_onnx(bundle):
+            raise FileNotFoundError(f"{bundle} has no {ONNX_FILE}; use backend 'torch' or re-register the model")
+        self.backend: str = "onnx" if use_onnx else "torch"
+        self.session = None
+        if use_onnx:
+            import onnxruntime as ort
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = int(os.environ.get("DRSKIN_ORT_THREADS", "0"))
+            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device.type == "cuda" else [
+                "CPUExecutionProvider"]
+            self.session = ort.InferenceSession(str(Path(bundle) / ONNX_FILE), options, providers=providers)
+            self.input_name = self.session.get_inputs()[0].name
+        else:
+            self.model = self.model.to(self.device).eval()
+
+    def __call__(self, batch: torch.Tensor) -> np.ndarray:
+        if self.session is not None:
+            return np.asarray(self.session.run(None, {self.input_name: batch.numpy()})[0])
+        with torch.inference_mode():
+            return self.model(batch.to(self.device)).float().cpu().numpy()
+
+
+class ClassifierPredictor:
+    """Class probabilities for a batch of photos."""
+
+    def __init__(self, bundle: Path, device: str = "auto", backend: Backend = "auto") -> None:
+        self._runner = _Runner(Path(bundle), device, backend)
+        self.config: ModelConfig = self._runner.config
+        if self.config.task != "classification":
+            raise ValueError(f"{bundle} holds a {self.config.task} model, not a classifier")
+
+    @property
+    def backend(self) -> str:
+        return self._runner.backend
+
+    @classmethod
+    def from_model(cls, model: nn.Module, config: ModelConfig, device: str = "auto") -> ClassifierPredictor:
+        """Wrap an in-memory network (during training and evaluation)."""
+        self = cls.__new__(cls)
+        runner = _Runner.__new__(_Runner)
+        runner.model, runner.config, runner.device = model.eval(), config, resolve_device(device)
+        runner.backend, runner.session = "torch", None
+        runner.model.to(runner.device)
+        self._runner, self.config = runner, config
+        return self
+
+    def logits_from_uint8(self, batch: np.ndarray) -> np.ndarray:
+        """Logits for a uint8 NHWC batch already at the network's input size."""
+        return self._runner(normalise(batch, self.config))
+
+    def predict_logits(self, images: Sequence[Image.Image]) -> np.ndarray:
+        return self.logits_from_uint8(to_uint8_batch(images, self.config))
+
+    def predict_proba(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """(N, n_classes) probabilities with the bundle's fitted temperature; rows sum to 1."""
+        from skin_models.postprocess import softmax
+
+        return softmax(self.predict_logits(images), temperature=self.config.temperature)
+
+
+class SegmenterPredictor:
+    """Lesion probability maps and masks for a batch of photos, at each photo's own size."""
+
+    def __init__(self, bundle: Path, device: str = "auto", backend: Backend = "auto") -> None:
+        self._runner = _Runner(Path(bundle), device, backend)
+        self.config: ModelConfig = self._runner.config
+        if self.config.task != "segmentation":
+            raise ValueError(f"{bundle} holds a {self.config.task} model, not a segmenter")
+
+    @property
+    def backend(self) -> str:
+        return self._runner.backend
+
+    @classmethod
+    def from_model(cls, model: nn.Module, config: ModelConfig, device: str = "auto") -> SegmenterPredictor:
+        self = cls.__new__(cls)
+        runner = _Runner.__new__(_Runner)
+        runner.model, runner.config, runner.device = model.eval(), config, resolve_device(device)
+        runner.backend, runner.session = "torch", None
+        runner.model.to(runner.device)
+        self._runner, self.config = runner, config
+        return self
+
+    def network_maps_from_uint8(self, batch: np.ndarray) -> np.ndarray:
+        """(N, h, w) lesion probabilities at the network's input size for a uint8 NHWC batch."""
+        logits = self._runner(normalise(batch, self.config))
+        from scipy.special import expit
+
+        return expit(logits[:, 0]).astype(np.float32)
+
+    def predict_probability_maps(self, images: Sequence[Image.Image]) -> list[np.ndarray]:
+        """Per photo, an (H, W) float map of lesion probability aligned pixel for pixel with the photo."""
+        maps = self.network_maps_from_uint8(to_uint8_batch(images, self.config))
+        return [restore_probability_map(m, img.size, self.config) for m, img in zip(maps, images, strict=True)]
+
+    def predict_masks(self, images: Sequence[Image.Image]) -> list[np.ndarray]:
+        """Per photo, a cleaned boolean lesion mask (largest component, holes filled) at the photo's size."""
+        from skin_models.postprocess import clean_mask
+
+        return [clean_mask(m, threshold=self.config.mask_threshold) for m in self.predict_probability_maps(images)]
