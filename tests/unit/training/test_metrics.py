@@ -1,0 +1,86 @@
+"""ISIC metrics against hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.calibration import choose_triage_threshold, fit_temperature
+from training.metrics import (
+    balanced_accuracy,
+    binary_auc,
+    classification_metrics,
+    dice_iou,
+    segmentation_metrics,
+)
+
+
+def test_balanced_accuracy_is_mean_recall() -> None:
+    # class 0: 3 of 4 right; class 1: 1 of 2 right → (0.75 + 0.5) / 2
+    y_true = np.array([0, 0, 0, 0, 1, 1])
+    y_pred = np.array([0, 0, 0, 1, 1, 0])
+    assert balanced_accuracy(y_true, y_pred, 7) == pytest.approx(0.625)
+
+
+def test_auc_hand_computed_with_ties() -> None:
+    # positives 0.9, 0.5; negatives 0.5, 0.1 → pairs: (0.9>0.5)1 (0.9>0.1)1 (0.5=0.5)0.5 (0.5>0.1)1 = 3.5/4
+    assert binary_auc(np.array([0.9, 0.5, 0.5, 0.1]), np.array([1, 1, 0, 0], bool)) == pytest.approx(0.875)
+    assert np.isnan(binary_auc(np.array([0.3, 0.2]), np.array([1, 1], bool)))
+
+
+def test_classification_metrics_malignant_sensitivity() -> None:
+    # order mel, nv, bcc, akiec, bkl, df, vasc
+    probs = np.array([
+        [0.7, 0.3, 0, 0, 0, 0, 0],  # mel, flagged at 0.5
+        [0.2, 0.8, 0, 0, 0, 0, 0],  # mel, missed
+        [0.1, 0.9, 0, 0, 0, 0, 0],  # nv, not flagged
+        [0.0, 0.4, 0.6, 0, 0, 0, 0],  # nv, flagged (false alarm)
+    ])
+    y_true = np.array([0, 0, 1, 1])
+    result = classification_metrics(y_true, probs, triage_threshold=0.5)
+    assert result["malignant_sensitivity"] == pytest.approx(0.5)
+    assert result["malignant_specificity"] == pytest.approx(0.5)
+    assert result["per_class"]["mel"]["recall"] == pytest.approx(0.5)
+    assert result["per_class"]["nv"]["precision"] == pytest.approx(0.5)
+    assert result["accuracy"] == pytest.approx(0.5)
+    assert result["balanced_accuracy"] == pytest.approx(0.5)
+
+
+def test_dice_iou_and_thresholded_jaccard() -> None:
+    a = np.zeros((10, 10), bool)
+    a[:, :5] = True
+    b = np.zeros((10, 10), bool)
+    b[:, :4] = True
+    dice, iou = dice_iou(a, b)
+    assert iou == pytest.approx(40 / 50)
+    assert dice == pytest.approx(80 / 90)
+    c = np.zeros((10, 10), bool)
+    c[:, :2] = True  # IoU 0.4 with a → counts 0 in thresholded Jaccard
+    result = segmentation_metrics([b, c], [a, a])
+    assert result["iou"] == pytest.approx((0.8 + 0.4) / 2)
+    assert result["thresholded_jaccard"] == pytest.approx(0.8 / 2)
+    with pytest.raises(ValueError, match="shapes differ"):
+        dice_iou(a, np.zeros((5, 5), bool))
+
+
+def test_temperature_recovers_overconfidence() -> None:
+    rng = np.random.default_rng(0)
+    n = 4000
+    y = rng.integers(0, 7, n)
+    true_logits = rng.normal(size=(n, 7))
+    true_logits[np.arange(n), y] += 1.5
+    probs = np.exp(true_logits) / np.exp(true_logits).sum(1, keepdims=True)
+    labels = np.array([rng.choice(7, p=p) for p in probs])
+    # the model reports logits 3x too sharp; the fitted temperature should undo it
+    temperature = fit_temperature(true_logits * 3.0, labels)
+    assert 2.4 < temperature < 3.6
+
+
+def test_triage_threshold_keeps_sensitivity() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 7, 500)
+    probs = rng.dirichlet(np.ones(7), 500)
+    threshold = choose_triage_threshold(probs, y, min_sensitivity=0.9)
+    concerning = np.isin(y, [0, 2, 3])
+    scores = probs[:, [0, 2, 3]].sum(1)
+    assert (scores[concerning] >= threshold).mean() >= 0.9
