@@ -28,6 +28,9 @@ class ModelConfig(BaseModel):
     task: Task
     arch: str = Field(description="timm model name (classification) or smp architecture (segmentation)")
     encoder: str | None = Field(default=None, description="smp encoder name, segmentation only")
+    model_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="extra keyword arguments for the network factory (e.g. decoder_channels)"
+    )
     labels: tuple[str, ...] = Field(default=CLASS_CODES, description="class codes in output order")
     input_size: tuple[int, int] = Field(description="network input (height, width) in pixels")
     resize_policy: ResizePolicy = Field(

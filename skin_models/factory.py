@@ -28,6 +28,10 @@ CLASSIFIERS: dict[str, str] = {
     "resnet50": "resnet50",
     "convnext_atto": "convnext_atto",
     "regnety_008": "regnety_008",
+    "resnet10t": "resnet10t",
+    "resnet14t": "resnet14t",
+    "efficientnet_lite0": "efficientnet_lite0",
+    "mobilenetv4_conv_small": "mobilenetv4_conv_small",
 }
 
 SEGMENTER_ARCHS = ("unet", "unetplusplus", "fpn", "linknet", "deeplabv3plus")
@@ -113,9 +117,9 @@ def create_segmenter(
 def build_model(config: ModelConfig) -> nn.Module:
     """The (untrained) network a config describes, ready for its weights."""
     if config.task == "classification":
-        return create_classifier(config.arch, num_classes=config.num_classes)
+        return create_classifier(config.arch, num_classes=config.num_classes, **config.model_kwargs)
     assert config.encoder is not None
-    return create_segmenter(config.arch, config.encoder)
+    return create_segmenter(config.arch, config.encoder, **config.model_kwargs)
 
 
 def count_parameters(model: torch.nn.Module) -> int:

@@ -8,4 +8,4 @@ os.environ.setdefault("DRSKIN_ENV", "test")
 # Keep torch and friends from fighting over the two cores when several processes run.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-pytest_plugins = ["tests.fixtures.postgres"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.stores"]

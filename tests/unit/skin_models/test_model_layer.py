@@ -156,6 +156,6 @@ def test_segmenter_predictor_masks_have_photo_size(tmp_path: Path) -> None:
     photos = [Image.new("RGB", (200, 150), (200, 150, 120)), Image.new("RGB", (77, 123), (90, 60, 40))]
     maps = predictor.predict_probability_maps(photos)
     assert [m.shape for m in maps] == [(150, 200), (123, 77)]
-    assert all(0.0 <= m.min() and m.max() <= 1.0 for m in maps)
+    assert all(m.min() >= 0.0 and m.max() <= 1.0 for m in maps)
     with pytest.raises(ValueError, match="not a classifier"):
         ClassifierPredictor(tmp_path / "seg")

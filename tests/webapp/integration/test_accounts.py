@@ -1,0 +1,118 @@
+"""Registration, log-in, sessions, CSRF, passwords, rate limits and account deletion (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from litestar.testing import AsyncTestClient
+
+from tests.webapp.conftest import count_rows, post_form, register, store_rows
+
+
+async def test_register_logs_in_and_sets_hardened_cookie(client):
+    response = await register(client, "Ann@Example.org")
+    cookie = response.headers.get("set-cookie", "")
+    assert "session=" in cookie and "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    assert "Secure" not in cookie  # DRSKIN_SECURE_COOKIES defaults to false locally
+    page = await client.get("/account")
+    assert page.status_code == 200 and "ann@example.org" in page.text
+
+
+async def test_secure_cookies_when_configured(make_app):
+    app = await make_app(DRSKIN_SECURE_COOKIES="true")
+    async with AsyncTestClient(app=app) as client:
+        response = await register(client, "sec@example.org")
+        assert "Secure" in response.headers["set-cookie"]
+
+
+async def test_register_rejects_bad_input_with_messages(client):
+    bad = await post_form(client, "/register", "/register",
+                          {"email": "not-an-email", "password": "short", "password_confirm": "short"})
+    assert bad.status_code == 400
+    assert "valid email" in bad.text and "at least 8" in bad.text
+    await register(client, "dup@example.org")
+    await client.post("/logout", data={"_csrf_token": ""})  # without a token: refused, still logged in
+    client.cookies.clear()
+    again = await post_form(client, "/register", "/register",
+                            {"email": "DUP@example.org", "password": "another pass", "password_confirm": "another pass"})
+    assert again.status_code == 400 and "already exists" in again.text
+
+
+async def test_forms_without_csrf_token_are_refused(client):
+    await client.get("/register")
+    response = await client.post("/register", data={"email": "x@example.org", "password": "12345678",
+                                                    "password_confirm": "12345678"})
+    assert response.status_code == 403
+    assert "expired" in response.text
+
+
+async def test_login_logout_and_safe_next(client):
+    await register(client, "bob@example.org")
+    await post_form(client, "/account", "/logout", {})
+    assert (await client.get("/account", follow_redirects=False)).status_code in (302, 303)
+    wrong = await post_form(client, "/login", "/login", {"email": "bob@example.org", "password": "nope nope"})
+    assert wrong.status_code == 400 and "not right" in wrong.text
+    ok = await post_form(client, "/login?next=/history", "/login",
+                         {"email": "BOB@example.org", "password": "correct horse 1", "next": "/history"})
+    assert ok.status_code in (302, 303) and ok.headers["location"] == "/history"
+    await post_form(client, "/", "/logout", {})
+    evil = await post_form(client, "/login", "/login", {"email": "bob@example.org", "password": "correct horse 1",
+                                                        "next": "//evil.example/"})
+    assert evil.headers["location"] == "/"
+
+
+async def test_login_rotates_the_session_id(client):
+    await client.get("/login")
+    await post_form(client, "/login", "/login", {"email": "nobody@example.org", "password": "x"})  # flash-free
+    await register(client, "rot@example.org")
+    first = client.cookies.get("session")
+    await post_form(client, "/", "/logout", {})
+    await post_form(client, "/login", "/login", {"email": "rot@example.org", "password": "correct horse 1"})
+    assert client.cookies.get("session") not in (None, "null", first)
+
+
+async def test_change_password(client):
+    await register(client, "pw@example.org")
+    bad = await post_form(client, "/account", "/account/password",
+                          {"current_password": "wrong", "new_password": "new password 2",
+                           "new_password_confirm": "new password 2"})
+    assert bad.status_code == 400 and "current password is not right" in bad.text
+    ok = await post_form(client, "/account", "/account/password",
+                         {"current_password": "correct horse 1", "new_password": "new password 2",
+                          "new_password_confirm": "new password 2"})
+    assert ok.status_code in (302, 303)
+    await post_form(client, "/", "/logout", {})
+    again = await post_form(client, "/login", "/login", {"email": "pw@example.org", "password": "new password 2"})
+    assert again.status_code in (302, 303)
+
+
+async def test_delete_account_removes_everything(client, db_url):
+    await register(client, "gone@example.org")
+    await store_rows(db_url, "gone@example.org")
+    await store_rows(db_url, "stays@example.org")
+    refused = await post_form(client, "/account", "/account/delete", {"password": "correct horse 1", "confirm": "no"})
+    assert refused.status_code == 400 and "Type DELETE" in refused.text
+    done = await post_form(client, "/account", "/account/delete",
+                           {"password": "correct horse 1", "confirm": "DELETE"})
+    assert done.status_code in (302, 303)
+    assert await count_rows(db_url) == {"users": 1, "photos": 2, "lesions": 1, "diagnoses": 1}
+    assert (await client.get("/account", follow_redirects=False)).status_code in (302, 303)
+
+
+async def test_login_is_rate_limited(make_app):
+    app = await make_app(DRSKIN_RATE_LIMIT_LOGIN="3")
+    async with AsyncTestClient(app=app) as client:
+        statuses = [(await post_form(client, "/login", "/login", {"email": "a@b.cd", "password": "x"})).status_code
+                    for _ in range(4)]
+        assert statuses[:3] == [400, 400, 400]
+        assert statuses[3] == 429
+        page = await client.post("/login", data={}, follow_redirects=False)
+        assert "Too many attempts" in page.text
+        assert (await client.get("/login")).status_code == 200  # only POSTs count
+
+
+async def test_security_headers_on_every_response(client):
+    for path in ("/", "/static/css/site.css", "/health/live", "/does-not-exist"):
+        response = await client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"]

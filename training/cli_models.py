@@ -1,0 +1,185 @@
+"""``drskin register``, ``drskin evaluate`` and ``drskin models``: from an MLflow run to the served models.
+
+Add them to the main app with ``register_commands(app)``. Heavy libraries (torch, mlflow, bentoml) are imported
+inside the commands so that ``drskin --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+_REGISTER_HELP = (
+    "Register an MLflow training run: export ONNX (checked against PyTorch), add the bundle as a new version of "
+    "skin-classifier / skin-segmenter in the MLflow registry, move the alias 'champion' to it when its selection "
+    "metric (best_val_balanced_accuracy / best_val_dice) beats the current champion's, and import it into the "
+    "BentoML model store.\n\n"
+    "Only champions are imported into BentoML (unless --import-anyway), so the store's ':latest' (what the service "
+    "serves unless DRSKIN_CLASSIFIER / DRSKIN_SEGMENTER pin a tag) is always the champion. A model trained on "
+    "synthetic data never displaces a champion trained on real data unless --force."
+)
+_EVALUATE_HELP = (
+    "Run the stored BentoML models on a data folder (optionally one split of a split file) and report ISIC "
+    "metrics: balanced accuracy, per-class recall/precision/AUC, malignant sensitivity/specificity at the "
+    "classifier's triage threshold, and Dice / IoU / thresholded Jaccard on the images that have a mask."
+)
+_MODELS_HELP = (
+    "List the skin-classifier / skin-segmenter models in the BentoML store with their metrics, synthetic flag and "
+    "MLflow version, and which ones the service would serve (DRSKIN_CLASSIFIER / DRSKIN_SEGMENTER, else ':latest')."
+)
+
+
+def _out() -> Console:
+    # Created per call so that the current sys.stdout is used (test runners swap it).
+    return Console(highlight=False)
+
+
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def register(
+    run_id: Annotated[str, typer.Argument(help="MLflow run id of a finished `drskin train` run")],
+    force: Annotated[bool, typer.Option("--force", help="make this version champion whatever its metric")] = False,
+    onnx: Annotated[bool, typer.Option("--onnx/--no-onnx", help="export and verify model.onnx into the bundle")] = True,
+    import_anyway: Annotated[bool, typer.Option(
+        "--import-anyway", help="import into BentoML even when not champion (it then is ':latest' there)")] = False,
+) -> None:
+    from training.registry import RegistryError, register_run
+
+    try:
+        outcome = register_run(run_id, force=force, onnx=onnx, import_anyway=import_anyway)
+    except RegistryError as exc:
+        raise _fail(str(exc)) from None
+    out = _out()
+    out.print(str(outcome), markup=False)
+    if outcome.synthetic:
+        out.print("note: trained on SYNTHETIC data; it knows nothing about real skin lesions")
+    if not outcome.champion and not outcome.bentoml_tag:
+        out.print(f"the champion stays v{outcome.previous_champion}; use --force to promote this version anyway")
+    elif outcome.bentoml_tag and not outcome.champion:
+        out.print(f"warning: {outcome.bentoml_tag} is not champion but is now ':latest' in the BentoML store")
+
+
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="data folder in the HAM10000 layout", exists=True,
+                                       file_okay=False, resolve_path=True)],
+    classifier: Annotated[str, typer.Option(help="BentoML tag of the classifier")] = "skin-classifier:latest",
+    segmenter: Annotated[str, typer.Option(help="BentoML tag of the segmenter")] = "skin-segmenter:latest",
+    no_segmenter: Annotated[bool, typer.Option("--no-segmenter", help="evaluate the classifier only")] = False,
+    split_file: Annotated[Path | None, typer.Option(help="split CSV from `drskin data split` or training",
+                                                    exists=True, dir_okay=False)] = None,
+    split: Annotated[str | None, typer.Option(help="the split of --split-file to evaluate: train, val or test")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="also write the full result as JSON here")] = None,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="images per forward pass")] = 32,
+) -> None:
+    from training.data import DatasetError
+    from training.evaluate import EvaluationError
+    from training.evaluate import evaluate as run_evaluation
+    from training.registry import RegistryError
+
+    try:
+        result = run_evaluation(data, classifier, None if no_segmenter else segmenter, batch_size=batch_size,
+                                device=device, split_file=split_file, split=split)
+    except (RegistryError, EvaluationError, DatasetError, ValueError, RuntimeError) as exc:
+        raise _fail(str(exc)) from None
+    if json_file is not None:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(result, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    _print_evaluation(result)
+    if json_file is not None:
+        _out().print(f"full result: {json_file}")
+
+
+def _print_evaluation(result: dict[str, Any]) -> None:
+    out = _out()
+    where = result["data"]["path"] + (f" (split {result['data']['split']})" if result["data"]["split"] else "")
+    summary = Table(title=f"Evaluation on {result['n_images']} images of {where}")
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    rows = [("balanced accuracy", result["balanced_accuracy"]), ("accuracy", result["accuracy"]),
+            ("malignant AUC", result.get("malignant_auc")),
+            (f"malignant sensitivity @ {_fmt(result.get('triage_threshold'), 3)}", result["malignant_sensitivity"]),
+            (f"malignant specificity @ {_fmt(result.get('triage_threshold'), 3)}", result["malignant_specificity"]),
+            (f"Dice ({result['n_masks']} masks)", result["dice"]), ("IoU", result["iou"]),
+            ("thresholded Jaccard (ISIC)", result["thresholded_jaccard"])]
+    for name, value in rows:
+        summary.add_row(name, _fmt(value))
+    out.print(summary)
+    per_class = Table(title="Per class")
+    for column in ("class", "support", "recall", "precision", "AUC"):
+        per_class.add_column(column, justify="left" if column == "class" else "right")
+    for code, stats in result["per_class"].items():
+        per_class.add_row(code, str(stats["support"]), _fmt(stats["recall"]), _fmt(stats["precision"]),
+                          _fmt(stats["auc"]))
+    out.print(per_class)
+    for role, info in result["models"].items():
+        if info:
+            flag = " [bold yellow]SYNTHETIC[/]" if info["synthetic"] else ""
+            out.print(f"{role}: {info['tag']} ({info['arch']}, {info['backend']}){flag}")
+    for warning in result.get("warnings", []):
+        out.print(f"[yellow]warning:[/] {warning}")
+
+
+def models() -> None:
+    import bentoml
+    from bentoml.exceptions import BentoMLException
+
+    from training.registry import list_store_models, served_tag, store_dir
+
+    found = list_store_models()
+    if not found:
+        raise _fail(f"the BentoML model store at {store_dir()} has no skin-classifier or skin-segmenter model; "
+                    "run `drskin train quick` (synthetic, two minutes) or `drskin register RUN_ID`")
+    served: dict[str, str | None] = {}
+    for name in {m.name for m in found}:
+        try:
+            served[name] = str(bentoml.models.get(served_tag(name)).tag)
+        except BentoMLException:
+            served[name] = None
+    table = Table(title=f"Models in {store_dir()}")
+    for column in ("served", "tag", "created", "arch", "data", "metrics", "MLflow", "ONNX"):
+        table.add_column(column)
+    for model in found:
+        metrics = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in sorted(model.metrics.items())[:4])
+        mlflow_ref = f"v{model.mlflow_version}" if model.mlflow_version else "-"
+        if model.champion_at_import:
+            mlflow_ref += " (champion)"
+        table.add_row("✓" if served.get(model.name) == model.tag else "", model.tag,
+                      model.created.strftime("%Y-%m-%d %H:%M"), model.arch,
+                      "[bold yellow]synthetic[/]" if model.synthetic else "real", metrics or "-", mlflow_ref,
+                      "yes" if model.onnx else "no")
+    out = _out()
+    out.print(table)
+    for name, tag in sorted(served.items()):
+        wanted = served_tag(name)
+        if tag is None:
+            out.print(f"[bold red]the service would fail:[/] {wanted} is not in the store")
+        else:
+            out.print(f"{name}: the service serves {tag} ({wanted})")
+
+
+def register_commands(app: typer.Typer) -> None:
+    """Add ``register``, ``evaluate`` and ``models`` to the ``drskin`` app."""
+    app.command("register", help=_REGISTER_HELP, short_help="Register an MLflow run; champions go to BentoML.")(
+        register)
+    app.command("evaluate", help=_EVALUATE_HELP, short_help="ISIC metrics of the stored models on a data folder.")(
+        evaluate)
+    app.command("models", help=_MODELS_HELP, short_help="The models in the BentoML store and which are served.")(
+        models)

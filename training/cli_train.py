@@ -1,0 +1,228 @@
+"""``drskin train …``: train the classifier, the segmenter, or both within one time budget."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+train_app = typer.Typer(no_args_is_help=True, help="Train models (every run is logged to MLflow).")
+
+DataOpt = Annotated[Path, typer.Option("--data", help="data folder in the HAM10000 layout", exists=True,
+                                       file_okay=False, resolve_path=True)]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML config (default: training/configs/…)")]
+
+
+def _common_overrides(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _train_one(task: str, data: Path, config_path: Path | None, overrides: dict[str, Any], split_file: Path | None,
+               register: bool, resume: Path | None, run_name: str | None, work_dir: Path | None) -> None:
+    from training.config import load_config
+    from training.trainer import run_training
+
+    config = load_config(config_path, task, **overrides)
+    result = run_training(data, config, split_file=split_file, run_name=run_name, resume=resume, work_dir=work_dir)
+    _print_result(result)
+    if register:
+        _register(result.run_id)
+
+
+def _print_result(result: Any) -> None:
+    metric = "balanced_accuracy" if result.task == "classification" else "dice"
+    val = result.val_metrics.get(metric)
+    test = result.test_metrics.get(metric)
+    typer.echo(f"{result.task} run {result.run_id}: {result.epochs} epochs in {result.wall_seconds / 60:.1f} min; "
+               f"validation {metric} {val:.4f}" + (f", test {metric} {test:.4f}" if test is not None else ""))
+    if result.synthetic:
+        typer.echo("note: trained on SYNTHETIC data; these models know nothing about real skin lesions")
+
+
+def _register(run_id: str, import_anyway: bool = False) -> None:
+    from training.registry import register_run
+
+    outcome = register_run(run_id, import_anyway=import_anyway)
+    typer.echo(f"registered: {outcome}")
+
+
+def _options_doc() -> str:
+    return "Flags override the YAML config; the resolved config is saved with the MLflow run."
+
+
+@train_app.command("classifier", help="Train the lesion classifier (timm). " + _options_doc())
+def train_classifier(
+    data: DataOpt,
+    config: ConfigOpt = None,
+    arch: Annotated[str | None, typer.Option(help="efficientnet_b0, efficientnet_b3, mobilenetv3_large_100, …")] = None,
+    input_size: Annotated[str | None, typer.Option(help="HEIGHTxWIDTH, e.g. 112x144")] = None,
+    resize_policy: Annotated[str | None, typer.Option(help="resize | center_crop")] = None,
+    epochs: Annotated[int | None, typer.Option()] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    lr: Annotated[float | None, typer.Option(help="peak learning rate")] = None,
+    schedule: Annotated[str | None, typer.Option(help="cosine | constant")] = None,
+    augmentation: Annotated[str | None, typer.Option(help="none | light | standard | strong")] = None,
+    imbalance: Annotated[str | None, typer.Option(help="none | sampler | loss_weights | both")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
+    workers: Annotated[int | None, typer.Option(help="data-loader worker processes")] = None,
+    time_budget_min: Annotated[float | None, typer.Option(help="stop after this many minutes (best kept)")] = None,
+    pretrained: Annotated[bool, typer.Option("--pretrained", help="start from ImageNet weights (needs internet)")] = False,
+    split_file: Annotated[Path | None, typer.Option(help="reuse a split CSV instead of making one")] = None,
+    resume: Annotated[Path | None, typer.Option(help="continue from a checkpoint.pt of an interrupted run")] = None,
+    register: Annotated[bool, typer.Option("--register", help="register the run when it finishes")] = False,
+    run_name: Annotated[str | None, typer.Option(help="MLflow run name")] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="where checkpoints and reports are written")] = None,
+) -> None:
+    overrides = _common_overrides(arch=arch, input_size=input_size, resize_policy=resize_policy, epochs=epochs,
+                                  batch_size=batch_size, lr=lr, schedule=schedule, augmentation=augmentation,
+                                  imbalance=imbalance, seed=seed, device=device, workers=workers,
+                                  time_budget_min=time_budget_min, pretrained=pretrained or None)
+    _train_one("classification", data, config, overrides, split_file, register, resume, run_name, work_dir)
+
+
+@train_app.command("segmenter", help="Train the lesion segmenter (segmentation-models-pytorch). " + _options_doc())
+def train_segmenter(
+    data: DataOpt,
+    config: ConfigOpt = None,
+    arch: Annotated[str | None, typer.Option(help="unet, unetplusplus, fpn, linknet, deeplabv3plus")] = None,
+    encoder: Annotated[str | None, typer.Option(help="resnet18, resnet34, …")] = None,
+    input_size: Annotated[str | None, typer.Option(help="HEIGHTxWIDTH, e.g. 96x128")] = None,
+    epochs: Annotated[int | None, typer.Option()] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    lr: Annotated[float | None, typer.Option()] = None,
+    augmentation: Annotated[str | None, typer.Option(help="none | light | standard | strong")] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
+    workers: Annotated[int | None, typer.Option()] = None,
+    time_budget_min: Annotated[float | None, typer.Option(help="stop after this many minutes (best kept)")] = None,
+    pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet encoder weights (needs internet)")] = False,
+    split_file: Annotated[Path | None, typer.Option(help="reuse a split CSV instead of making one")] = None,
+    resume: Annotated[Path | None, typer.Option(help="continue from a checkpoint.pt of an interrupted run")] = None,
+    register: Annotated[bool, typer.Option("--register", help="register the run when it finishes")] = False,
+    run_name: Annotated[str | None, typer.Option(help="MLflow run name")] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="where checkpoints and reports are written")] = None,
+) -> None:
+    overrides = _common_overrides(arch=arch, encoder=encoder, input_size=input_size, epochs=epochs,
+                                  batch_size=batch_size, lr=lr, augmentation=augmentation, seed=seed, device=device,
+                                  workers=workers, time_budget_min=time_budget_min, pretrained=pretrained or None)
+    _train_one("segmentation", data, config, overrides, split_file, register, resume, run_name, work_dir)
+
+
+def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_dir: Path | None = None,
+              classifier_config: Path | None = None, segmenter_config: Path | None = None,
+              classifier_share: float = 0.6, pretrained: bool = False, evaluate_test: bool = True,
+              extra_overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Train both models on one shared lesion-grouped split within ``time_budget_min``, register them, and
+    evaluate the served pair on the held-out test split. Returns a summary."""
+    from training.config import load_config
+    from training.data import load_records
+    from training.registry import register_run
+    from training.splits import make_splits, save_splits
+    from training.trainer import run_training
+
+    started = time.monotonic()
+    out_dir = out_dir or Path("var") / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    extra_overrides = extra_overrides or {}
+    clf_config = load_config(classifier_config, "classification", device=device, pretrained=pretrained or None,
+                             **extra_overrides.get("classification", {}))
+    seg_config = load_config(segmenter_config, "segmentation", device=device, pretrained=pretrained or None,
+                             **extra_overrides.get("segmentation", {}))
+    records = load_records(data)
+    split_file = out_dir / "splits.csv"
+    save_splits(split_file, make_splits(records, ratios=clf_config.split_ratios, seed=clf_config.split_seed),
+                records)
+    # Leave ~8 % of the budget for calibration, ONNX export, registration and the test evaluation.
+    training_budget = time_budget_min * 0.92
+    clf_budget = training_budget * classifier_share
+    typer.echo(f"[train all] classifier: up to {clf_budget:.1f} min")
+    clf = run_training(data, clf_config.with_overrides(time_budget_min=clf_budget), split_file=split_file,
+                       run_name="train-all-classifier", work_dir=out_dir / "classifier")
+    _print_result(clf)
+    used = (time.monotonic() - started) / 60
+    seg_budget = max(1.0, training_budget - used - 0.5)
+    typer.echo(f"[train all] segmenter: up to {seg_budget:.1f} min")
+    seg = run_training(data, seg_config.with_overrides(time_budget_min=seg_budget), split_file=split_file,
+                       run_name="train-all-segmenter", work_dir=out_dir / "segmenter")
+    _print_result(seg)
+    registered = {"classifier": register_run(clf.run_id), "segmenter": register_run(seg.run_id)}
+    summary: dict[str, Any] = {
+        "data": str(data),
+        "split_file": str(split_file),
+        "classifier_run": clf.run_id,
+        "segmenter_run": seg.run_id,
+        "registered": {k: str(v) for k, v in registered.items()},
+        "classifier_validation": clf.val_metrics,
+        "segmenter_validation": seg.val_metrics,
+        "training_wall_minutes": (time.monotonic() - started) / 60,
+    }
+    if evaluate_test:
+        from training.evaluate import evaluate
+
+        summary["test"] = evaluate(data, classifier=_tag(registered["classifier"]),
+                                   segmenter=_tag(registered["segmenter"]), split_file=split_file, split="test",
+                                   device=device)
+    summary["wall_minutes"] = (time.monotonic() - started) / 60
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    typer.echo(f"[train all] done in {summary['wall_minutes']:.1f} min; summary in {out_dir / 'summary.json'}")
+    return summary
+
+
+def _tag(outcome: Any) -> str:
+    tag = getattr(outcome, "bentoml_tag", None)
+    return str(tag) if tag else str(outcome)
+
+
+@train_app.command("all", help="Train both models within one time budget, register them, and evaluate them "
+                               "on the held-out test split. The one command to get real models.")
+def train_all_command(
+    data: DataOpt,
+    time_budget_min: Annotated[float, typer.Option(help="total wall time for both models, in minutes")] = 60.0,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    out_dir: Annotated[Path | None, typer.Option(help="folder for the split, checkpoints and summary")] = None,
+    classifier_config: Annotated[Path | None, typer.Option(help="classifier YAML config")] = None,
+    segmenter_config: Annotated[Path | None, typer.Option(help="segmenter YAML config")] = None,
+    classifier_share: Annotated[float, typer.Option(help="share of the budget for the classifier")] = 0.6,
+    pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet weights (needs internet)")] = False,
+) -> None:
+    train_all(data, time_budget_min, device=device, out_dir=out_dir, classifier_config=classifier_config,
+              segmenter_config=segmenter_config, classifier_share=classifier_share, pretrained=pretrained)
+
+
+def train_quick(out_dir: Path | None = None, n_images: int = 420, seed: int = 0) -> dict[str, Any]:
+    """Small models on a synthetic data set in about two minutes, marked ``synthetic``: the first-run path."""
+    from training.config import TrainConfig
+    from training.registry import register_run
+    from training.synth import generate_synthetic_dataset
+    from training.trainer import run_training
+
+    out_dir = out_dir or Path(tempfile.mkdtemp(prefix="drskin-quick-"))
+    data = out_dir / "synthetic-data"
+    if not (data / "GroundTruth.csv").exists():
+        generate_synthetic_dataset(data, n=n_images, seed=seed)
+    clf = run_training(data, TrainConfig(task="classification", arch="resnet10t", input_size=(64, 80), epochs=6,
+                                         batch_size=32, lr=3e-3, augmentation="light", sampler_power=1.0,
+                                         patience=6, seed=seed, time_budget_min=1.0),
+                       run_name="quick-synthetic-classifier", work_dir=out_dir / "classifier")
+    seg = run_training(data, TrainConfig(task="segmentation", arch="unet", encoder="resnet18", input_size=(64, 96),
+                                         epochs=6, batch_size=16, lr=2e-3, augmentation="light", imbalance="none",
+                                         patience=6, seed=seed, time_budget_min=1.0,
+                                         extra={"model_kwargs": {"decoder_channels": [64, 32, 16, 16, 8]}}),
+                       run_name="quick-synthetic-segmenter", work_dir=out_dir / "segmenter")
+    return {"classifier": register_run(clf.run_id), "segmenter": register_run(seg.run_id)}
+
+
+@train_app.command("quick", help="Small models on a SYNTHETIC data set in about two minutes (the first-run "
+                                 "path of `make run`). They are marked synthetic everywhere they are shown.")
+def train_quick_command(
+    out_dir: Annotated[Path | None, typer.Option(help="where the synthetic data and runs go")] = None,
+    n_images: Annotated[int, typer.Option("--n", help="synthetic images to generate")] = 420,
+) -> None:
+    outcome = train_quick(out_dir, n_images)
+    typer.echo(f"quick synthetic models registered: {outcome}")

@@ -1,0 +1,95 @@
+"""Training configs: a YAML file (defaults under ``training/configs/``), overridden by CLI flags.
+
+The resolved config is saved with every run, so a run can be repeated exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on. ``task`` picks the network family."""
+
+    task: Literal["classification", "segmentation"]
+    arch: str
+    encoder: str | None = None
+    input_size: tuple[int, int] = (144, 192)
+    resize_policy: Literal["resize", "center_crop"] = "resize"
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    schedule: Literal["cosine", "constant"] = "cosine"
+    warmup_fraction: float = 0.03
+    augmentation: Literal["none", "light", "standard", "strong"] = "standard"
+    imbalance: Literal["none", "sampler", "loss_weights", "both"] = "sampler"
+    sampler_power: float = 0.75
+    label_smoothing: float = 0.05
+    drop_rate: float = 0.2
+    seed: int = 42
+    device: str = "auto"
+    workers: int = 0
+    time_budget_min: float | None = None
+    patience: int = 8
+    pretrained: bool = False
+    channels_last: bool = True
+    val_every: int = 1
+    split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    split_seed: int = 42
+    min_triage_sensitivity: float = 0.90
+    max_train_images: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def with_overrides(self, **overrides: Any) -> TrainConfig:
+        """A copy with every non-None override applied; unknown keys are an error that lists valid ones."""
+        names = {f.name for f in fields(self)}
+        unknown = set(overrides) - names
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(names)}")
+        clean = {k: _coerce(k, v) for k, v in overrides.items() if v is not None}
+        return replace(self, **clean)
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if key in {"input_size", "split_ratios"} and isinstance(value, list | str):
+        parts = value.replace("x", ",").split(",") if isinstance(value, str) else value
+        cast = int if key == "input_size" else float
+        return tuple(cast(p) for p in parts)
+    return value
+
+
+def default_config_path(task: str) -> Path:
+    return CONFIG_DIR / ("classifier.yaml" if task == "classification" else "segmenter.yaml")
+
+
+def load_config(path: Path | None, task: str, **overrides: Any) -> TrainConfig:
+    """Read a YAML config (or the shipped default for ``task``) and apply overrides."""
+    path = path or default_config_path(task)
+    if not path.exists():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of config keys")
+    data.setdefault("task", task)
+    if data["task"] != task:
+        raise ValueError(f"{path} is a {data['task']} config, not {task}")
+    base = TrainConfig(task=data.pop("task"), arch=data.pop("arch"))
+    return base.with_overrides(**data).with_overrides(**overrides)
+
+
+def save_config(config: TrainConfig, path: Path) -> None:
+    data = config.to_dict()
+    data["input_size"] = list(config.input_size)
+    data["split_ratios"] = list(config.split_ratios)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -1,0 +1,158 @@
+"""Evaluating the stored (BentoML) models on a data folder in the HAM10000 layout, as the service would run them.
+
+Classification metrics cover every selected image; segmentation metrics only the images that have a mask, with
+predicted and true masks compared at the photo's own size (the true mask resized nearest-neighbour to the photo).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skin_models.labels import get_label
+from training.data import Record, dataset_fingerprint, load_image, load_mask, load_records
+from training.metrics import classification_metrics, segmentation_metrics
+from training.registry import RegistryError, bentoml_model_path
+
+_SEGMENTATION_KEYS = ("dice", "iou", "thresholded_jaccard")
+
+
+class EvaluationError(ValueError):
+    """Arguments that select nothing to evaluate; the message says what to change."""
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN/inf as ``None`` and numpy scalars/arrays as plain Python, so ``json.dumps`` is strict."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def select_records(data: Path, split_file: Path | None = None, split: str | None = None) -> list[Record]:
+    """The records of ``data``, restricted to ``split`` of ``split_file`` when both are given."""
+    records = load_records(data)
+    if (split_file is None) != (split is None):
+        raise EvaluationError("--split-file and --split go together (e.g. --split-file splits.csv --split test)")
+    if split_file is not None:
+        from training.splits import load_splits
+
+        assignment = load_splits(split_file)
+        records = [r for r in records if assignment.get(r.image_id) == split]
+        if not records:
+            raise EvaluationError(f"no image of {data} is in split {split!r} of {split_file}; check that the split "
+                                  "file was made for this data folder")
+    if not records:
+        raise EvaluationError(f"{data} holds no images to evaluate")
+    return records
+
+
+def _batches(items: Sequence[Record], size: int) -> Iterator[Sequence[Record]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _model_info(tag: str, config: Any, backend: str) -> dict[str, Any]:
+    import bentoml
+
+    model = bentoml.models.get(tag)
+    meta = model.info.metadata
+    return {"tag": str(model.tag), "requested": tag, "synthetic": bool(config.synthetic), "arch": config.arch,
+            "encoder": config.encoder, "backend": backend, "mlflow_version": meta.get("mlflow_version"),
+            "mlflow_run_id": meta.get("mlflow_run_id"), "data_fingerprint": config.data_fingerprint}
+
+
+def evaluate(
+    data: Path,
+    classifier: str = "skin-classifier:latest",
+    segmenter: str | None = "skin-segmenter:latest",
+    *,
+    batch_size: int = 32,
+    device: str = "auto",
+    split_file: Path | None = None,
+    split: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run the stored models on every (selected) image of ``data``; return JSON-able metrics.
+
+    Keys: n_images, balanced_accuracy, accuracy, per_class, malignant_sensitivity / malignant_specificity (at the
+    classifier's triage threshold), malignant_auc, triage_threshold, confusion_matrix, labels, n_masks, dice, iou,
+    thresholded_jaccard, models, data, warnings. Metrics undefined on this data (e.g. recall of an absent class)
+    are ``None``.
+    """
+    from tqdm.auto import tqdm
+
+    from skin_models.predict import ClassifierPredictor, SegmenterPredictor
+
+    if batch_size < 1:
+        raise EvaluationError(f"batch size must be at least 1, got {batch_size}")
+    data = Path(data).resolve()
+    records = select_records(data, split_file, split)
+    clf = ClassifierPredictor(bentoml_model_path(classifier), device=device)
+    seg = SegmenterPredictor(bentoml_model_path(segmenter), device=device) if segmenter else None
+    label_index = {code: i for i, code in enumerate(clf.config.labels)}
+    unknown = sorted({r.label for r in records if get_label(r.label).code not in label_index})
+    if unknown:
+        raise EvaluationError(f"the classifier {classifier} has no output for classes {unknown} in {data}")
+
+    y_true = np.array([label_index[get_label(r.label).code] for r in records], dtype=int)
+    probs: list[np.ndarray] = []
+    # Segmentation metrics are means over images: accumulate per batch (weighted by masks) instead of keeping
+    # every full-size mask in memory.
+    seg_sums = dict.fromkeys(_SEGMENTATION_KEYS, 0.0)
+    n_masks = 0
+    with tqdm(total=len(records), desc="evaluate", unit="img", disable=not progress) as bar:
+        for batch in _batches(records, batch_size):
+            images = [load_image(r) for r in batch]
+            probs.append(clf.predict_proba(images))
+            if seg is not None:
+                with_mask = [(r, img) for r, img in zip(batch, images, strict=True) if r.mask_path is not None]
+                if with_mask:
+                    predicted = seg.predict_masks([img for _, img in with_mask])
+                    true = [load_mask(r, size=img.size) for r, img in with_mask]
+                    batch_metrics = segmentation_metrics(predicted, true)
+                    for key in _SEGMENTATION_KEYS:
+                        seg_sums[key] += batch_metrics[key] * len(with_mask)
+                    n_masks += len(with_mask)
+            bar.update(len(batch))
+
+    result = classification_metrics(y_true, np.concatenate(probs), clf.config.labels,
+                                    triage_threshold=clf.config.triage_threshold)
+    result["labels"] = list(clf.config.labels)
+    result["n_masks"] = n_masks
+    for key in _SEGMENTATION_KEYS:
+        result[key] = seg_sums[key] / n_masks if n_masks else float("nan")
+
+    fingerprint = dataset_fingerprint(records)
+    warnings: list[str] = []
+    models = {"classifier": _model_info(classifier, clf.config, clf.backend),
+              "segmenter": _model_info(segmenter, seg.config, seg.backend) if seg is not None and segmenter else None}
+    for role, info in models.items():
+        if info is None:
+            continue
+        if info["synthetic"]:
+            warnings.append(f"the {role} {info['tag']} was trained on SYNTHETIC data")
+        if split is None and info["data_fingerprint"] == fingerprint:
+            warnings.append(f"the {role} was trained on this very data folder; evaluate on a held-out split "
+                            "(--split-file … --split test) for an honest score")
+    if seg is not None and n_masks == 0:
+        warnings.append(f"no image in {data} has a mask; segmentation metrics are empty")
+    result["models"] = models
+    result["data"] = {"path": str(data), "fingerprint": fingerprint, "split_file": str(split_file) if split_file
+                      else None, "split": split}
+    result["warnings"] = warnings
+    return json_safe(result)
+
+
+__all__ = ["EvaluationError", "RegistryError", "evaluate", "json_safe", "select_records"]

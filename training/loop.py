@@ -1,0 +1,169 @@
+"""The shared training loop: epochs under a time budget, a time-aware LR schedule, early stopping on the
+validation metric, the best weights kept (not the last), resumable checkpoints, mixed precision on CUDA."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+
+@dataclass
+class LoopState:
+    """What a checkpoint holds besides the weights, so that ``--resume`` continues where it stopped."""
+
+    epoch: int = 0
+    step: int = 0
+    elapsed_s: float = 0.0
+    best_metric: float = -math.inf
+    best_epoch: int = -1
+    epochs_without_improvement: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    mlflow_run_id: str | None = None
+
+
+@dataclass
+class LoopSettings:
+    epochs: int
+    lr: float
+    weight_decay: float
+    schedule: str = "cosine"
+    warmup_fraction: float = 0.03
+    time_budget_s: float | None = None
+    patience: int = 8
+    channels_last: bool = True
+    metric_name: str = "val_metric"
+    checkpoint_path: Path | None = None
+
+
+def lr_factor(progress: float, schedule: str, warmup: float) -> float:
+    """LR multiplier at ``progress`` ∈ [0, 1] of the run (by steps or by time budget, whichever is further)."""
+    if schedule == "constant":
+        return 1.0
+    if warmup > 0 and progress < warmup:
+        return max(progress / warmup, 0.01)
+    span = max(1e-9, 1.0 - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (progress - warmup) / span))) * 0.99 + 0.01
+
+
+def train(
+    model: nn.Module,
+    loader: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    validate: Callable[[nn.Module], dict[str, float]],
+    settings: LoopSettings,
+    device: torch.device,
+    *,
+    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+    state: LoopState | None = None,
+    optimizer_state: dict[str, Any] | None = None,
+    steps_per_epoch: int,
+) -> tuple[nn.Module, LoopState]:
+    """Train ``model``; return it holding the best validation weights, and the loop's state."""
+    state = state or LoopState()
+    model.to(device)
+    if settings.channels_last:
+        model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    if optimizer_state:
+        optimizer.load_state_dict(optimizer_state)
+    use_amp = device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    total_steps = max(1, settings.epochs * steps_per_epoch)
+    best_weights = copy.deepcopy(model.state_dict())
+    started = time.monotonic() - state.elapsed_s
+
+    def progress() -> float:
+        by_steps = state.step / total_steps
+        if settings.time_budget_s:
+            return max(by_steps, (time.monotonic() - started) / settings.time_budget_s)
+        return by_steps
+
+    epoch_times: list[float] = []
+    while state.epoch < settings.epochs:
+        epoch_start = time.monotonic()
+        model.train()
+        running, seen = 0.0, 0
+        bar = tqdm(loader, total=steps_per_epoch, desc=f"epoch {state.epoch + 1}/{settings.epochs}", unit="batch",
+                   leave=False)
+        for images, targets in bar:
+            factor = lr_factor(min(progress(), 1.0), settings.schedule, settings.warmup_fraction)
+            for group in optimizer.param_groups:
+                group["lr"] = settings.lr * factor
+            images = images.to(device, non_blocking=True)
+            if settings.channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            targets = targets.to(device, non_blocking=True)
+            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+                loss = loss_fn(model(images), targets)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            state.step += 1
+            running += float(loss.detach()) * len(images)
+            seen += len(images)
+            bar.set_postfix(loss=f"{running / max(seen, 1):.4f}", lr=f"{settings.lr * factor:.2e}")
+            if settings.time_budget_s and time.monotonic() - started > settings.time_budget_s:
+                break
+        bar.close()
+        state.epoch += 1
+        metrics = {"train_loss": running / max(seen, 1), **validate(model)}
+        metrics["lr"] = settings.lr * factor
+        metrics["epoch_seconds"] = time.monotonic() - epoch_start
+        epoch_times.append(metrics["epoch_seconds"])
+        state.elapsed_s = time.monotonic() - started
+        current = metrics[settings.metric_name]
+        improved = current > state.best_metric
+        if improved:
+            state.best_metric, state.best_epoch = current, state.epoch
+            state.epochs_without_improvement = 0
+            best_weights = copy.deepcopy(model.state_dict())
+        else:
+            state.epochs_without_improvement += 1
+        state.history.append({"epoch": state.epoch, **metrics})
+        tqdm.write(f"epoch {state.epoch}: loss {metrics['train_loss']:.4f}  {settings.metric_name} {current:.4f}"
+                   f"{'  (best)' if improved else ''}  [{metrics['epoch_seconds']:.0f}s]")
+        if on_epoch_end:
+            on_epoch_end(state.epoch, metrics)
+        if settings.checkpoint_path:
+            save_checkpoint(settings.checkpoint_path, model, optimizer, state, best_weights)
+        if state.epochs_without_improvement >= settings.patience:
+            tqdm.write(f"early stop: no improvement in {settings.patience} epochs")
+            break
+        if settings.time_budget_s:
+            remaining = settings.time_budget_s - state.elapsed_s
+            # Stop when another epoch would not fit: the budget is a promise about wall time.
+            if remaining < 0.9 * (sum(epoch_times[-2:]) / len(epoch_times[-2:])):
+                tqdm.write(f"time budget reached after {state.epoch} epochs ({state.elapsed_s / 60:.1f} min)")
+                break
+    model.load_state_dict(best_weights)
+    return model, state
+
+
+def save_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, state: LoopState,
+                    best_weights: dict[str, torch.Tensor]) -> None:
+    """Weights, optimizer and loop state as plain tensors and numbers (loadable with ``weights_only=True``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "model": model.state_dict(),
+        "best_model": best_weights,
+        "optimizer": optimizer.state_dict(),
+        "state": {k: v for k, v in state.__dict__.items()},
+    }
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: Path) -> tuple[dict[str, Any], LoopState]:
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    return payload, LoopState(**payload["state"])

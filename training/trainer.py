@@ -1,0 +1,340 @@
+"""Training runs for the classifier and the segmenter, each logged to MLflow end to end.
+
+A run: read the data set → lesion-grouped split (or a given split file) → decode once into memory → train
+under a time budget with early stopping → keep the best validation weights → calibrate (temperature, triage
+threshold, mask threshold) on the validation split → report on the test split (never used for choices) →
+save the model bundle and log everything (config, per-epoch metrics, system info, fingerprints, plots).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, WeightedRandomSampler
+
+from skin_models.bundle import save_bundle
+from skin_models.config import ModelConfig
+from skin_models.device import resolve_device
+from skin_models.factory import create_classifier, create_segmenter
+from skin_models.labels import CLASS_CODES
+from skin_models.postprocess import softmax
+from training import tracking
+from training.augment import build_augmentation
+from training.calibration import choose_triage_threshold, fit_temperature
+from training.config import TrainConfig, save_config
+from training.data import Record, dataset_fingerprint, load_records
+from training.loop import LoopSettings, LoopState, load_checkpoint, train
+from training.metrics import classification_metrics, segmentation_metrics
+from training.reports import save_confusion_matrix, save_mask_grid, save_per_class_csv, save_roc_curves
+from training.splits import load_splits, make_splits, save_splits, split_fingerprint
+from training.torchdata import CachedArrays, LesionDataset, cache_records, class_loss_weights, class_sampling_weights
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced."""
+
+    run_id: str
+    task: str
+    bundle_dir: Path
+    val_metrics: dict[str, Any]
+    test_metrics: dict[str, Any]
+    epochs: int
+    wall_seconds: float
+    synthetic: bool
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def is_synthetic(records: list[Record], data: Path) -> bool:
+    """Synthetic sets are marked by their generator (a SYNTHETIC marker file or SYN_ image ids)."""
+    return (data / "SYNTHETIC").exists() or any(r.image_id.startswith("SYN_") for r in records)
+
+
+def prepare_splits(records: list[Record], config: TrainConfig, split_file: Path | None,
+                   out_dir: Path) -> tuple[dict[str, str], Path]:
+    """Use ``split_file`` when given, else make a lesion-grouped stratified split and save it."""
+    if split_file is not None:
+        return load_splits(split_file), split_file
+    splits = make_splits(records, ratios=config.split_ratios, seed=config.split_seed)
+    path = out_dir / "splits.csv"
+    save_splits(path, splits, records)
+    return splits, path
+
+
+def _model_config(config: TrainConfig) -> ModelConfig:
+    model_kwargs = dict(config.extra.get("model_kwargs", {}))
+    if config.task == "classification":
+        model_kwargs.setdefault("drop_rate", config.drop_rate)
+    return ModelConfig(task=config.task, arch=config.arch, encoder=config.encoder, input_size=config.input_size,
+                       resize_policy=config.resize_policy, model_kwargs=model_kwargs)
+
+
+def _build_network(config: TrainConfig, model_config: ModelConfig) -> nn.Module:
+    if config.task == "classification":
+        return create_classifier(config.arch, pretrained=config.pretrained, **model_config.model_kwargs)
+    assert config.encoder
+    return create_segmenter(config.arch, config.encoder, pretrained=config.pretrained, **model_config.model_kwargs)
+
+
+@torch.inference_mode()
+def predict_arrays(model: nn.Module, arrays: CachedArrays, model_config: ModelConfig, device: torch.device,
+                   batch_size: int = 128) -> np.ndarray:
+    """Raw network outputs (logits) for cached, un-augmented arrays."""
+    from skin_models.preprocess import normalise
+
+    model.eval()
+    outputs = []
+    for start in range(0, len(arrays.images), batch_size):
+        batch = normalise(arrays.images[start : start + batch_size], model_config).to(device)
+        outputs.append(model(batch.contiguous(memory_format=torch.channels_last)).float().cpu().numpy())
+    return np.concatenate(outputs) if outputs else np.empty((0,))
+
+
+def _dice_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    probs = torch.sigmoid(logits)
+    inter = (probs * targets).sum(dim=(1, 2, 3))
+    total = probs.sum(dim=(1, 2, 3)) + targets.sum(dim=(1, 2, 3))
+    return (1.0 - (2.0 * inter + 1.0) / (total + 1.0)).mean()
+
+
+def _segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return nn.functional.binary_cross_entropy_with_logits(logits, targets) + _dice_loss(logits, targets)
+
+
+def _best_mask_threshold(prob_maps: np.ndarray, masks: np.ndarray) -> float:
+    """The threshold among 0.3…0.7 with the best mean validation Dice (masks at network size)."""
+    best, best_dice = 0.5, -1.0
+    for threshold in np.arange(0.3, 0.71, 0.05):
+        dice = segmentation_metrics(list(prob_maps > threshold), list(masks))["dice"]
+        if dice > best_dice:
+            best, best_dice = float(threshold), dice
+    return round(best, 2)
+
+
+def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = None, run_name: str | None = None,
+                 resume: Path | None = None, work_dir: Path | None = None, progress: bool = True) -> TrainResult:
+    """Train one model on the HAM10000-layout folder ``data`` and log the run to MLflow."""
+    import mlflow
+
+    started = time.monotonic()
+    seed_everything(config.seed)
+    device = resolve_device(config.device)
+    if device.type == "cpu":
+        torch.set_num_threads(int(os.environ.get("DRSKIN_TORCH_THREADS", os.cpu_count() or 1)))
+    task = config.task
+    work_dir = Path(work_dir or tempfile.mkdtemp(prefix=f"drskin-{task}-"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+
+    records = load_records(data)
+    synthetic = is_synthetic(records, data)
+    splits, split_path = prepare_splits(records, config, split_file, work_dir)
+    by_split: dict[str, list[Record]] = {"train": [], "val": [], "test": []}
+    for record in records:
+        split = splits.get(record.image_id)
+        if split in by_split:
+            by_split[split].append(record)
+    if config.max_train_images and len(by_split["train"]) > config.max_train_images:
+        rng = random.Random(config.seed)
+        by_split["train"] = rng.sample(by_split["train"], config.max_train_images)
+    if not by_split["train"] or not by_split["val"]:
+        raise ValueError(f"the split leaves {len(by_split['train'])} training and {len(by_split['val'])} validation "
+                         "images; the data set is too small to train on")
+
+    model_config = _model_config(config)
+    with_masks = task == "segmentation"
+    cached = {name: cache_records(recs, model_config, with_masks=with_masks, desc=f"decoding {name}",
+                                  progress=progress)
+              for name, recs in by_split.items() if recs}
+
+    model = _build_network(config, model_config)
+    train_set = LesionDataset(cached["train"], model_config, build_augmentation(config.augmentation), task)
+    n_classes = len(CLASS_CODES)
+    generator = torch.Generator().manual_seed(config.seed)
+    sampler = None
+    loss_weight = None
+    if task == "classification":
+        targets = cached["train"].targets
+        if config.imbalance in {"sampler", "both"}:
+            weights = class_sampling_weights(targets, config.sampler_power, n_classes)
+            sampler = WeightedRandomSampler(torch.as_tensor(weights, dtype=torch.double), num_samples=len(targets),
+                                            replacement=True, generator=generator)
+        if config.imbalance in {"loss_weights", "both"}:
+            loss_weight = class_loss_weights(targets, n_classes).to(device)
+    loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=sampler is None, sampler=sampler,
+                        num_workers=config.workers, drop_last=len(train_set) > config.batch_size,
+                        generator=generator, persistent_workers=config.workers > 0)
+
+    if task == "classification":
+        smoothing = config.label_smoothing
+
+        def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+            return nn.functional.cross_entropy(logits, targets, weight=loss_weight, label_smoothing=smoothing)
+
+        def validate(net: nn.Module) -> dict[str, float]:
+            logits = predict_arrays(net, cached["val"], model_config, device)
+            result = classification_metrics(cached["val"].targets, softmax(logits))
+            return {"val_balanced_accuracy": result["balanced_accuracy"], "val_accuracy": result["accuracy"],
+                    "val_mel_recall": result["per_class"]["mel"]["recall"],
+                    "val_malignant_auc": result["malignant_auc"]}
+
+        metric_name = "val_balanced_accuracy"
+    else:
+        loss_fn = _segmentation_loss
+
+        def validate(net: nn.Module) -> dict[str, float]:
+            logits = predict_arrays(net, cached["val"], model_config, device)
+            assert cached["val"].masks is not None
+            result = segmentation_metrics(list(logits[:, 0] > 0), list(cached["val"].masks))
+            return {"val_dice": result["dice"], "val_iou": result["iou"],
+                    "val_thresholded_jaccard": result["thresholded_jaccard"]}
+
+        metric_name = "val_dice"
+
+    state, optimizer_state = None, None
+    checkpoint_path = work_dir / "checkpoint.pt"
+    if resume is not None:
+        payload, state = load_checkpoint(resume)
+        model.load_state_dict(payload["model"])
+        optimizer_state = payload["optimizer"]
+        checkpoint_path = resume
+
+    tracking.configure_tracking()
+    experiment_id = tracking.ensure_experiment(tracking.EXPERIMENTS[task])
+    resume_run = state.mlflow_run_id if state else None
+    with mlflow.start_run(run_id=resume_run, experiment_id=None if resume_run else experiment_id,
+                          run_name=run_name) as run:
+        mlflow.set_tags({
+            tracking.TAG_TASK: task,
+            tracking.TAG_SYNTHETIC: str(synthetic).lower(),
+            tracking.TAG_SELECTION_METRIC: tracking.SELECTION_METRICS[task],
+            tracking.TAG_DATA_FINGERPRINT: dataset_fingerprint(records),
+            tracking.TAG_SPLIT_FINGERPRINT: split_fingerprint(split_path),
+        })
+        if resume_run is None:
+            mlflow.log_params({k: (json.dumps(v) if isinstance(v, dict | list | tuple) else v)
+                               for k, v in config.to_dict().items()})
+            mlflow.log_params({"data_path": str(data), "n_train": len(by_split["train"]),
+                               "n_val": len(by_split["val"]), "n_test": len(by_split["test"])})
+            save_config(config, work_dir / "config.yaml")
+            mlflow.log_artifact(str(work_dir / "config.yaml"))
+            mlflow.log_artifact(str(split_path))
+            mlflow.log_dict(tracking.system_info(str(device)), "system_info.json")
+        state = state or LoopState()
+        state.mlflow_run_id = run.info.run_id
+
+        def on_epoch_end(epoch: int, metrics: dict[str, float]) -> None:
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)}, step=epoch)
+
+        budget_s = config.time_budget_min * 60 if config.time_budget_min else None
+        settings = LoopSettings(epochs=config.epochs, lr=config.lr, weight_decay=config.weight_decay,
+                                schedule=config.schedule, warmup_fraction=config.warmup_fraction,
+                                time_budget_s=budget_s, patience=config.patience,
+                                channels_last=config.channels_last, metric_name=metric_name,
+                                checkpoint_path=checkpoint_path)
+        model, state = train(model, loader, loss_fn, validate, settings, device, on_epoch_end=on_epoch_end,
+                             state=state, optimizer_state=optimizer_state, steps_per_epoch=len(loader))
+
+        artifacts = work_dir / "artifacts"
+        artifacts.mkdir(exist_ok=True)
+        if task == "classification":
+            val_metrics, test_metrics, model_config = _finish_classifier(model, cached, model_config, config, device,
+                                                                         artifacts)
+        else:
+            val_metrics, test_metrics, model_config = _finish_segmenter(model, cached, model_config, device, artifacts)
+        model_config = model_config.model_copy(update={
+            "data_fingerprint": dataset_fingerprint(records),
+            "synthetic": synthetic,
+            "extra": {**model_config.extra, "mlflow_run_id": run.info.run_id, "epochs": state.epoch,
+                      "best_epoch": state.best_epoch, "split_fingerprint": split_fingerprint(split_path),
+                      "data_path": str(data)},
+        })
+        bundle_dir = save_bundle(work_dir / "bundle", model.to("cpu").to(memory_format=torch.contiguous_format),
+                                 model_config)
+        mlflow.log_artifacts(str(bundle_dir), tracking.BUNDLE_ARTIFACT_PATH)
+        mlflow.log_artifacts(str(artifacts), "reports")
+        summary = {tracking.SELECTION_METRICS[task]: state.best_metric, "epochs_run": state.epoch,
+                   "best_epoch": state.best_epoch, "wall_seconds": time.monotonic() - started}
+        summary.update(_flat("val", val_metrics))
+        summary.update(_flat("test", test_metrics))
+        mlflow.log_metrics({k: float(v) for k, v in summary.items() if isinstance(v, int | float) and np.isfinite(v)})
+        mlflow.log_dict({"validation": val_metrics, "test": test_metrics}, "final_metrics.json")
+        return TrainResult(run.info.run_id, task, bundle_dir, val_metrics, test_metrics, state.epoch,
+                           time.monotonic() - started, synthetic)
+
+
+def _flat(prefix: str, metrics: dict[str, Any]) -> dict[str, float]:
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            flat[f"final_{prefix}_{key}"] = float(value)
+    for code, row in metrics.get("per_class", {}).items():
+        flat[f"final_{prefix}_recall_{code}"] = float(row["recall"])
+    return flat
+
+
+def _finish_classifier(model: nn.Module, cached: dict[str, CachedArrays], model_config: ModelConfig,
+                       config: TrainConfig, device: torch.device,
+                       artifacts: Path) -> tuple[dict[str, Any], dict[str, Any], ModelConfig]:
+    val_logits = predict_arrays(model, cached["val"], model_config, device)
+    temperature = fit_temperature(val_logits, cached["val"].targets)
+    val_probs = softmax(val_logits, temperature=temperature)
+    threshold = choose_triage_threshold(val_probs, cached["val"].targets, config.min_triage_sensitivity)
+    val_metrics = classification_metrics(cached["val"].targets, val_probs, triage_threshold=threshold)
+    val_metrics["temperature"] = temperature
+    save_confusion_matrix(val_metrics["confusion_matrix"], artifacts / "confusion_matrix_val.png",
+                          title="Validation confusion matrix")
+    save_per_class_csv(val_metrics, artifacts / "per_class_val.csv")
+    save_roc_curves(cached["val"].targets, val_probs, artifacts / "roc_val.png")
+    test_metrics: dict[str, Any] = {}
+    if "test" in cached:
+        test_probs = softmax(predict_arrays(model, cached["test"], model_config, device), temperature=temperature)
+        test_metrics = classification_metrics(cached["test"].targets, test_probs, triage_threshold=threshold)
+        save_confusion_matrix(test_metrics["confusion_matrix"], artifacts / "confusion_matrix_test.png",
+                              title="Test confusion matrix")
+        save_per_class_csv(test_metrics, artifacts / "per_class_test.csv")
+        save_roc_curves(cached["test"].targets, test_probs, artifacts / "roc_test.png")
+    selected = {k: float(val_metrics[k]) for k in ("balanced_accuracy", "accuracy", "malignant_sensitivity",
+                                                    "malignant_specificity", "malignant_auc")}
+    selected["mel_recall"] = float(val_metrics["per_class"]["mel"]["recall"])
+    model_config = model_config.model_copy(update={"temperature": temperature, "triage_threshold": threshold,
+                                                   "metrics": {f"val_{k}": v for k, v in selected.items()}})
+    return val_metrics, test_metrics, model_config
+
+
+def _finish_segmenter(model: nn.Module, cached: dict[str, CachedArrays], model_config: ModelConfig,
+                      device: torch.device, artifacts: Path) -> tuple[dict[str, Any], dict[str, Any], ModelConfig]:
+    from scipy.special import expit
+
+    val = cached["val"]
+    assert val.masks is not None
+    val_maps = expit(predict_arrays(model, val, model_config, device)[:, 0])
+    threshold = _best_mask_threshold(val_maps, val.masks)
+    val_metrics: dict[str, Any] = segmentation_metrics(list(val_maps > threshold), list(val.masks))
+    val_metrics["mask_threshold"] = threshold
+    save_mask_grid(val.images, val.masks, val_maps > threshold, artifacts / "masks_val.png")
+    test_metrics: dict[str, Any] = {}
+    if "test" in cached and cached["test"].masks is not None:
+        test_maps = expit(predict_arrays(model, cached["test"], model_config, device)[:, 0])
+        test_metrics = segmentation_metrics(list(test_maps > threshold), list(cached["test"].masks))
+        save_mask_grid(cached["test"].images, cached["test"].masks, test_maps > threshold,
+                       artifacts / "masks_test.png")
+    model_config = model_config.model_copy(update={
+        "mask_threshold": threshold,
+        "metrics": {f"val_{k}": float(val_metrics[k]) for k in ("dice", "iou", "thresholded_jaccard")},
+    })
+    return val_metrics, test_metrics, model_config

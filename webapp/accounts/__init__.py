@@ -1,0 +1,1 @@
+"""Accounts: registration, log-in, password change, data export and deletion."""

@@ -1,0 +1,136 @@
+"""Account pages: HTTP only; the work happens in ``services``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Response, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.accounts.dependencies import provide_user, provide_user_service
+from webapp.accounts.schemas import (
+    AccountView,
+    DeleteAccountForm,
+    LoginForm,
+    PasswordForm,
+    RegisterForm,
+    safe_next,
+)
+from webapp.accounts.services import AccountError, UserService, export_user_data
+from webapp.core.guards import SESSION_EMAIL, SESSION_USER_ID, requires_login
+from webapp.core.sessions import rotate_session_id
+from webapp.db.models import User
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def _log_in(request: Request[Any, Any, Any], user: User) -> None:
+    request.clear_session()
+    rotate_session_id(request)
+    request.set_session({SESSION_USER_ID: str(user.id), SESSION_EMAIL: user.email})
+
+
+class AuthController(Controller):
+    dependencies = {"users": Provide(provide_user_service)}
+
+    @get("/register", name="register")
+    async def register_page(self) -> Template:
+        return Template("accounts/register.html", context={"form": RegisterForm(), "errors": []})
+
+    @post("/register", opt={"rate_limit": "register"})
+    async def register(self, request: Request[Any, Any, Any], users: UserService,
+                       data: Annotated[RegisterForm, Form]) -> Response[Any]:
+        errors = data.errors()
+        if not errors:
+            try:
+                user = await users.register(data.email, data.password)
+            except AccountError as exc:
+                errors = [str(exc)]
+        if errors:
+            return Template("accounts/register.html", context={"form": data, "errors": errors}, status_code=400)
+        await users.repository.session.commit()
+        _log_in(request, user)
+        flash(request, "Welcome to Dr. Skin. Your account is ready; your diagnoses will now be kept.", "success")
+        return Redirect("/")
+
+    @get("/login", name="login")
+    async def login_page(self, next_: Annotated[str, Parameter(query="next")] = "/") -> Template:
+        return Template("accounts/login.html", context={"form": LoginForm(next=safe_next(next_)), "errors": []})
+
+    @post("/login", opt={"rate_limit": "login"})
+    async def login(self, request: Request[Any, Any, Any], users: UserService,
+                    data: Annotated[LoginForm, Form]) -> Response[Any]:
+        user = await users.authenticate(data.email, data.password)
+        if user is None:
+            data.password = ""
+            return Template("accounts/login.html", status_code=400, context={
+                "form": data, "errors": ["The email or password is not right. Check both and try again."]})
+        await users.repository.session.commit()
+        _log_in(request, user)
+        flash(request, "You are logged in.", "success")
+        return Redirect(safe_next(data.next))
+
+    @post("/logout")
+    async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
+        request.clear_session()
+        return Redirect("/")
+
+
+class AccountController(Controller):
+    path = "/account"
+    guards = [requires_login]
+    dependencies = {"users": Provide(provide_user_service), "user": Provide(provide_user)}
+
+    async def _page(self, users: UserService, user: User, errors: dict[str, list[str]] | None = None,
+                    status_code: int = 200) -> Template:
+        diagnoses, lesions = await users.counts(user.id)
+        view = AccountView(id=user.id, email=user.email, is_moderator=user.is_moderator,
+                           diagnosis_count=diagnoses, lesion_count=lesions)
+        return Template("accounts/account.html", context={"account": view, "errors": errors or {}},
+                        status_code=status_code)
+
+    @get("/", name="account")
+    async def account_page(self, users: UserService, user: User) -> Template:
+        return await self._page(users, user)
+
+    @post("/password")
+    async def change_password(self, request: Request[Any, Any, Any], users: UserService, user: User,
+                              data: Annotated[PasswordForm, Form]) -> Response[Any]:
+        errors = data.errors()
+        if not errors:
+            try:
+                await users.change_password(user, data.current_password, data.new_password)
+            except AccountError as exc:
+                errors = [str(exc)]
+        if errors:
+            return await self._page(users, user, {"password": errors}, status_code=400)
+        await users.repository.session.commit()
+        flash(request, "Your password was changed.", "success")
+        return Redirect("/account")
+
+    @get("/export")
+    async def export(self, db_session: AsyncSession, user: User) -> Response[bytes]:
+        archive = await export_user_data(db_session, user)
+        return Response(archive, media_type="application/zip", headers={
+            "Content-Disposition": 'attachment; filename="drskin-my-data.zip"', "Cache-Control": "no-store"})
+
+    @post("/delete")
+    async def delete_account(self, request: Request[Any, Any, Any], users: UserService, user: User,
+                             data: Annotated[DeleteAccountForm, Form]) -> Response[Any]:
+        problems = []
+        if data.confirm.strip().upper() != "DELETE":
+            problems.append("Type DELETE in the box to confirm.")
+        if not (await users.authenticate(user.email, data.password)):
+            problems.append("The password is not right.")
+        if problems:
+            return await self._page(users, user, {"delete": problems}, status_code=400)
+        await users.delete_account(user.id)
+        await users.repository.session.commit()
+        request.clear_session()
+        flash(request, "Your account and everything in it were deleted.", "success")
+        return Redirect("/")

@@ -1,0 +1,42 @@
+"""Dependencies: the user service and the logged-in user."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+from uuid import UUID
+
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.accounts.services import UserService
+from webapp.core.guards import SESSION_USER_ID
+from webapp.db.models import User
+
+
+async def provide_user_service(db_session: AsyncSession) -> AsyncGenerator[UserService, None]:
+    async with UserService.new(session=db_session) as service:
+        yield service
+
+
+async def provide_current_user(request: Request[Any, Any, Any], db_session: AsyncSession) -> User | None:
+    """The logged-in user, or None (anonymous, or the account was deleted in another session)."""
+    raw = request.session.get(SESSION_USER_ID)
+    if not raw:
+        return None
+    try:
+        user = await db_session.get(User, UUID(str(raw)))
+    except ValueError:
+        user = None
+    if user is None:
+        request.clear_session()
+    return user
+
+
+async def provide_user(request: Request[Any, Any, Any], db_session: AsyncSession) -> User:
+    """The logged-in user; routes that need one are also guarded by ``requires_login``."""
+    user = await provide_current_user(request, db_session)
+    if user is None:
+        raise NotAuthorizedException("Log in to see this page.")
+    return user

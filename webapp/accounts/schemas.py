@@ -1,0 +1,76 @@
+"""Forms in and views out. Every field has a default so that a half-filled form re-renders with a message
+instead of failing validation with a bare 400."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from webapp.core.passwords import MIN_PASSWORD_LENGTH
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class RegisterForm:
+    email: str = ""
+    password: str = ""
+    password_confirm: str = ""
+
+    def errors(self) -> list[str]:
+        problems = []
+        if not _EMAIL.match(self.email.strip()) or len(self.email) > 320:
+            problems.append("Enter a valid email address, like name@example.org.")
+        if len(self.password) < MIN_PASSWORD_LENGTH:
+            problems.append(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+        elif self.password != self.password_confirm:
+            problems.append("The two passwords differ; type the same password twice.")
+        return problems
+
+
+@dataclass
+class LoginForm:
+    email: str = ""
+    password: str = ""
+    next: str = "/"
+
+
+@dataclass
+class PasswordForm:
+    current_password: str = ""
+    new_password: str = ""
+    new_password_confirm: str = ""
+
+    def errors(self) -> list[str]:
+        if len(self.new_password) < MIN_PASSWORD_LENGTH:
+            return [f"Choose a new password of at least {MIN_PASSWORD_LENGTH} characters."]
+        if self.new_password != self.new_password_confirm:
+            return ["The two new passwords differ; type the same password twice."]
+        return []
+
+
+@dataclass
+class DeleteAccountForm:
+    password: str = ""
+    confirm: str = ""
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: uuid.UUID
+    email: str
+    is_moderator: bool
+    diagnosis_count: int
+    lesion_count: int
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: ``//evil.example`` and ``https://…`` fall back to the home page."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

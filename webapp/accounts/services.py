@@ -1,0 +1,113 @@
+"""Account database work through advanced-alchemy."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from datetime import UTC, datetime
+from typing import Any
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.accounts.schemas import normalise_email
+from webapp.core.passwords import hash_password, needs_rehash, verify_password
+from webapp.db.models import Diagnosis, Lesion, Photo, User
+
+
+class AccountError(ValueError):
+    """A message for the user."""
+
+
+class UserService(SQLAlchemyAsyncRepositoryService[User]):
+    class Repository(SQLAlchemyAsyncRepository[User]):
+        model_type = User
+
+    repository_type = Repository
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self.get_one_or_none(email=normalise_email(email))
+
+    async def register(self, email: str, password: str) -> User:
+        email = normalise_email(email)
+        if await self.exists(email=email):
+            raise AccountError("An account with this email already exists. Log in instead.")
+        return await self.create({"email": email, "password_hash": hash_password(password), "is_moderator": False},
+                                 auto_commit=False)
+
+    async def authenticate(self, email: str, password: str) -> User | None:
+        user = await self.get_by_email(email)
+        if not verify_password(user.password_hash if user else None, password) or user is None:
+            return None
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        return user
+
+    async def change_password(self, user: User, current: str, new: str) -> None:
+        if not verify_password(user.password_hash, current):
+            raise AccountError("The current password is not right.")
+        user.password_hash = hash_password(new)
+        await self.repository.session.flush()
+
+    async def set_moderator(self, email: str, value: bool = True) -> User:
+        user = await self.get_by_email(email)
+        if user is None:
+            raise AccountError(f"no account with email {email!r}")
+        user.is_moderator = value
+        await self.repository.session.flush()
+        return user
+
+    async def counts(self, user_id: uuid.UUID) -> tuple[int, int]:
+        session = self.repository.session
+        diagnoses = await session.scalar(select(func.count()).select_from(Diagnosis).where(Diagnosis.user_id == user_id))
+        lesions = await session.scalar(select(func.count()).select_from(Lesion).where(Lesion.user_id == user_id))
+        return int(diagnoses or 0), int(lesions or 0)
+
+    async def delete_account(self, user_id: uuid.UUID) -> None:
+        """Everything the person stored goes, in foreign-key order (no reliance on SQLite's FK pragma)."""
+        session = self.repository.session
+        await session.execute(delete(Diagnosis).where(Diagnosis.user_id == user_id))
+        await session.execute(delete(Photo).where(Photo.user_id == user_id))
+        await session.execute(delete(Lesion).where(Lesion.user_id == user_id))
+        await session.execute(delete(User).where(User.id == user_id))
+        await session.flush()
+
+
+async def export_user_data(session: AsyncSession, user: User) -> bytes:
+    """A zip with ``account.json``, ``lesions.json``, ``diagnoses.json`` and every stored image."""
+    lesions = (await session.scalars(select(Lesion).where(Lesion.user_id == user.id)
+                                     .order_by(Lesion.created_at))).all()
+    diagnoses = (await session.scalars(select(Diagnosis).where(Diagnosis.user_id == user.id)
+                                       .order_by(Diagnosis.created_at))).all()
+    photos = (await session.scalars(select(Photo).where(Photo.user_id == user.id))).all()
+    extension = {"image/jpeg": "jpg", "image/png": "png"}
+
+    def photo_path(photo_id: uuid.UUID | None) -> str | None:
+        by_id = {p.id: p for p in photos}
+        photo = by_id.get(photo_id) if photo_id else None
+        return f"images/{photo.id}.{extension.get(photo.content_type, 'bin')}" if photo else None
+
+    account: dict[str, Any] = {"email": user.email, "created_at": user.created_at.isoformat(),
+                               "exported_at": datetime.now(UTC).isoformat()}
+    lesion_rows = [{"id": str(lesion.id), "name": lesion.name, "body_site": lesion.body_site,
+                    "created_at": lesion.created_at.isoformat()} for lesion in lesions]
+    diagnosis_rows = [{"id": str(d.id), "created_at": d.created_at.isoformat(),
+                       "lesion_id": str(d.lesion_id) if d.lesion_id else None, "label": d.label,
+                       "triage_level": d.triage_level, "concerning_probability": d.concerning_probability,
+                       "area_fraction": d.area_fraction, "synthetic_model": d.synthetic_model,
+                       "models": d.model_versions, "photo": photo_path(d.photo_id),
+                       "overlay": photo_path(d.overlay_id), "result": d.result} for d in diagnoses]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("account.json", json.dumps(account, indent=2))
+        archive.writestr("lesions.json", json.dumps(lesion_rows, indent=2))
+        archive.writestr("diagnoses.json", json.dumps(diagnosis_rows, indent=2))
+        for photo in photos:
+            path = photo_path(photo.id)
+            if path:
+                archive.writestr(path, photo.data, compress_type=zipfile.ZIP_STORED)
+    return buffer.getvalue()

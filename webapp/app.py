@@ -1,0 +1,137 @@
+"""The application factory: ``uvicorn webapp.app:create_app --factory``.
+
+Building the app reads settings and wires plugins; it does not connect to the database or the service.
+Migrations are never run here (``python -m webapp migrate`` does it; the Helm chart runs it as a Job).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template.config import TemplateConfig
+
+from webapp.accounts.controllers import AccountController, AuthController
+from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler
+from webapp.core.guards import SESSION_EMAIL
+from webapp.core.headers import security_headers
+from webapp.core.labels import LABELS
+from webapp.core.service_client import ServiceClient
+from webapp.core.sessions import DatabaseSessionConfig
+from webapp.core.settings import (
+    get_rate_limit_settings,
+    get_security_settings,
+    get_service_settings,
+    get_upload_settings,
+)
+from webapp.db.config import build_alchemy_config
+from webapp.db.models import KeyValueItem
+from webapp.diagnoses.controllers import DiagnoseController, DiagnosisController, PhotoController
+from webapp.lesions.controllers import LesionController
+from webapp.pages.controllers import HealthController, HomeController
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _rate_limit(kind: str, per_minute: int) -> RateLimitConfig:
+    """POSTs to handlers marked ``opt={"rate_limit": kind}``, per client IP and route.
+
+    Counters live in the database store, so the limit holds across replicas (approximately: the read-then-write is
+    not atomic, which only lets a burst of simultaneous requests slip a few over).
+    """
+
+    def applies(request: Request[Any, Any, Any]) -> bool:
+        return request.method == "POST" and request.route_handler.opt.get("rate_limit") == kind
+
+    return RateLimitConfig(rate_limit=("minute", per_minute), check_throttle_handler=applies,
+                           exclude=["/static", "/health"])
+
+
+def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    def configure(engine: JinjaTemplateEngine) -> None:
+        env = engine.engine
+        env.globals["class_labels"] = LABELS
+        env.globals["session_email"] = _session_email
+        env.globals["max_upload_mb"] = get_upload_settings().max_upload_mb
+        env.filters["pct"] = lambda value, digits=0: f"{float(value) * 100:.{digits}f} %"
+        env.filters["date"] = lambda value: value.strftime("%d %b %Y, %H:%M") if value else ""
+
+    return TemplateConfig(directory=PACKAGE_DIR / "templates", engine=JinjaTemplateEngine,
+                          engine_callback=configure)
+
+
+def _session_email(request: Request[Any, Any, Any]) -> str | None:
+    try:
+        return request.session.get(SESSION_EMAIL)  # type: ignore[no-any-return]
+    except Exception:  # no session middleware in scope (static files)
+        return None
+
+
+def create_app() -> Litestar:
+    """Build the site from the environment (see ``webapp.core.settings`` and docs/site.md)."""
+    security = get_security_settings()
+    limits = get_rate_limit_settings()
+    upload = get_upload_settings()
+    alchemy = build_alchemy_config()
+    store_model = KeyValueItem
+    stores = {name: SQLAlchemyStore(alchemy, model=store_model, namespace=name) for name in ("sessions", "rate_limit")}
+
+    session_config = DatabaseSessionConfig(store="sessions", secure=security.secure_cookies, httponly=True,
+                                           samesite="lax", max_age=security.session_max_age_s,
+                                           exclude=["/static", "/health"])
+    csrf_config = CSRFConfig(secret=security.secret_key, cookie_secure=security.secure_cookies,
+                             cookie_httponly=True, cookie_samesite="lax", exclude=["/health"])
+    template_config = _template_config()
+
+    middleware: list[Any] = [session_config.middleware]
+    for kind, per_minute in (("login", limits.login_per_minute), ("register", limits.register_per_minute),
+                             ("diagnose", limits.diagnose_per_minute)):
+        if per_minute > 0:
+            middleware.append(_rate_limit(kind, per_minute).middleware)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        client = ServiceClient(get_service_settings())
+        app.state.service_client = client
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    return Litestar(
+        route_handlers=[
+            HomeController, HealthController, AuthController, AccountController, DiagnoseController,
+            DiagnosisController, PhotoController, LesionController,
+            create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], name="static",
+                                       opt={"skip_session": True}),
+        ],
+        plugins=[SQLAlchemyPlugin(config=alchemy), FlashPlugin(config=FlashConfig(template_config=template_config))],
+        template_config=template_config,
+        middleware=middleware,
+        csrf_config=csrf_config,
+        stores=stores,
+        state=State({"alchemy_config": alchemy}),
+        lifespan=[lifespan],
+        response_headers=security_headers(),
+        exception_handlers={
+            NotAuthorizedException: not_authorized_handler,
+            HTTPException: http_exception_handler,
+            HTTP_500_INTERNAL_SERVER_ERROR: internal_error_handler,
+        },
+        # Room for the photo plus the multipart envelope; larger bodies get the 413 page.
+        request_max_body_size=upload.max_upload_bytes + 1024 * 1024,
+        openapi_config=None,
+    )

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces of the site: settings, security, images, the service client, error pages."""

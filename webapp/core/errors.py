@@ -1,0 +1,54 @@
+"""Errors become HTML pages that say what to do (or a redirect to log in); health checks keep their JSON."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+log = logging.getLogger(__name__)
+
+_MESSAGES = {
+    400: ("Something in the request was wrong", "Go back, check the form and try again."),
+    403: ("This form has expired", "Reload the page and submit the form again. (Cookies must be enabled.)"),
+    404: ("Page not found", "The page does not exist, or it is not yours to see."),
+    405: ("Not allowed", "That address does not accept this kind of request."),
+    413: ("The photo is too large", "Choose a smaller photo (the limit is shown on the upload page) or let the "
+                                    "page shrink it for you with JavaScript on."),
+    429: ("Too many attempts", "Wait a minute, then try again."),
+    500: ("Something went wrong on our side", "Try again in a minute. Nothing you sent was half-saved."),
+}
+
+
+def _page(request: Request[Any, Any, Any], status_code: int, detail: str | None = None) -> Response[Any]:
+    title, advice = _MESSAGES.get(status_code, _MESSAGES[400] if status_code < 500 else _MESSAGES[500])
+    if request.url.path.startswith("/health"):
+        return Response({"status_code": status_code, "detail": title}, status_code=status_code)
+    return Template("pages/error.html", context={"status_code": status_code, "title": title, "advice": advice,
+                                                 "detail": detail}, status_code=status_code)
+
+
+def not_authorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    if request.url.path.startswith("/health"):
+        return Response({"detail": "not authorised"}, status_code=401)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    flash(request, "Log in to continue.", category="info")
+    return Redirect(f"/login?next={quote(target, safe='')}")
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    detail = None
+    if status == 403 and "csrf" not in str(exc.detail).lower():
+        detail = str(exc.detail)
+    return _page(request, status, detail)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _page(request, 500)

@@ -1,0 +1,103 @@
+"""The client for the BentoML service's HTTP API (see docs/architecture.md, "The service API")."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from webapp.core.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_MESSAGE = "The analysis service is unavailable right now. Nothing was saved; try again in a minute."
+
+
+class ServiceError(Exception):
+    """Base class: ``message`` is safe to show to the user, ``status_code`` is what the page answers with."""
+
+    status_code = 503
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PhotoRejected(ServiceError):
+    """The service refused the photo (4xx): something the user can fix."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class ServiceUnavailable(ServiceError):
+    """5xx, time-outs and connection failures: not the user's fault."""
+
+
+_FALLBACK_4XX = {
+    400: "This file is not an image we can read. Take a new photo or upload a JPEG or PNG.",
+    413: "The photo is too large. Use a smaller photo.",
+    415: "This file type is not supported. Upload a JPEG, PNG or WebP photo.",
+    422: "No photo was received. Choose a photo and try again.",
+}
+
+
+class ServiceClient:
+    """One ``httpx.AsyncClient`` per site process; retries once when the connection itself fails."""
+
+    def __init__(self, settings: ServiceSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        timeout = httpx.Timeout(settings.timeout_s, connect=min(5.0, settings.timeout_s))
+        self._client = httpx.AsyncClient(base_url=settings.url, timeout=timeout, transport=transport)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        # Connection errors mean the request never reached the service, so one retry cannot run a model twice.
+        for attempt in (1, 2):
+            try:
+                return await self._client.request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                log.warning("service %s %s: connection failed (attempt %d): %s", method, path, attempt, exc)
+                if attempt == 2:
+                    raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
+            except httpx.HTTPError as exc:
+                log.warning("service %s %s failed: %r", method, path, exc)
+                raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
+        raise AssertionError("unreachable")
+
+    async def diagnose(self, image: bytes, *, filename: str = "photo.jpg",
+                       content_type: str = "image/jpeg") -> dict[str, Any]:
+        """POST /diagnose; the JSON answer, or ``PhotoRejected`` / ``ServiceUnavailable``."""
+        response = await self._send("POST", "/diagnose", files={"image": (filename, image, content_type)})
+        if response.status_code == 200:
+            try:
+                payload = response.json()
+            except ValueError as exc:
+                raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
+            if not isinstance(payload, dict) or "classification" not in payload:
+                raise ServiceUnavailable(UNAVAILABLE_MESSAGE)
+            return payload
+        if 400 <= response.status_code < 500 and response.status_code != 429:
+            raise PhotoRejected(_error_message(response), response.status_code)
+        log.warning("service /diagnose answered %s: %s", response.status_code, response.text[:300])
+        raise ServiceUnavailable(UNAVAILABLE_MESSAGE)
+
+    async def is_ready(self) -> bool:
+        try:
+            response = await self._client.get("/readyz", timeout=3.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        message = response.json().get("error")
+    except (ValueError, AttributeError):
+        message = None
+    if isinstance(message, str) and message.strip():
+        return message.strip()
+    return _FALLBACK_4XX.get(response.status_code, "The photo could not be analysed. Try another photo.")

@@ -1,0 +1,39 @@
+"""Server-side sessions kept in the database (never on a replica's disk), with a fresh id at every log-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.types import Message, ScopeSession
+
+_ROTATE = "drskin_rotate_session"
+_NEW_ID = "drskin_new_session_id"
+
+
+def rotate_session_id(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Ask for a new session id when the response is sent (log-in): a planted cookie cannot be fixated."""
+    connection.state[_ROTATE] = True
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        if connection.state.get(_ROTATE):
+            if not connection.state.get(_NEW_ID):
+                connection.state[_NEW_ID] = self.generate_session_id()
+            return str(connection.state[_NEW_ID])
+        return super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session: ScopeSession, message: Message,
+                               connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        old_id = connection.cookies.get(self.config.key)
+        if connection.state.get(_ROTATE) and old_id and old_id != "null":
+            await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class DatabaseSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend  # type: ignore[assignment]

@@ -1,0 +1,1 @@
+"""Database: ORM models, the advanced-alchemy configuration and migrations."""

@@ -1,0 +1,167 @@
+"""Diagnosis pages: upload → service → result; history; photos. HTTP only."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Response, Template
+
+from webapp.accounts.dependencies import provide_current_user, provide_user
+from webapp.core.guards import requires_login
+from webapp.core.images import PhotoError, clean_photo
+from webapp.core.service_client import ServiceClient, ServiceError
+from webapp.core.settings import get_upload_settings
+from webapp.db.models import Diagnosis, User
+from webapp.diagnoses.dependencies import (
+    provide_diagnosis_service,
+    provide_lesion_service,
+    provide_photo_service,
+    provide_service_client,
+)
+from webapp.diagnoses.schemas import AttachForm, DiagnoseForm, HistoryItem, ResultView, build_result_view
+from webapp.diagnoses.services import DiagnosisService, PhotoService
+from webapp.lesions.schemas import BODY_SITES, LesionForm
+from webapp.lesions.services import LesionService
+from webapp.pages.context import home_context
+
+PER_PAGE = 10
+_DEPENDENCIES = {
+    "diagnoses": Provide(provide_diagnosis_service),
+    "photos": Provide(provide_photo_service),
+    "lesions": Provide(provide_lesion_service),
+}
+
+
+def stored_view(diagnosis: Diagnosis, lesion_name: str | None = None) -> ResultView:
+    view = build_result_view(diagnosis.result, photo_url=f"/photos/{diagnosis.photo_id}",
+                             overlay_url=f"/photos/{diagnosis.overlay_id}" if diagnosis.overlay_id else "")
+    view.id, view.created_at, view.stored = diagnosis.id, diagnosis.created_at, True
+    view.lesion_id, view.lesion_name = diagnosis.lesion_id, lesion_name
+    return view
+
+
+class DiagnoseController(Controller):
+    dependencies = {**_DEPENDENCIES, "service": Provide(provide_service_client, sync_to_thread=False),
+                    "current_user": Provide(provide_current_user)}
+
+    @post("/diagnose", opt={"rate_limit": "diagnose"}, status_code=200)
+    async def diagnose(self, request: Request[Any, Any, Any], service: ServiceClient, current_user: User | None,
+                       diagnoses: DiagnosisService, lesions: LesionService,
+                       data: Annotated[DiagnoseForm, Body(media_type=RequestEncodingType.MULTI_PART)]) -> Response[Any]:
+        upload = get_upload_settings()
+        lesion = None
+        if current_user is not None and data.lesion_id:
+            lesion = await lesions.get_owned(current_user.id, data.lesion_id)
+        try:
+            raw = await data.image.read() if data.image is not None else b""
+            if len(raw) > upload.max_upload_bytes:
+                raise PhotoError(f"The photo is larger than {upload.max_upload_mb:g} MB. Choose a smaller photo.",
+                                 status_code=413)
+            photo = clean_photo(raw, max_side=upload.stored_max_side, max_pixels=upload.max_pixels)
+            result = await service.diagnose(photo.jpeg)
+        except (PhotoError, ServiceError) as exc:
+            context = await home_context(request, current_user, lesions)
+            context["error"] = exc.message
+            return Template("pages/home.html", context=context, status_code=exc.status_code)
+
+        if current_user is None:
+            # Anonymous: shown once, straight from this POST, and never written anywhere.
+            segmentation = result.get("segmentation") or {}
+            overlay = segmentation.get("overlay_png")
+            view = build_result_view(
+                result, photo_url="data:image/jpeg;base64," + base64.b64encode(photo.jpeg).decode("ascii"),
+                overlay_url=f"data:image/png;base64,{overlay}" if isinstance(overlay, str) and overlay else "")
+            return Template("diagnoses/result.html", context={"result": view, "lesions": [],
+                                                              "body_sites": BODY_SITES})
+
+        diagnosis = await diagnoses.save(current_user.id, photo, result, lesion_id=lesion.id if lesion else None)
+        await diagnoses.repository.session.commit()
+        if lesion is not None:
+            flash(request, f"Added to “{lesion.name}”.", "success")
+            return Redirect(f"/lesions/{lesion.id}")
+        return Redirect(f"/diagnoses/{diagnosis.id}")
+
+
+class DiagnosisController(Controller):
+    guards = [requires_login]
+    dependencies = {**_DEPENDENCIES, "user": Provide(provide_user)}
+
+    @get("/history", name="history")
+    async def history(self, user: User, diagnoses: DiagnosisService, photos: PhotoService,
+                      page: Annotated[int, Parameter(ge=1, le=100_000)] = 1) -> Template:
+        items, total = await diagnoses.page(user.id, page, PER_PAGE)
+        names = await diagnoses.lesion_names(user.id, {d.lesion_id for d in items if d.lesion_id})
+        rows = [HistoryItem(id=d.id, created_at=d.created_at, label=d.label, label_name=stored_view(d).label_name,
+                            triage_level=d.triage_level, concerning_probability=d.concerning_probability,
+                            photo_url=f"/photos/{d.photo_id}", lesion_name=names.get(d.lesion_id) if d.lesion_id
+                            else None) for d in items]
+        pages = max(1, -(-total // PER_PAGE))
+        return Template("diagnoses/history.html", context={"items": rows, "page": page, "pages": pages,
+                                                           "total": total})
+
+    @post("/history/delete-all")
+    async def delete_all(self, request: Request[Any, Any, Any], user: User, diagnoses: DiagnosisService,
+                         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+                         ) -> Redirect:
+        if data.get("confirm") != "yes":
+            flash(request, "Tick the box to confirm that you want to delete every diagnosis.", "error")
+            return Redirect("/history")
+        count = await diagnoses.delete_all(user.id)
+        await diagnoses.repository.session.commit()
+        flash(request, f"Deleted {count} diagnoses and their photos.", "success")
+        return Redirect("/history")
+
+    @get("/diagnoses/{diagnosis_id:uuid}", name="diagnosis")
+    async def show(self, user: User, diagnosis_id: uuid.UUID, diagnoses: DiagnosisService,
+                   lesions: LesionService) -> Template:
+        diagnosis = await diagnoses.get_owned(user.id, diagnosis_id)
+        user_lesions = await lesions.list_owned(user.id)
+        name = next((lesion.name for lesion in user_lesions if lesion.id == diagnosis.lesion_id), None)
+        return Template("diagnoses/result.html", context={"result": stored_view(diagnosis, name),
+                                                          "lesions": user_lesions, "body_sites": BODY_SITES})
+
+    @post("/diagnoses/{diagnosis_id:uuid}/delete")
+    async def delete(self, request: Request[Any, Any, Any], user: User, diagnosis_id: uuid.UUID,
+                     diagnoses: DiagnosisService) -> Redirect:
+        await diagnoses.delete_owned(user.id, diagnosis_id)
+        await diagnoses.repository.session.commit()
+        flash(request, "The diagnosis and its photo were deleted.", "success")
+        return Redirect("/history")
+
+    @post("/diagnoses/{diagnosis_id:uuid}/lesion")
+    async def attach(self, request: Request[Any, Any, Any], user: User, diagnosis_id: uuid.UUID,
+                     diagnoses: DiagnosisService, lesions: LesionService,
+                     data: Annotated[AttachForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
+        diagnosis = await diagnoses.get_owned(user.id, diagnosis_id)
+        if data.lesion_id and data.lesion_id != "new":
+            lesion = await lesions.get_owned(user.id, data.lesion_id)
+        else:
+            form = LesionForm(name=data.new_lesion_name, body_site=data.body_site)
+            problems = form.errors()
+            if problems:
+                for problem in problems:
+                    flash(request, problem, "error")
+                return Redirect(f"/diagnoses/{diagnosis.id}")
+            lesion = await lesions.create_for(user.id, form.name, form.body_site)
+        await diagnoses.attach(diagnosis, lesion)
+        await diagnoses.repository.session.commit()
+        flash(request, f"Added to “{lesion.name}”.", "success")
+        return Redirect(f"/lesions/{lesion.id}")
+
+
+class PhotoController(Controller):
+    guards = [requires_login]
+    dependencies = {"photos": Provide(provide_photo_service), "user": Provide(provide_user)}
+
+    @get("/photos/{photo_id:uuid}", name="photo")
+    async def photo(self, user: User, photo_id: uuid.UUID, photos: PhotoService) -> Response[bytes]:
+        photo = await photos.get_owned(user.id, photo_id)
+        return Response(photo.data, media_type=photo.content_type,
+                        headers={"Cache-Control": "private, max-age=3600"})

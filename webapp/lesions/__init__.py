@@ -1,0 +1,1 @@
+"""Tracked lesions: the same spot photographed over time, and whether it changed."""

@@ -1,0 +1,80 @@
+"""Lesion pages. HTTP only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Response, Template
+
+from webapp.accounts.dependencies import provide_user
+from webapp.core.guards import requires_login
+from webapp.core.labels import label_name
+from webapp.db.models import User
+from webapp.diagnoses.dependencies import provide_diagnosis_service, provide_lesion_service
+from webapp.diagnoses.services import DiagnosisService
+from webapp.lesions.evolution import RULE_TEXT, assess_evolution, timeline_svg
+from webapp.lesions.schemas import BODY_SITE_NAMES, BODY_SITES, LesionForm, LesionSummary, TimelinePoint
+from webapp.lesions.services import LesionService
+
+
+class LesionController(Controller):
+    path = "/lesions"
+    guards = [requires_login]
+    dependencies = {"user": Provide(provide_user), "lesions": Provide(provide_lesion_service),
+                    "diagnoses": Provide(provide_diagnosis_service)}
+
+    async def _list_page(self, user: User, lesions: LesionService, form: LesionForm | None = None,
+                         errors: list[str] | None = None, status_code: int = 200) -> Template:
+        stats = await lesions.photo_stats(user.id)
+        items = []
+        for lesion in await lesions.list_owned(user.id):
+            count, photo_id = stats.get(lesion.id, (0, None))
+            items.append(LesionSummary(id=lesion.id, name=lesion.name,
+                                       body_site=BODY_SITE_NAMES.get(lesion.body_site, lesion.body_site),
+                                       created_at=lesion.created_at, photo_count=count,
+                                       last_photo_url=f"/photos/{photo_id}" if photo_id else None))
+        return Template("lesions/list.html", status_code=status_code, context={
+            "lesions": items, "form": form or LesionForm(), "errors": errors or [], "body_sites": BODY_SITES})
+
+    @get("/", name="lesions")
+    async def list_lesions(self, user: User, lesions: LesionService) -> Template:
+        return await self._list_page(user, lesions)
+
+    @post("/")
+    async def create(self, request: Request[Any, Any, Any], user: User, lesions: LesionService,
+                     data: Annotated[LesionForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Response[Any]:
+        problems = data.errors()
+        if problems:
+            return await self._list_page(user, lesions, data, problems, status_code=400)
+        lesion = await lesions.create_for(user.id, data.name, data.body_site)
+        await lesions.repository.session.commit()
+        flash(request, f"Now tracking “{lesion.name}”. Add a photo of it below.", "success")
+        return Redirect(f"/lesions/{lesion.id}")
+
+    @get("/{lesion_id:uuid}", name="lesion")
+    async def show(self, user: User, lesion_id: uuid.UUID, lesions: LesionService,
+                   diagnoses: DiagnosisService) -> Template:
+        lesion = await lesions.get_owned(user.id, lesion_id)
+        points = [TimelinePoint(diagnosis_id=d.id, taken_at=d.created_at, photo_url=f"/photos/{d.photo_id}",
+                                overlay_url=f"/photos/{d.overlay_id}" if d.overlay_id else None, label=d.label,
+                                label_name=label_name(d.label), triage_level=d.triage_level,
+                                area_fraction=d.area_fraction, concerning_probability=d.concerning_probability)
+                  for d in await diagnoses.for_lesion(user.id, lesion.id)]
+        return Template("lesions/detail.html", context={
+            "lesion": lesion, "body_site": BODY_SITE_NAMES.get(lesion.body_site, lesion.body_site),
+            "points": points, "evolution": assess_evolution(points), "rule": RULE_TEXT,
+            "plot": timeline_svg(points) if points else ""})
+
+    @post("/{lesion_id:uuid}/delete")
+    async def delete(self, request: Request[Any, Any, Any], user: User, lesion_id: uuid.UUID,
+                     lesions: LesionService) -> Redirect:
+        await lesions.delete_owned(user.id, lesion_id)
+        await lesions.repository.session.commit()
+        flash(request, "The lesion was deleted. Its diagnoses are still in your history.", "success")
+        return Redirect("/lesions")

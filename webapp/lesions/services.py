@@ -1,0 +1,62 @@
+"""Lesion database work."""
+
+from __future__ import annotations
+
+import uuid
+
+from advanced_alchemy.filters import OrderBy
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from litestar.exceptions import NotFoundException
+from sqlalchemy import func, select, update
+
+from webapp.db.models import Diagnosis, Lesion
+
+
+class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
+    class Repository(SQLAlchemyAsyncRepository[Lesion]):
+        model_type = Lesion
+
+    repository_type = Repository
+
+    async def create_for(self, user_id: uuid.UUID, name: str, body_site: str) -> Lesion:
+        return await self.create({"user_id": user_id, "name": name.strip(), "body_site": body_site},
+                                 auto_commit=False)
+
+    async def get_owned(self, user_id: uuid.UUID, lesion_id: uuid.UUID | str | None) -> Lesion:
+        try:
+            key = lesion_id if isinstance(lesion_id, uuid.UUID) else uuid.UUID(str(lesion_id))
+        except ValueError as exc:
+            raise NotFoundException("No such lesion.") from exc
+        lesion = await self.get_one_or_none(id=key, user_id=user_id)
+        if lesion is None:
+            raise NotFoundException("No such lesion.")
+        return lesion
+
+    async def list_owned(self, user_id: uuid.UUID) -> list[Lesion]:
+        return list(await self.list(OrderBy(field_name="created_at", sort_order="desc"), user_id=user_id))
+
+    async def photo_stats(self, user_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, uuid.UUID | None]]:
+        """Per lesion: how many diagnoses and the newest one's photo id."""
+        session = self.repository.session
+        counts = dict((await session.execute(
+            select(Diagnosis.lesion_id, func.count()).where(Diagnosis.user_id == user_id,
+                                                            Diagnosis.lesion_id.is_not(None))
+            .group_by(Diagnosis.lesion_id))).tuples().all())
+        latest: dict[uuid.UUID, uuid.UUID] = {}
+        rows = await session.execute(
+            select(Diagnosis.lesion_id, Diagnosis.photo_id).where(Diagnosis.user_id == user_id,
+                                                                  Diagnosis.lesion_id.is_not(None))
+            .order_by(Diagnosis.created_at.asc()))
+        for lesion_id, photo_id in rows.tuples():
+            latest[lesion_id] = photo_id
+        return {lesion_id: (count, latest.get(lesion_id)) for lesion_id, count in counts.items()}
+
+    async def delete_owned(self, user_id: uuid.UUID, lesion_id: uuid.UUID) -> None:
+        """The lesion goes; its diagnoses stay in the history, detached."""
+        lesion = await self.get_owned(user_id, lesion_id)
+        session = self.repository.session
+        await session.execute(update(Diagnosis).where(Diagnosis.lesion_id == lesion.id,
+                                                      Diagnosis.user_id == user_id).values(lesion_id=None))
+        await session.delete(lesion)
+        await session.flush()

@@ -1,0 +1,20 @@
+"""What the home page needs (shared with the diagnosis POST, which re-renders it on errors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from webapp.core.settings import get_upload_settings
+from webapp.db.models import User
+from webapp.lesions.services import LesionService
+
+
+async def home_context(request: Request[Any, Any, Any], user: User | None, lesions: LesionService) -> dict[str, Any]:
+    return {
+        "max_upload_mb": get_upload_settings().max_upload_mb,
+        "logged_in": user is not None,
+        "lesions": await lesions.list_owned(user.id) if user else [],
+        "error": None,
+    }

@@ -1,0 +1,56 @@
+"""Home page and health checks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.response import Response, Template
+from sqlalchemy import text
+
+from webapp.accounts.dependencies import provide_current_user
+from webapp.db.models import User
+from webapp.diagnoses.dependencies import provide_lesion_service
+from webapp.lesions.services import LesionService
+from webapp.pages.context import home_context
+
+log = logging.getLogger(__name__)
+
+
+class HomeController(Controller):
+    dependencies = {"current_user": Provide(provide_current_user), "lesions": Provide(provide_lesion_service)}
+
+    @get("/", name="home")
+    async def home(self, request: Request[Any, Any, Any], current_user: User | None,
+                   lesions: LesionService) -> Template:
+        return Template("pages/home.html", context=await home_context(request, current_user, lesions))
+
+
+class HealthController(Controller):
+    path = "/health"
+    opt = {"skip_session": True}
+
+    @get("/live")
+    async def live(self) -> dict[str, str]:
+        """The process answers; never touches the database (a DB outage must not restart every replica)."""
+        return {"status": "ok"}
+
+    @get("/ready")
+    async def ready(self, state: State) -> Response[dict[str, Any]]:
+        checks: dict[str, str] = {}
+        try:
+            async with state.alchemy_config.get_engine().connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            log.warning("readiness: database down: %r", exc)
+            checks["database"] = "down"
+        checks["service"] = "ok" if await state.service_client.is_ready() else "down"
+        down = [name for name, status in checks.items() if status != "ok"]
+        body: dict[str, Any] = {"status": "ok" if not down else "unavailable", "checks": checks}
+        if down:
+            body["down"] = down
+        return Response(body, status_code=503 if down else 200)
