@@ -34,7 +34,7 @@ system-deps:
 	@bash .ci/system-deps.sh
 
 run: $(STAMP)
-	$(BIN)/python -m training.platform --service-port $(SERVICE_PORT) --web-port $(WEB_PORT) $(if $(DATA),--data $(DATA),)
+	$(BIN)/python scripts/run_platform.py --service-port $(SERVICE_PORT) --web-port $(WEB_PORT) $(if $(DATA),--data $(DATA),)
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

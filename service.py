@@ -1,1 +1,595 @@
+"""The Dr. Skin BentoML service: ``bentoml serve service:DrSkin``.
 
+Three services, each in its own worker process:
+
+* ``LesionClassifier`` and ``LesionSegmenter`` hold one network each and expose one *batchable* API that takes a
+  list of uint8 H×W×3 arrays already at the network's input size, so a batch is just normalise + one forward pass
+  (ONNX Runtime when the bundle carries ``model.onnx``, else PyTorch; CUDA when present).
+* ``DrSkin`` is the public HTTP API (``/classify``, ``/segment``, ``/diagnose``). It decodes and validates each
+  upload once, resizes it for each network, calls the internal services asynchronously (so concurrent requests to
+  all three endpoints are batched together), and turns their outputs into responses.
+
+This module holds no model logic: decoding, preprocessing, post-processing, quality and triage live in
+``skin_models``. Models come from the BentoML store (``$DRSKIN_CLASSIFIER`` / ``$DRSKIN_SEGMENTER``, default
+``skin-classifier:latest`` / ``skin-segmenter:latest``) and are declared at class scope so ``bentoml build`` packs
+them. Environment knobs: ``DRSKIN_BATCHING=off`` (max batch size 1, for benchmarks), ``DRSKIN_MAX_BATCH_SIZE``,
+``DRSKIN_MAX_LATENCY_MS``, ``DRSKIN_MAX_IMAGE_BYTES`` (15 MiB), ``DRSKIN_MAX_IMAGE_PIXELS`` (40 MP),
+``DRSKIN_DEVICE`` (auto|cpu|cuda), ``DRSKIN_BACKEND`` (auto|onnx|torch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import bentoml
+import numpy as np
+from bentoml.exceptions import BentoMLException
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from skin_models.config import ModelConfig
+
+logger = logging.getLogger("drskin.service")
+
+CLASSIFIER_NAME = "skin-classifier"
+SEGMENTER_NAME = "skin-segmenter"
+CLASSIFIER_TAG = os.environ.get("DRSKIN_CLASSIFIER") or f"{CLASSIFIER_NAME}:latest"
+SEGMENTER_TAG = os.environ.get("DRSKIN_SEGMENTER") or f"{SEGMENTER_NAME}:latest"
+
+BATCHING = os.environ.get("DRSKIN_BATCHING", "on").strip().lower() not in {"off", "0", "false", "no"}
+# Chosen by measurement (docs/performance.md): on 2 CPU cores throughput stops growing beyond ~8 images per
+# forward pass, and 16 leaves room for bursts without making any single request wait long for its batch.
+MAX_BATCH_SIZE = int(os.environ.get("DRSKIN_MAX_BATCH_SIZE", "16")) if BATCHING else 1
+# BentoML's dispatcher waits adaptively (far less than this) to fill a batch; max_latency_ms is the point past which
+# it sheds a queued request with 503, so it is a queue timeout, sized for a burst of ~64 requests on 2 cores.
+MAX_LATENCY_MS = int(os.environ.get("DRSKIN_MAX_LATENCY_MS", "20000"))
+MAX_IMAGE_BYTES = int(os.environ.get("DRSKIN_MAX_IMAGE_BYTES", str(15 * 1024 * 1024)))
+MAX_IMAGE_PIXELS = int(os.environ.get("DRSKIN_MAX_IMAGE_PIXELS", "40000000"))
+# A multipart body carries the file plus boundaries and part headers.
+MAX_REQUEST_BYTES = MAX_IMAGE_BYTES + 64 * 1024
+DEVICE = os.environ.get("DRSKIN_DEVICE", "auto")
+BACKEND = os.environ.get("DRSKIN_BACKEND", "auto")
+REQUEST_TIMEOUT_S = 120
+LOW_CONFIDENCE = 0.5
+PUBLIC_ROUTES = ("/classify", "/segment", "/diagnose")
+
+DISCLAIMER = (
+    "Dr. Skin is not a diagnosis. It is an automated estimate from a single photo, made by software that can be "
+    "wrong, and it cannot rule out skin cancer. See a doctor or dermatologist if a lesion is new, growing, changing "
+    "in shape or colour, bleeding, itching or not healing, if the result is medium or high, or whenever you are "
+    "worried, whatever this result says."
+)
+SYNTHETIC_NOTE = (
+    " The models answering now were trained on synthetic images only (a first-run demo): their results mean nothing."
+)
+
+
+# --- models in the store ---------------------------------------------------------------------------------------------
+
+
+class ModelsMissingError(RuntimeError):
+    """The BentoML store lacks a model the service needs; the message names the command that creates it."""
+
+
+def _model_reference(tag: str) -> bentoml.models.BentoModel:
+    """A class-scope model reference (what ``bentoml build`` packs); fails early with a fix when it is missing."""
+    reference = bentoml.models.BentoModel(tag)
+    if reference.stored is None:  # checked here: resolve() would otherwise try BentoCloud first
+        from bentoml._internal.configuration.containers import BentoMLContainer
+
+        store = BentoMLContainer.model_store_dir.get()
+        raise ModelsMissingError(
+            f"Dr. Skin cannot start: there is no model {tag!r} in the BentoML store at {store}. "
+            "Create synthetic first-run models with `drskin train quick`, or train real ones with "
+            "`drskin train all --data PATH` (a HAM10000 folder); `drskin models` lists what the store holds."
+        )
+    return reference
+
+
+CLASSIFIER_MODEL = _model_reference(CLASSIFIER_TAG)
+SEGMENTER_MODEL = _model_reference(SEGMENTER_TAG)
+
+
+def _model_config(stored: Any) -> ModelConfig:
+    from skin_models.bundle import load_config
+
+    return load_config(Path(stored.path))
+
+
+def _warm_up(run: Any, config: ModelConfig) -> None:
+    """One forward pass at start-up, so the first request does not pay for lazy initialisation."""
+    height, width = config.input_size
+    run([np.zeros((height, width, 3), dtype=np.uint8)])
+
+
+# --- response schemas ------------------------------------------------------------------------------------------------
+
+
+class ModelInfo(BaseModel):
+    name: str = Field(description="BentoML model name (skin-classifier or skin-segmenter)")
+    tag: str = Field(description="full BentoML tag, name:version")
+    version: str = Field(description="BentoML model version")
+
+
+class ModelVersion(ModelInfo):
+    synthetic: bool = Field(description="trained on synthetic images (a demo model, not for real use)")
+
+
+class ClassProbability(BaseModel):
+    label: str = Field(description="class code, e.g. 'nv'")
+    label_name: str = Field(description="English class name")
+    probability: float = Field(ge=0.0, le=1.0, description="calibrated probability")
+
+
+class ClassifyResponse(BaseModel):
+    label: str = Field(description="the most probable class code (mel, nv, bcc, akiec, bkl, df, vasc)")
+    label_name: str = Field(description="English name of the most probable class")
+    probabilities: dict[str, float] = Field(description="all seven class probabilities by code; they sum to 1")
+    top3: list[ClassProbability] = Field(description="the three most probable classes, best first")
+    model: ModelInfo = Field(description="the classifier that answered")
+    synthetic_model: bool = Field(description="the classifier was trained on synthetic images only")
+
+
+class BoundingBox(BaseModel):
+    x: int = Field(description="left edge in pixels of the (EXIF-rotated) photo")
+    y: int = Field(description="top edge in pixels")
+    width: int = Field(description="box width in pixels")
+    height: int = Field(description="box height in pixels")
+
+
+class Measurements(BaseModel):
+    area_fraction: float = Field(description="share of the photo covered by the lesion")
+    asymmetry: float = Field(description="0 for a mirror-symmetric outline, up to 1")
+    border_irregularity: float = Field(description="compactness P²/(4πA): about 1 for a disc, larger when ragged")
+    colour_variegation: float = Field(description="spread of the lesion's colours, 0..1")
+    diameter_px: float = Field(description="largest caliper diameter of the lesion in pixels")
+
+
+class SegmentResponse(BaseModel):
+    lesion_found: bool = Field(description="false when the mask is empty")
+    width: int = Field(description="photo width in pixels, after EXIF rotation")
+    height: int = Field(description="photo height in pixels, after EXIF rotation")
+    mask_png: str = Field(description="base64 PNG, L mode, 255 = lesion, at the photo's size")
+    overlay_png: str = Field(description="base64 PNG of the photo with the lesion outlined, at the photo's size")
+    area_fraction: float = Field(description="share of the photo covered by the lesion")
+    bbox: BoundingBox | None = Field(description="the lesion's bounding box; null when no lesion was found")
+    measurements: Measurements = Field(description="ABCD-style lesion measurements (zeros when no lesion)")
+    model: ModelInfo = Field(description="the segmenter that answered")
+    synthetic_model: bool = Field(description="the segmenter was trained on synthetic images only")
+
+
+class Triage(BaseModel):
+    level: Literal["low", "medium", "high"] = Field(description="how soon a doctor should see the lesion")
+    reason: str = Field(description="why this level, in plain words")
+    advice: str = Field(description="what to do next")
+    concerning_probability: float = Field(description="P(mel) + P(bcc) + P(akiec)")
+    threshold: float = Field(description="the classifier's referral threshold on concerning_probability")
+
+
+class QualityWarningOut(BaseModel):
+    code: str = Field(description="blurred, too_dark, too_bright, too_small, lesion_touches_border, "
+                                  "no_lesion_found or low_confidence")
+    message: str = Field(description="what is wrong with the photo and how to take a better one")
+
+
+class Quality(BaseModel):
+    warnings: list[QualityWarningOut] = Field(description="photo-quality warnings; empty when all is well")
+
+
+class DiagnoseResponse(BaseModel):
+    classification: ClassifyResponse = Field(description="as POST /classify")
+    segmentation: SegmentResponse = Field(description="as POST /segment")
+    triage: Triage = Field(description="triage level from the probabilities and the model's threshold")
+    quality: Quality = Field(description="photo-quality warnings")
+    models: list[ModelVersion] = Field(description="the model versions used")
+    disclaimer: str = Field(description="this is not a diagnosis, and when to see a doctor")
+
+
+class ErrorResponse(BaseModel):
+    error: str = Field(description="what was wrong with the request and what to do")
+
+
+# --- client errors ---------------------------------------------------------------------------------------------------
+
+_STATUS_BY_IMAGE_ERROR = {
+    "empty": 400,
+    "not_an_image": 400,
+    "corrupt": 400,
+    "too_many_bytes": 413,
+    "too_many_pixels": 413,
+    "unsupported_format": 415,
+}
+MISSING_IMAGE_MESSAGE = "The request has no photo: send it as the multipart/form-data file field 'image'."
+
+
+class UploadRefused(BentoMLException):
+    """A form field ``image`` that is not a file (e.g. a URL): this service never fetches anything."""
+
+    error_code = 400  # type: ignore[assignment]
+
+
+def _error_response(status: int, message: str) -> Any:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _refuse_non_file_uploads() -> None:
+    """Make BentoML refuse, rather than download, a multipart field given as text instead of a file.
+
+    BentoML's multipart parser fetches any string it finds in a file field as a URL. The service takes uploads
+    only, so a text value becomes a 400 before anything is fetched.
+    """
+    from _bentoml_impl import serde
+    from starlette.datastructures import UploadFile
+
+    async def ensure_file(obj: Any) -> UploadFile:
+        if isinstance(obj, UploadFile):
+            return obj
+        raise UploadRefused("The field 'image' must be a file upload (multipart/form-data); "
+                            "this service does not fetch URLs or read paths.")
+
+    serde.MultipartSerde.ensure_file = staticmethod(ensure_file)  # type: ignore[method-assign]
+
+
+_refuse_non_file_uploads()
+
+
+class UploadGuard:
+    """ASGI middleware for the public routes: request size and type limits, and ``{"error": ...}`` bodies.
+
+    * a body over ``MAX_REQUEST_BYTES`` is refused with 413 before it is read (Content-Length) or as soon as it
+      exceeds the limit (chunked);
+    * anything but multipart/form-data is refused with 415 (so a JSON body can never name a server-side path);
+    * BentoML's own 4xx bodies are rewritten to ``{"error": message}``: its validation error for a missing field
+      becomes 422 with a plain message, and its ``[{"error": ...}]`` (a list) for exceptions becomes an object.
+    """
+
+    def __init__(self, app: Any, max_request_bytes: int = MAX_REQUEST_BYTES) -> None:
+        self.app = app
+        self.max_request_bytes = max_request_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") not in PUBLIC_ROUTES:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        limit_message = (f"The upload is larger than the limit of {MAX_IMAGE_BYTES / 1024 / 1024:.0f} MB; "
+                         "please send a smaller photo (for example, export it as a JPEG).")
+        try:
+            declared = int(headers.get("content-length", "0"))
+        except ValueError:
+            declared = 0
+        if declared > self.max_request_bytes:
+            await _send_json(send, 413, {"error": limit_message})
+            return
+        if headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+            await _send_json(send, 415, {"error": "Send the photo as multipart/form-data with the file field 'image' "
+                                                  "(for example: curl -F image=@photo.jpg ...)."})
+            return
+
+        received = 0
+        refused = False
+        started: dict[str, Any] | None = None
+        buffered: list[bytes] = []
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_request_bytes and not refused:
+                    refused = True
+                    await _send_json(send, 413, {"error": limit_message})
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def rewriting_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            if refused:
+                return  # our 413 has been sent; drop whatever the app answers
+            if message["type"] == "http.response.start":
+                if message["status"] < 400:
+                    await send(message)
+                else:
+                    started = message
+                return
+            if message["type"] == "http.response.body" and started is not None:
+                buffered.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                status, body = _rewrite_error(started["status"], b"".join(buffered))
+                kept = [(k, v) for k, v in started.get("headers", []) if k.lower() not in (b"content-length",
+                                                                                           b"content-type")]
+                await send({"type": "http.response.start", "status": status,
+                            "headers": [*kept, (b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, limited_receive, rewriting_send)
+
+
+async def _send_json(send: Any, status: int, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _rewrite_error(status: int, body: bytes) -> tuple[int, bytes]:
+    """BentoML's error bodies in the service's ``{"error": message}`` shape (see ``UploadGuard``)."""
+    try:
+        payload = json.loads(body or b"null")
+    except ValueError:
+        payload = None
+    if isinstance(payload, list) and len(payload) == 1 and isinstance(payload[0], dict):
+        payload = payload[0]  # BentoML 1.4 wraps an exception's 4xx body in a one-element list
+    if not isinstance(payload, dict):
+        text = body.decode("utf-8", "replace").strip() or "The request could not be processed."
+        return status, json.dumps({"error": text}).encode()
+    details = payload.get("detail")
+    if status == 400 and isinstance(details, list):
+        missing = [d for d in details if isinstance(d, dict) and d.get("type") == "missing"]
+        if any(list(d.get("loc", []))[:1] == ["image"] for d in missing):
+            return 422, json.dumps({"error": MISSING_IMAGE_MESSAGE}).encode()
+        problems = "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg', '')}" for d in details
+                             if isinstance(d, dict))
+        return 422, json.dumps({"error": f"The request is not valid ({problems}). {MISSING_IMAGE_MESSAGE}"}).encode()
+    if "error" not in payload:
+        payload = {"error": str(payload.get("detail") or payload)}
+    return status, json.dumps({"error": str(payload["error"])}).encode()
+
+
+# --- internal services: one network each, batched ---------------------------------------------------------------------
+
+
+@bentoml.service(workers=1, traffic={"timeout": REQUEST_TIMEOUT_S})
+class LesionClassifier:
+    """Class probabilities (temperature-scaled) for a batch of network-sized uint8 images."""
+
+    model = CLASSIFIER_MODEL
+
+    def __init__(self) -> None:
+        import torch
+
+        from skin_models.predict import ClassifierPredictor
+
+        torch.set_grad_enabled(False)
+        self.predictor = ClassifierPredictor(Path(self.model.path), device=DEVICE, backend=BACKEND)
+        self.config = self.predictor.config
+        _warm_up(self.predict_local, self.config)
+        logger.info("classifier %s loaded (%s, batch ≤ %d)", self.model.tag, self.predictor.backend, MAX_BATCH_SIZE)
+
+    def predict_local(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        import torch
+
+        from skin_models.postprocess import softmax
+
+        with torch.inference_mode():
+            logits = self.predictor.logits_from_uint8(np.stack(images))
+        return list(softmax(logits, temperature=self.config.temperature).astype(np.float64))
+
+    @bentoml.api(batchable=True, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
+    def predict(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        """Per image (uint8 H×W×3 at the network's input size), its class probabilities in the config's order."""
+        return self.predict_local(images)
+
+
+@bentoml.service(workers=1, traffic={"timeout": REQUEST_TIMEOUT_S})
+class LesionSegmenter:
+    """Lesion probability maps at the network's input size for a batch of network-sized uint8 images."""
+
+    model = SEGMENTER_MODEL
+
+    def __init__(self) -> None:
+        import torch
+
+        from skin_models.predict import SegmenterPredictor
+
+        torch.set_grad_enabled(False)
+        self.predictor = SegmenterPredictor(Path(self.model.path), device=DEVICE, backend=BACKEND)
+        self.config = self.predictor.config
+        _warm_up(self.predict_local, self.config)
+        logger.info("segmenter %s loaded (%s, batch ≤ %d)", self.model.tag, self.predictor.backend, MAX_BATCH_SIZE)
+
+    def predict_local(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        import torch
+
+        with torch.inference_mode():
+            maps = self.predictor.network_maps_from_uint8(np.stack(images))
+        return list(maps)
+
+    @bentoml.api(batchable=True, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
+    def predict(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        """Per image (uint8 H×W×3 at the network's input size), an (h, w) float32 lesion probability map."""
+        return self.predict_local(images)
+
+
+# --- the public service ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Photo:
+    """One decoded upload and its network-sized copies."""
+
+    image: Image.Image
+    pixels: np.ndarray  # uint8 H×W×3, EXIF-rotated
+    for_classifier: np.ndarray
+    for_segmenter: np.ndarray
+
+
+def _model_info(stored: Any, config: ModelConfig) -> ModelVersion:
+    metadata = dict(stored.info.metadata or {})
+    synthetic = metadata.get("synthetic", config.synthetic)
+    if isinstance(synthetic, str):
+        synthetic = synthetic.strip().lower() in {"1", "true", "yes"}
+    tag = stored.tag
+    return ModelVersion(name=tag.name, tag=str(tag), version=str(tag.version), synthetic=bool(synthetic))
+
+
+@bentoml.service(
+    name="DrSkin",
+    workers=1,
+    traffic={"timeout": REQUEST_TIMEOUT_S},
+    labels={"project": "drskin"},
+)
+class DrSkin:
+    """Dr. Skin: skin-lesion classification, segmentation and triage from one photo (not a diagnosis)."""
+
+    classifier = bentoml.depends(LesionClassifier)
+    segmenter = bentoml.depends(LesionSegmenter)
+    classifier_model = CLASSIFIER_MODEL
+    segmenter_model = SEGMENTER_MODEL
+
+    def __init__(self) -> None:
+        self.classifier_config = _model_config(self.classifier_model)
+        self.segmenter_config = _model_config(self.segmenter_model)
+        self.classifier_info = _model_info(self.classifier_model, self.classifier_config)
+        self.segmenter_info = _model_info(self.segmenter_model, self.segmenter_config)
+        self._ready = True
+
+    def __is_ready__(self) -> bool:
+        return getattr(self, "_ready", False)
+
+    # -- endpoints --
+
+    @bentoml.api(route="/classify")
+    async def classify(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
+                       ) -> ClassifyResponse:
+        """Class probabilities for the lesion in one photo (multipart file field ``image``)."""
+        photo = await self._decode(image)
+        if not isinstance(photo, _Photo):
+            return photo  # an error response
+        [probabilities] = await self.classifier.to_async.predict([photo.for_classifier])
+        return self._classification(probabilities)
+
+    @bentoml.api(route="/segment")
+    async def segment(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
+                      ) -> SegmentResponse:
+        """The lesion mask, outline overlay and measurements for one photo (multipart file field ``image``)."""
+        photo = await self._decode(image)
+        if not isinstance(photo, _Photo):
+            return photo
+        [network_map] = await self.segmenter.to_async.predict([photo.for_segmenter])
+        segmentation, _ = await asyncio.to_thread(self._segmentation, photo, network_map)
+        return segmentation
+
+    @bentoml.api(route="/diagnose")
+    async def diagnose(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
+                       ) -> DiagnoseResponse:
+        """Classification, segmentation, triage and photo-quality warnings for one photo, with a disclaimer."""
+        from skin_models.quality import assess_quality
+        from skin_models.triage import triage
+
+        photo = await self._decode(image)
+        if not isinstance(photo, _Photo):
+            return photo
+        [probabilities], [network_map] = await asyncio.gather(
+            self.classifier.to_async.predict([photo.for_classifier]),
+            self.segmenter.to_async.predict([photo.for_segmenter]),
+        )
+        classification = self._classification(probabilities)
+        segmentation, mask = await asyncio.to_thread(self._segmentation, photo, network_map)
+        warnings = [QualityWarningOut(**w.as_dict()) for w in await asyncio.to_thread(assess_quality, photo.pixels,
+                                                                                           mask)]
+        top = classification.top3[0]
+        if top.probability < LOW_CONFIDENCE:
+            warnings.append(QualityWarningOut(
+                code="low_confidence",
+                message=f"The model is unsure: its best guess ({top.label_name}) has only {top.probability:.0%}. "
+                        "A sharper, closer, well-lit photo may help; if in doubt, have the lesion checked by a doctor."))
+        result = triage(classification.probabilities, self.classifier_config.triage_threshold,
+                        codes=self.classifier_config.labels)
+        models = [self.classifier_info, self.segmenter_info]
+        disclaimer = DISCLAIMER + (SYNTHETIC_NOTE if any(m.synthetic for m in models) else "")
+        return DiagnoseResponse(
+            classification=classification,
+            segmentation=segmentation,
+            triage=Triage(**result.as_dict()),
+            quality=Quality(warnings=warnings),
+            models=models,
+            disclaimer=disclaimer,
+        )
+
+    # -- helpers --
+
+    async def _decode(self, upload: Path) -> _Photo | Any:
+        """The decoded, validated photo, or a JSON error response saying what was wrong."""
+        from skin_models.imaging import ImageError
+
+        try:
+            return await asyncio.to_thread(self._prepare, upload)
+        except ImageError as exc:
+            return _error_response(_STATUS_BY_IMAGE_ERROR.get(exc.code, 400), str(exc))
+
+    def _prepare(self, upload: Path) -> _Photo:
+        from skin_models.imaging import ImageTooLargeError, decode_image
+        from skin_models.preprocess import resize_for_network
+
+        upload = Path(upload)
+        if upload.stat().st_size > MAX_IMAGE_BYTES:  # do not even read it
+            raise ImageTooLargeError(f"The file is larger than the limit of {MAX_IMAGE_BYTES / 1024 / 1024:.0f} MB; "
+                                     "please send a smaller photo (for example, export it as a JPEG).")
+        image = decode_image(upload.read_bytes(), max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS)
+        return _Photo(
+            image=image,
+            pixels=np.asarray(image, dtype=np.uint8),
+            for_classifier=np.asarray(resize_for_network(image, self.classifier_config), dtype=np.uint8),
+            for_segmenter=np.asarray(resize_for_network(image, self.segmenter_config), dtype=np.uint8),
+        )
+
+    def _classification(self, probabilities: np.ndarray) -> ClassifyResponse:
+        from skin_models.labels import get_label
+        from skin_models.postprocess import top_k
+
+        codes = self.classifier_config.labels
+        row = np.asarray(probabilities, dtype=np.float64)
+        top3 = [ClassProbability(label=code, label_name=get_label(code).name_en, probability=p)
+                for code, p in top_k(row, codes, k=3)]
+        return ClassifyResponse(
+            label=top3[0].label,
+            label_name=top3[0].label_name,
+            probabilities={code: float(p) for code, p in zip(codes, row, strict=True)},
+            top3=top3,
+            model=ModelInfo(**self.classifier_info.model_dump(exclude={"synthetic"})),
+            synthetic_model=self.classifier_info.synthetic,
+        )
+
+    def _segmentation(self, photo: _Photo, network_map: np.ndarray) -> tuple[SegmentResponse, np.ndarray]:
+        from skin_models.imaging import encode_png
+        from skin_models.postprocess import clean_mask, draw_overlay, lesion_measurements
+        from skin_models.preprocess import restore_probability_map
+
+        config = self.segmenter_config
+        probability_map = restore_probability_map(network_map, photo.image.size, config)
+        mask = clean_mask(probability_map, threshold=config.mask_threshold)
+        measured = lesion_measurements(photo.pixels, mask)
+        bbox = None if measured.bbox is None else BoundingBox(x=measured.bbox[0], y=measured.bbox[1],
+                                                               width=measured.bbox[2], height=measured.bbox[3])
+        response = SegmentResponse(
+            lesion_found=bool(mask.any()),
+            width=photo.image.width,
+            height=photo.image.height,
+            mask_png=base64.b64encode(encode_png(mask)).decode("ascii"),
+            overlay_png=base64.b64encode(encode_png(draw_overlay(photo.image, mask))).decode("ascii"),
+            area_fraction=measured.area_fraction,
+            bbox=bbox,
+            measurements=Measurements(**measured.as_dict()),
+            model=ModelInfo(**self.segmenter_info.model_dump(exclude={"synthetic"})),
+            synthetic_model=self.segmenter_info.synthetic,
+        )
+        return response, mask
+
+
+DrSkin.add_asgi_middleware(UploadGuard)

@@ -45,8 +45,8 @@ DEFAULT_MAX_PIXELS = 40_000_000
 
 #: Formats ``sniff_format`` may report that ``decode_image`` accepts (MPO sniffs as "jpeg").
 ACCEPTED_FORMATS: frozenset[str] = frozenset({"jpeg", "png", "webp", "bmp", "tiff", "gif"})
-# Pillow plugin names for the same set (MPO is opened by the JPEG plugin). Restricting Image.open to these keeps every other (less audited)
-# Pillow plugin away from untrusted bytes.
+# Pillow plugin names for the same set (MPO is opened by the JPEG plugin). Restricting Image.open to these keeps
+# every other (less audited) Pillow plugin away from untrusted bytes.
 _PIL_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 
 _ACCEPTED_HINT = "Please send a JPEG, PNG, WebP, BMP, TIFF or GIF photo."
@@ -184,7 +184,7 @@ def _sniff_markup(head: bytes) -> str | None:
 
 
 def decode_image(
-    data: bytes,
+    data: bytes | bytearray | memoryview,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,

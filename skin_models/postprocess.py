@@ -222,7 +222,7 @@ def _asymmetry(mask: np.ndarray) -> float:
             canvas, reflection, offset=centre - reflection @ centre, order=0, mode="constant", cval=0
         )
         scores.append(np.count_nonzero(canvas != mirrored) / (2.0 * area))
-    return float(min(1.0, np.mean(scores)))
+    return min(1.0, float(np.mean(scores)))
 
 
 def _perimeter(mask: np.ndarray) -> float:
@@ -239,7 +239,8 @@ def _perimeter(mask: np.ndarray) -> float:
 
 
 def _colour_variegation(lesion_pixels: np.ndarray) -> float:
-    return float(min(1.0, lesion_pixels.astype(np.float64).std(axis=0).mean() / 127.5))
+    spread = float(lesion_pixels.astype(np.float64).std(axis=0).mean())
+    return min(1.0, spread / 127.5)
 
 
 def _max_feret_diameter(mask: np.ndarray) -> float:

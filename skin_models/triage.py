@@ -10,6 +10,7 @@ This is advice about urgency, never a diagnosis. The rule, with ``concerning = P
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -80,11 +81,8 @@ def triage(
 ) -> TriageResult:
     """The triage level for one lesion from its class probabilities (a code → probability mapping, or a row in
     ``codes`` order) and the model's referral ``threshold`` in (0, 1)."""
-    try:
-        valid = math.isfinite(float(threshold)) and 0.0 < float(threshold) < 1.0
-    except (TypeError, ValueError):
-        valid = False
-    if not valid:
+    is_number = isinstance(threshold, numbers.Real) and not isinstance(threshold, bool)
+    if not (is_number and math.isfinite(threshold) and 0.0 < threshold < 1.0):
         raise ValueError(f"the triage threshold must be strictly between 0 and 1, not {threshold!r}")
     codes = tuple(get_label(code).code for code in codes)
     probs = _probability_row(probabilities, codes)

@@ -36,13 +36,20 @@ _MODELS_HELP = (
 
 
 def _out() -> Console:
-    # Created per call so that the current sys.stdout is used (test runners swap it).
-    return Console(highlight=False)
+    # Created per call so that the current sys.stdout is used (test runners swap it). Piped output gets room for
+    # whole tags instead of rich's 80-column fallback.
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 140)
+    return console
 
 
 def _fail(message: str) -> typer.Exit:
     Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
     return typer.Exit(code=1)
+
+
+_SHORT_METRIC = {"best_val_balanced_accuracy": "bal. acc", "best_val_dice": "dice"}
 
 
 def _fmt(value: Any, digits: int = 4) -> str:
@@ -60,8 +67,11 @@ def register(
     import_anyway: Annotated[bool, typer.Option(
         "--import-anyway", help="import into BentoML even when not champion (it then is ':latest' there)")] = False,
 ) -> None:
+    import os
+
     from training.registry import RegistryError, register_run
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # a bundle is three files: no bars
     try:
         outcome = register_run(run_id, force=force, onnx=onnx, import_anyway=import_anyway)
     except RegistryError as exc:
@@ -154,17 +164,19 @@ def models() -> None:
         except BentoMLException:
             served[name] = None
     table = Table(title=f"Models in {store_dir()}")
-    for column in ("served", "tag", "created", "arch", "data", "metrics", "MLflow", "ONNX"):
-        table.add_column(column)
+    table.add_column("served")
+    table.add_column("tag", no_wrap=True)
+    for column in ("created", "arch", "data", "validation", "MLflow", "ONNX"):
+        table.add_column(column, overflow="fold")
     for model in found:
-        metrics = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in sorted(model.metrics.items())[:4])
-        mlflow_ref = f"v{model.mlflow_version}" if model.mlflow_version else "-"
-        if model.champion_at_import:
-            mlflow_ref += " (champion)"
+        selection = str(model.metadata.get("selection_metric") or "")
+        value = model.metadata.get("selection_value", model.metrics.get(selection))
+        metrics = f"{_SHORT_METRIC.get(selection, selection)}={_fmt(value, 3)}" if selection else ", ".join(
+            f"{k}={_fmt(v, 3)}" for k, v in sorted(model.metrics.items())[:3])
         table.add_row("✓" if served.get(model.name) == model.tag else "", model.tag,
-                      model.created.strftime("%Y-%m-%d %H:%M"), model.arch,
-                      "[bold yellow]synthetic[/]" if model.synthetic else "real", metrics or "-", mlflow_ref,
-                      "yes" if model.onnx else "no")
+                      model.created.astimezone().strftime("%Y-%m-%d %H:%M"), model.arch,
+                      "[bold yellow]synthetic[/]" if model.synthetic else "real", metrics or "-",
+                      f"v{model.mlflow_version}" if model.mlflow_version else "-", "yes" if model.onnx else "no")
     out = _out()
     out.print(table)
     for name, tag in sorted(served.items()):

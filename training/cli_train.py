@@ -72,7 +72,7 @@ def train_classifier(
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     workers: Annotated[int | None, typer.Option(help="data-loader worker processes")] = None,
     time_budget_min: Annotated[float | None, typer.Option(help="stop after this many minutes (best kept)")] = None,
-    pretrained: Annotated[bool, typer.Option("--pretrained", help="start from ImageNet weights (needs internet)")] = False,
+    pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet weights (needs internet)")] = False,
     split_file: Annotated[Path | None, typer.Option(help="reuse a split CSV instead of making one")] = None,
     resume: Annotated[Path | None, typer.Option(help="continue from a checkpoint.pt of an interrupted run")] = None,
     register: Annotated[bool, typer.Option("--register", help="register the run when it finishes")] = False,
@@ -205,7 +205,7 @@ def train_quick(out_dir: Path | None = None, n_images: int = 420, seed: int = 0)
     out_dir = out_dir or Path(tempfile.mkdtemp(prefix="drskin-quick-"))
     data = out_dir / "synthetic-data"
     if not (data / "GroundTruth.csv").exists():
-        generate_synthetic_dataset(data, n=n_images, seed=seed)
+        generate_synthetic_dataset(data, n=n_images, seed=seed, overwrite=True)
     clf = run_training(data, TrainConfig(task="classification", arch="resnet10t", input_size=(64, 80), epochs=6,
                                          batch_size=32, lr=3e-3, augmentation="light", sampler_power=1.0,
                                          patience=6, seed=seed, time_budget_min=1.0),

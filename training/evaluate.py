@@ -16,7 +16,7 @@ import numpy as np
 from skin_models.labels import get_label
 from training.data import Record, dataset_fingerprint, load_image, load_mask, load_records
 from training.metrics import classification_metrics, segmentation_metrics
-from training.registry import RegistryError, bentoml_model_path
+from training.registry import bentoml_model_path
 
 _SEGMENTATION_KEYS = ("dice", "iou", "thresholded_jaccard")
 
@@ -153,6 +153,3 @@ def evaluate(
                       else None, "split": split}
     result["warnings"] = warnings
     return json_safe(result)
-
-
-__all__ = ["EvaluationError", "RegistryError", "evaluate", "json_safe", "select_records"]

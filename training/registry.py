@@ -92,9 +92,15 @@ class StoreModel:
 def _client(tracking_uri: str | None = None) -> Any:
     """An MlflowClient on ``tracking_uri``, else on whatever this process set up, else on the project default."""
     from mlflow import MlflowClient
-    from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
 
-    if tracking_uri or not is_tracking_uri_set():
+    try:
+        from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
+
+        uri_chosen = bool(is_tracking_uri_set())
+    except ImportError:  # a private helper: fall back to the environment only
+        uri_chosen = bool(os.environ.get("MLFLOW_TRACKING_URI"))
+    # Respect a URI this process already chose (e.g. the training CLI's) rather than resetting it.
+    if tracking_uri or not uri_chosen:
         tracking.configure_tracking(tracking_uri)
     return MlflowClient()
 
@@ -226,6 +232,9 @@ def register_run(run_id: str, *, force: bool = False, onnx: bool = True, bentoml
         bundle_dir = _download_bundle(client, run_id, Path(tmp))
         config = load_config(bundle_dir)
         task = run.data.tags.get(tracking.TAG_TASK, config.task)
+        if task not in tracking.MODEL_NAMES:
+            raise RegistryError(f"run {run_id} has {tracking.TAG_TASK}={task!r}; expected one of "
+                                f"{', '.join(tracking.MODEL_NAMES)}")
         if task != config.task:
             raise RegistryError(f"run {run_id} is tagged {tracking.TAG_TASK}={task} but its bundle holds a "
                                 f"{config.task} model; the run is inconsistent, register another one")

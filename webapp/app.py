@@ -27,7 +27,7 @@ from litestar.template.config import TemplateConfig
 from webapp.accounts.controllers import AccountController, AuthController
 from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler
 from webapp.core.guards import SESSION_EMAIL
-from webapp.core.headers import security_headers
+from webapp.core.headers import add_security_headers
 from webapp.core.labels import LABELS
 from webapp.core.service_client import ServiceClient
 from webapp.core.sessions import DatabaseSessionConfig
@@ -65,6 +65,7 @@ def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
         env = engine.engine
         env.globals["class_labels"] = LABELS
         env.globals["session_email"] = _session_email
+        env.globals["flashes"] = _flashes
         env.globals["max_upload_mb"] = get_upload_settings().max_upload_mb
         env.filters["pct"] = lambda value, digits=0: f"{float(value) * 100:.{digits}f} %"
         env.filters["date"] = lambda value: value.strftime("%d %b %Y, %H:%M") if value else ""
@@ -78,6 +79,14 @@ def _session_email(request: Request[Any, Any, Any]) -> str | None:
         return request.session.get(SESSION_EMAIL)  # type: ignore[no-any-return]
     except Exception:  # no session middleware in scope (static files)
         return None
+
+
+def _flashes(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+    """Pop the flash messages; error pages raised before routing have no session, hence no messages."""
+    try:
+        return request.session.pop("_messages", [])  # type: ignore[no-any-return]
+    except Exception:
+        return []
 
 
 def create_app() -> Litestar:
@@ -125,7 +134,7 @@ def create_app() -> Litestar:
         stores=stores,
         state=State({"alchemy_config": alchemy}),
         lifespan=[lifespan],
-        response_headers=security_headers(),
+        before_send=[add_security_headers],
         exception_handlers={
             NotAuthorizedException: not_authorized_handler,
             HTTPException: http_exception_handler,

@@ -48,7 +48,30 @@ def service_url(request: pytest.FixtureRequest) -> str:
     try:
         return str(request.getfixturevalue("bento_service_url"))
     except pytest.FixtureLookupError:
-        pytest.skip("the bento_service_url fixture (tests/fixtures/service.py) is not available yet")
+        pass
+    try:
+        # Until tests/conftest.py loads tests.fixtures.service as a plugin, start the same real server here.
+        from tests.fixtures import service as service_fixtures
+    except ImportError:
+        pytest.skip("the bento_service_url fixture (tests/fixtures/service.py) is not available")
+    return _own_bento_service(service_fixtures)
+
+
+_OWN_SERVICE: dict[str, Any] = {}
+
+
+def _own_bento_service(service_fixtures: Any) -> str:
+    """A session-wide ``bentoml serve`` built exactly like the ``bento_service_url`` fixture."""
+    if "url" not in _OWN_SERVICE:
+        import atexit
+        import tempfile
+
+        home = Path(tempfile.mkdtemp(prefix="drskin-web-bento-"))
+        service_fixtures.register_tiny_models(home)
+        server = service_fixtures.BentoServer(home)
+        _OWN_SERVICE["url"] = server.start()
+        atexit.register(server.stop)
+    return str(_OWN_SERVICE["url"])
 
 
 @pytest.fixture
@@ -86,14 +109,14 @@ class SiteFactory:
     monkeypatch: pytest.MonkeyPatch
     schema_ready: bool = False
 
-    async def __call__(self, **env: str) -> Litestar:
+    async def __call__(self, *, with_schema: bool = True, **env: str) -> Litestar:
         from webapp.app import create_app
         from webapp.core.settings import clear_settings_cache
 
         for key, value in env.items():
             self.monkeypatch.setenv(key, value)
         clear_settings_cache()
-        if not self.schema_ready:
+        if with_schema and not self.schema_ready:
             await create_schema(os.environ["DATABASE_URL"])
             self.schema_ready = True
         return create_app()

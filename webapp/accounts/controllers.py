@@ -132,5 +132,7 @@ class AccountController(Controller):
         await users.delete_account(user.id)
         await users.repository.session.commit()
         request.clear_session()
+        rotate_session_id(request)
+        request.set_session({})
         flash(request, "Your account and everything in it were deleted.", "success")
         return Redirect("/")

@@ -1,8 +1,9 @@
-"""Security headers sent with every response (pages, static files, errors, health checks)."""
+"""Security headers on every response (pages, static files, errors raised before routing, health checks)."""
 
 from __future__ import annotations
 
-from litestar.datastructures import ResponseHeader
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -17,13 +18,20 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "frame-ancestors 'none'",
 ])
 
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self), geolocation=(), microphone=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
 
-def security_headers() -> list[ResponseHeader]:
-    return [
-        ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
-        ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-        ResponseHeader(name="X-Frame-Options", value="DENY"),
-        ResponseHeader(name="Referrer-Policy", value="same-origin"),
-        ResponseHeader(name="Permissions-Policy", value="camera=(self), geolocation=(), microphone=()"),
-        ResponseHeader(name="Cross-Origin-Opener-Policy", value="same-origin"),
-    ]
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook: unlike route middleware it also sees 404s raised before routing."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS.items():
+            if name not in headers:
+                headers[name] = value

@@ -62,7 +62,8 @@ class DiagnoseController(Controller):
         try:
             raw = await data.image.read() if data.image is not None else b""
             if len(raw) > upload.max_upload_bytes:
-                raise PhotoError(f"The photo is larger than {upload.max_upload_mb:g} MB. Choose a smaller photo.",
+                raise PhotoError(f"The photo is too large (more than {upload.max_upload_mb:g} MB). Choose a smaller "
+                                 "photo, or turn JavaScript on so the page can shrink it for you.",
                                  status_code=413)
             photo = clean_photo(raw, max_side=upload.stored_max_side, max_pixels=upload.max_pixels)
             result = await service.diagnose(photo.jpeg)

@@ -46,7 +46,8 @@ def test_threshold_above_one_half_raises_the_high_bar() -> None:
 
 
 def test_melanoma_on_top_is_high_even_below_the_threshold() -> None:
-    result = triage(probs(mel=0.19, nv=0.0, bkl=0.18, df=0.16, vasc=0.16), threshold=0.3)
+    spread = {"mel": 0.22, "nv": 0.2, "bcc": 0.02, "akiec": 0.02, "bkl": 0.2, "df": 0.17, "vasc": 0.17}
+    result = triage(spread, threshold=0.3)
     assert result.top_label == "mel"
     assert result.concerning_probability < 0.3
     assert result.level is TriageLevel.HIGH
@@ -76,9 +77,11 @@ def test_probabilities_are_validated() -> None:
     with pytest.raises(ValueError, match="missing"):
         triage({"mel": 1.0}, threshold=0.3)
     with pytest.raises(ValueError, match="sum to 1"):
-        triage(np.array([2.0, 1.0, 0.5, -0.2, 0.1, 0.3, 0.1]) * 0 + 0.5, threshold=0.3)
+        triage(np.full(7, 0.5), threshold=0.3)
     with pytest.raises(ValueError, match="softmax"):
         triage(np.full(7, 0.1), threshold=0.3)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        triage(np.array([1.2, -0.2, 0, 0, 0, 0, 0]), threshold=0.3)
     with pytest.raises(ValueError):
         triage(np.array([0.5, 0.5]), threshold=0.3)
     with pytest.raises(ValueError):

@@ -40,7 +40,7 @@ def test_evaluate_reports_every_metric_in_range(synthetic_data: Path, bundles: t
                                                 tmp_path: Path) -> None:
     clf_tag = import_bundle_to_bentoml(bundles[0], "skin-classifier", {"mlflow_run_id": "r1"})
     seg_tag = import_bundle_to_bentoml(bundles[1], "skin-segmenter")
-    result = evaluate(synthetic_data, batch_size=8, device="cpu", progress=False)
+    result = evaluate(synthetic_data, batch_size=16, device="cpu", progress=False)  # two batches, one partial
     text = json.dumps(result, allow_nan=False)  # NaN must have become null
     assert json.loads(text) == result
 

@@ -18,7 +18,7 @@ async def test_register_logs_in_and_sets_hardened_cookie(client):
 
 async def test_secure_cookies_when_configured(make_app):
     app = await make_app(DRSKIN_SECURE_COOKIES="true")
-    async with AsyncTestClient(app=app) as client:
+    async with AsyncTestClient(app=app, base_url="https://testserver.local") as client:
         response = await register(client, "sec@example.org")
         assert "Secure" in response.headers["set-cookie"]
 

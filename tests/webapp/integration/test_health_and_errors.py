@@ -8,7 +8,7 @@ from tests.webapp.conftest import count_rows, post_form, register
 
 
 async def test_live_never_needs_the_database(make_app):
-    app = await make_app(DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    app = await make_app(with_schema=False, DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none")
     async with AsyncTestClient(app=app) as client:
         response = await client.get("/health/live")
         assert response.status_code == 200 and response.json() == {"status": "ok"}

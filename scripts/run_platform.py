@@ -1,0 +1,101 @@
+"""`make run`: the Bento service and the site on the embedded defaults (SQLite, the local BentoML store).
+
+When the store has no models yet, small synthetic first-run models are trained (`drskin train quick`, about two
+minutes; the site shows a banner that they are synthetic). With ``--data PATH``, real models are trained from a
+HAM10000 folder first (`drskin train all`). Ctrl-C stops both servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def store_has_models() -> bool:
+    import bentoml
+
+    def has(name: str) -> bool:
+        try:
+            return bool(bentoml.models.list(name))
+        except Exception:
+            return False
+
+    return has("skin-classifier") and has("skin-segmenter")
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], what: str, timeout_s: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with code {process.returncode} before it was ready; see the log above")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1.0)
+    raise SystemExit(f"{what} was not ready at {url} after {timeout_s:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--service-port", type=int, default=int(os.environ.get("DRSKIN_SERVICE_PORT", 3000)))
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("DRSKIN_WEB_PORT", 8000)))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--data", type=Path, help="train real models from this HAM10000 folder first")
+    parser.add_argument("--time-budget-min", type=float, default=60.0, help="with --data: training budget")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+
+    drskin = str(BIN / "drskin")
+    if args.data:
+        print(f"training real models from {args.data} (budget {args.time_budget_min:.0f} min) …", flush=True)
+        subprocess.run([drskin, "train", "all", "--data", str(args.data), "--time-budget-min",
+                        str(args.time_budget_min)], check=True)
+    elif not store_has_models():
+        print("The BentoML store has no skin-classifier / skin-segmenter yet: training small SYNTHETIC first-run "
+              "models (about two minutes). For real models: make run DATA=path/to/ham10000", flush=True)
+        subprocess.run([drskin, "train", "quick"], check=True)
+
+    service_url = f"http://{args.host}:{args.service_port}"
+    site_url = f"http://{args.host}:{args.web_port}"
+    env = {**os.environ, "DRSKIN_SERVICE_URL": service_url, "DRSKIN_WEB_HOST": args.host,
+           "DRSKIN_WEB_PORT": str(args.web_port)}
+    service = subprocess.Popen([str(BIN / "bentoml"), "serve", "service:DrSkin", "--host", args.host, "--port",
+                                str(args.service_port)], env=env, start_new_session=True)
+    site: subprocess.Popen[bytes] | None = None
+    try:
+        wait_for(f"{service_url}/readyz", service, "the Bento service")
+        site = subprocess.Popen([sys.executable, "-m", "webapp", "run"], env=env, start_new_session=True)
+        wait_for(f"{site_url}/health/live", site, "the site", timeout_s=120)
+        print(f"\n  Dr. Skin is running\n    site:    {site_url}\n    service: {service_url}  (OpenAPI: "
+              f"{service_url}/docs)\n  Ctrl-C stops both.\n", flush=True)
+        while service.poll() is None and site.poll() is None:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in (site, service):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in (site, service):
+            if process is not None:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main()

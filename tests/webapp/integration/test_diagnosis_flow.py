@@ -1,0 +1,110 @@
+"""The whole diagnosis flow against the real BentoML service (tiny synthetic models)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from litestar.testing import AsyncTestClient
+from PIL import Image
+
+from tests.webapp.conftest import count_rows, database, post_form, register
+from tests.webapp.images import GPS_IFD, lesion_photo
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def live_client(make_app, service_url):
+    app = await make_app(DRSKIN_SERVICE_URL=service_url)
+    async with AsyncTestClient(app=app) as client:
+        yield client
+
+
+async def _diagnose(client, photo, page="/", lesion_id=""):
+    data = {"lesion_id": lesion_id} if lesion_id else {}
+    return await post_form(client, page, "/diagnose", data, files={"image": ("lesion.jpg", photo, "image/jpeg")})
+
+
+async def test_anonymous_result_is_shown_and_not_stored(live_client, db_url):
+    response = await _diagnose(live_client, lesion_photo(1600, 1200))
+    assert response.status_code == 200, response.text[:500]
+    page = response.text
+    assert "not stored" in page and "data:image/jpeg;base64," in page
+    assert "data:image/png;base64," in page  # the outline from overlay_png
+    assert 'href="/diseases/mel"' in page and "Not a diagnosis" in page
+    assert "synthetic" in page.lower()  # the tiny test models are synthetic: the banner shows
+    assert await count_rows(db_url) == {"users": 0, "photos": 0, "lesions": 0, "diagnoses": 0}
+
+
+async def test_logged_in_flow_stores_clean_photo_history_lesion_export(live_client, db_url):
+    from webapp.db.models import Diagnosis, Photo
+
+    await register(live_client, "flow@example.org")
+    first = await _diagnose(live_client, lesion_photo(2000, 1500, seed=1))
+    assert first.status_code in (302, 303), first.text[:500]
+    result_url = first.headers["location"]
+    page = await live_client.get(result_url)
+    assert page.status_code == 200 and "/photos/" in page.text and "Not a diagnosis" in page.text
+
+    async with database(db_url) as session:
+        diagnosis = (await session.execute(Diagnosis.__table__.select())).one()
+        photo = await session.get(Photo, diagnosis.photo_id)
+        assert diagnosis.overlay_id is not None and diagnosis.model_versions
+        assert "overlay_png" not in diagnosis.result["segmentation"]
+    stored = Image.open(io.BytesIO(photo.data))
+    assert stored.format == "JPEG" and max(stored.size) <= 1024
+    assert not stored.getexif() and not stored.getexif().get_ifd(GPS_IFD)
+
+    served = await live_client.get(f"/photos/{diagnosis.photo_id}")
+    assert served.status_code == 200 and served.content == photo.data
+
+    # Track it: a new lesion from the result page, then a second photo from the lesion page.
+    attached = await post_form(live_client, result_url, f"{result_url}/lesion",
+                               {"lesion_id": "new", "new_lesion_name": "left shoulder", "body_site": "back"})
+    lesion_url = attached.headers["location"]
+    second = await _diagnose(live_client, lesion_photo(900, 700, scale=0.5, seed=2), page=lesion_url,
+                             lesion_id=lesion_url.rsplit("/", 1)[1])
+    assert second.headers["location"] == lesion_url
+    lesion_page = (await live_client.get(lesion_url)).text
+    assert lesion_page.count('<figure>') >= 2 and "<polyline" in lesion_page and "How we flag a change" in lesion_page
+
+    history = await live_client.get("/history")
+    assert history.text.count('class="history-item"') == 2
+
+    export = await live_client.get("/account/export")
+    archive = zipfile.ZipFile(io.BytesIO(export.content))
+    names = archive.namelist()
+    assert {"account.json", "lesions.json", "diagnoses.json"} <= set(names)
+    rows = json.loads(archive.read("diagnoses.json"))
+    assert len(rows) == 2 and all(row["photo"] in names and row["overlay"] in names for row in rows)
+
+    deleted = await post_form(live_client, result_url, f"{result_url}/delete", {})
+    assert deleted.status_code in (302, 303)
+    assert (await live_client.get(result_url)).status_code == 404
+    await post_form(live_client, "/history", "/history/delete-all", {"confirm": "yes"})
+    counts = await count_rows(db_url)
+    assert counts["diagnoses"] == 0 and counts["photos"] == 0 and counts["lesions"] == 1
+
+
+async def test_service_rejections_reach_the_user(service_url):
+    from webapp.core.service_client import PhotoRejected, ServiceClient, ServiceUnavailable
+    from webapp.core.settings import ServiceSettings
+
+    client = ServiceClient(ServiceSettings(url=service_url, timeout_s=20))
+    try:
+        assert await client.is_ready()
+        with pytest.raises(PhotoRejected) as rejected:
+            await client.diagnose(b"definitely not an image", filename="x.jpg")
+        assert 400 <= rejected.value.status_code < 500 and rejected.value.message
+    finally:
+        await client.aclose()
+    down = ServiceClient(ServiceSettings(url="http://127.0.0.1:1", timeout_s=2))
+    try:
+        with pytest.raises(ServiceUnavailable, match="try again in a minute"):
+            await down.diagnose(lesion_photo())
+        assert not await down.is_ready()
+    finally:
+        await down.aclose()
