@@ -175,8 +175,8 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
 
 
 def _tag(outcome: Any) -> str:
-    tag = getattr(outcome, "bentoml_tag", None)
-    return str(tag) if tag else str(outcome)
+    """The BentoML tag to evaluate: the new model when it became champion, else the standing champion."""
+    return str(outcome.bentoml_tag or f"{outcome.model_name}:latest")
 
 
 @train_app.command("all", help="Train both models within one time budget, register them, and evaluate them "

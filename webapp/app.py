@@ -22,6 +22,7 @@ from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.stores.base import Store
 from litestar.template.config import TemplateConfig
 
 from webapp.accounts.controllers import AccountController, AuthController
@@ -96,7 +97,8 @@ def create_app() -> Litestar:
     upload = get_upload_settings()
     alchemy = build_alchemy_config()
     store_model = KeyValueItem
-    stores = {name: SQLAlchemyStore(alchemy, model=store_model, namespace=name) for name in ("sessions", "rate_limit")}
+    stores: dict[str, Store] = {name: SQLAlchemyStore(alchemy, model=store_model, namespace=name)
+                                for name in ("sessions", "rate_limit")}
 
     session_config = DatabaseSessionConfig(store="sessions", secure=security.secure_cookies, httponly=True,
                                            samesite="lax", max_age=security.session_max_age_s,

@@ -36,7 +36,7 @@ def _log_in(request: Request[Any, Any, Any], user: User) -> None:
 
 
 class AuthController(Controller):
-    dependencies = {"users": Provide(provide_user_service)}
+    dependencies = {"users": Provide(provide_user_service)}  # noqa: RUF012 (Litestar reads these class attributes)
 
     @get("/register", name="register")
     async def register_page(self) -> Template:
@@ -83,8 +83,8 @@ class AuthController(Controller):
 
 class AccountController(Controller):
     path = "/account"
-    guards = [requires_login]
-    dependencies = {"users": Provide(provide_user_service), "user": Provide(provide_user)}
+    guards = [requires_login]  # noqa: RUF012 (Litestar reads these class attributes)
+    dependencies = {"users": Provide(provide_user_service), "user": Provide(provide_user)}  # noqa: RUF012 (Litestar reads these class attributes)
 
     async def _page(self, users: UserService, user: User, errors: dict[str, list[str]] | None = None,
                     status_code: int = 200) -> Template:

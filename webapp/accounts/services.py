@@ -63,7 +63,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
 
     async def counts(self, user_id: uuid.UUID) -> tuple[int, int]:
         session = self.repository.session
-        diagnoses = await session.scalar(select(func.count()).select_from(Diagnosis).where(Diagnosis.user_id == user_id))
+        diagnoses = await session.scalar(select(func.count()).select_from(Diagnosis)
+                                         .where(Diagnosis.user_id == user_id))
         lesions = await session.scalar(select(func.count()).select_from(Lesion).where(Lesion.user_id == user_id))
         return int(diagnoses or 0), int(lesions or 0)
 

@@ -48,7 +48,7 @@ def stored_view(diagnosis: Diagnosis, lesion_name: str | None = None) -> ResultV
 
 
 class DiagnoseController(Controller):
-    dependencies = {**_DEPENDENCIES, "service": Provide(provide_service_client, sync_to_thread=False),
+    dependencies = {**_DEPENDENCIES, "service": Provide(provide_service_client, sync_to_thread=False),  # noqa: RUF012 (Litestar reads these class attributes)
                     "current_user": Provide(provide_current_user)}
 
     @post("/diagnose", opt={"rate_limit": "diagnose"}, status_code=200)
@@ -91,8 +91,8 @@ class DiagnoseController(Controller):
 
 
 class DiagnosisController(Controller):
-    guards = [requires_login]
-    dependencies = {**_DEPENDENCIES, "user": Provide(provide_user)}
+    guards = [requires_login]  # noqa: RUF012 (Litestar reads these class attributes)
+    dependencies = {**_DEPENDENCIES, "user": Provide(provide_user)}  # noqa: RUF012 (Litestar reads these class attributes)
 
     @get("/history", name="history")
     async def history(self, user: User, diagnoses: DiagnosisService, photos: PhotoService,
@@ -158,8 +158,8 @@ class DiagnosisController(Controller):
 
 
 class PhotoController(Controller):
-    guards = [requires_login]
-    dependencies = {"photos": Provide(provide_photo_service), "user": Provide(provide_user)}
+    guards = [requires_login]  # noqa: RUF012 (Litestar reads these class attributes)
+    dependencies = {"photos": Provide(provide_photo_service), "user": Provide(provide_user)}  # noqa: RUF012 (Litestar reads these class attributes)
 
     @get("/photos/{photo_id:uuid}", name="photo")
     async def photo(self, user: User, photo_id: uuid.UUID, photos: PhotoService) -> Response[bytes]:

@@ -25,8 +25,8 @@ from webapp.lesions.services import LesionService
 
 class LesionController(Controller):
     path = "/lesions"
-    guards = [requires_login]
-    dependencies = {"user": Provide(provide_user), "lesions": Provide(provide_lesion_service),
+    guards = [requires_login]  # noqa: RUF012 (Litestar reads these class attributes)
+    dependencies = {"user": Provide(provide_user), "lesions": Provide(provide_lesion_service),  # noqa: RUF012 (Litestar reads these class attributes)
                     "diagnoses": Provide(provide_diagnosis_service)}
 
     async def _list_page(self, user: User, lesions: LesionService, form: LesionForm | None = None,

@@ -39,7 +39,7 @@ def assess_evolution(points: Sequence[TimelinePoint]) -> Evolution:
 
 def timeline_svg(points: Sequence[TimelinePoint], width: int = 640, height: int = 260) -> str:
     """Area share and concerning probability (both 0–100 %) per photo, as a self-contained inline SVG."""
-    left, right, top, bottom = 48, 16, 16, 48
+    left, right, top, bottom = 48, 44, 16, 48
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(points)
 

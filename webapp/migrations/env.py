@@ -48,7 +48,7 @@ def run_offline(url: str) -> None:
         context.run_migrations()
 
 
-_url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+_url = str(config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url"))
 if context.is_offline_mode():
     run_offline(_url)
 else:

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class HomeController(Controller):
-    dependencies = {"current_user": Provide(provide_current_user), "lesions": Provide(provide_lesion_service)}
+    dependencies = {"current_user": Provide(provide_current_user), "lesions": Provide(provide_lesion_service)}  # noqa: RUF012 (Litestar reads these class attributes)
 
     @get("/", name="home")
     async def home(self, request: Request[Any, Any, Any], current_user: User | None,
@@ -31,7 +31,7 @@ class HomeController(Controller):
 
 class HealthController(Controller):
     path = "/health"
-    opt = {"skip_session": True}
+    opt = {"skip_session": True}  # noqa: RUF012 (Litestar reads these class attributes)
 
     @get("/live")
     async def live(self) -> dict[str, str]:

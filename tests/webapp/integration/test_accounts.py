@@ -32,7 +32,8 @@ async def test_register_rejects_bad_input_with_messages(client):
     await client.post("/logout", data={"_csrf_token": ""})  # without a token: refused, still logged in
     client.cookies.clear()
     again = await post_form(client, "/register", "/register",
-                            {"email": "DUP@example.org", "password": "another pass", "password_confirm": "another pass"})
+                            {"email": "DUP@example.org", "password": "another pass",
+                             "password_confirm": "another pass"})
     assert again.status_code == 400 and "already exists" in again.text
 
 

@@ -60,7 +60,7 @@ async def test_anonymous_pages_redirect_to_login(client, path):
 async def test_anonymous_id_routes_redirect_to_login(client, db_url):
     owner = await store_rows(db_url, "owner2@example.org")
     before = await count_rows(db_url)
-    for method, path, data in _routes(owner) + [("POST", "/history/delete-all", {"confirm": "yes"})]:
+    for method, path, data in [*_routes(owner), ("POST", "/history/delete-all", {"confirm": "yes"})]:
         response = await _request(client, method, path, data)
         assert response.status_code in (302, 303), (method, path, response.status_code)
         assert response.headers["location"].startswith("/login"), (method, path)
