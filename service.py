@@ -25,6 +25,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -214,7 +215,7 @@ MISSING_IMAGE_MESSAGE = "The request has no photo: send it as the multipart/form
 class UploadRefused(BentoMLException):
     """A form field ``image`` that is not a file (e.g. a URL): this service never fetches anything."""
 
-    error_code = 400  # type: ignore[assignment]
+    error_code = HTTPStatus.BAD_REQUEST
 
 
 def _error_response(status: int, message: str) -> Any:
@@ -223,25 +224,44 @@ def _error_response(status: int, message: str) -> Any:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _refuse_non_file_uploads() -> None:
-    """Make BentoML refuse, rather than download, a multipart field given as text instead of a file.
+def _install_upload_only_multipart_parser() -> None:
+    """Replace BentoML's multipart parser for this server with one that takes uploaded files only.
 
-    BentoML's multipart parser fetches any string it finds in a file field as a URL. The service takes uploads
-    only, so a text value becomes a 400 before anything is fetched.
+    BentoML 1.4's parser downloads any *text* value of a file field as a URL, and JSON-decodes every other field,
+    so a stray binary field is a 500. This one refuses text in a file field (400, nothing is fetched), ignores
+    fields the API does not declare, and leaves validation (a missing ``image`` → 422) to pydantic.
     """
     from _bentoml_impl import serde
     from starlette.datastructures import UploadFile
 
-    async def ensure_file(obj: Any) -> UploadFile:
-        if isinstance(obj, UploadFile):
-            return obj
-        raise UploadRefused("The field 'image' must be a file upload (multipart/form-data); "
-                            "this service does not fetch URLs or read paths.")
+    class UploadOnlyMultipartSerde(serde.MultipartSerde):
+        async def parse_request(self, request: Any, cls: Any) -> Any:
+            form = await request.form()
+            data: dict[str, Any] = {}
+            for name in form:
+                if name not in cls.model_fields:
+                    continue
+                values = form.getlist(name)
+                if name in cls.multipart_fields:
+                    files = [v for v in values if isinstance(v, UploadFile)]
+                    if len(files) != len(values):
+                        raise UploadRefused(f"The field {name!r} must be an uploaded file (multipart/form-data); "
+                                            "this service does not fetch URLs or read paths.")
+                    data[name] = files[0]
+                else:
+                    value = values[0]
+                    if isinstance(value, UploadFile):
+                        value = await value.read()
+                    try:
+                        data[name] = json.loads(value)
+                    except ValueError:
+                        data[name] = value
+            return cls.model_validate(data)
 
-    serde.MultipartSerde.ensure_file = staticmethod(ensure_file)  # type: ignore[method-assign]
+    serde.ALL_SERDE[serde.MultipartSerde.media_type] = UploadOnlyMultipartSerde
 
 
-_refuse_non_file_uploads()
+_install_upload_only_multipart_parser()
 
 
 class UploadGuard:
@@ -572,7 +592,7 @@ class DrSkin:
         from skin_models.preprocess import restore_probability_map
 
         config = self.segmenter_config
-        probability_map = restore_probability_map(network_map, photo.image.size, config)
+        probability_map = restore_probability_map(np.array(network_map, dtype=np.float32), photo.image.size, config)
         mask = clean_mask(probability_map, threshold=config.mask_threshold)
         measured = lesion_measurements(photo.pixels, mask)
         bbox = None if measured.bbox is None else BoundingBox(x=measured.bbox[0], y=measured.bbox[1],

@@ -1,0 +1,122 @@
+"""End to end on a tiny synthetic set, in a temporary MLflow and BentoML home:
+train both → MLflow run with metrics and artifacts → register → BentoML store → evaluate JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from training.config import TrainConfig, load_config
+from training.loop import lr_factor
+
+pytestmark = pytest.mark.slow
+
+
+def _tiny(task: str, **overrides: object) -> TrainConfig:
+    if task == "classification":
+        base = TrainConfig(task="classification", arch="resnet10t", input_size=(32, 40), epochs=2, batch_size=8,
+                           lr=3e-3, augmentation="standard", seed=1)
+    else:
+        base = TrainConfig(task="segmentation", arch="unet", encoder="resnet18", input_size=(32, 64), epochs=2,
+                           batch_size=8, lr=2e-3, augmentation="standard", imbalance="none", seed=1,
+                           extra={"model_kwargs": {"decoder_channels": [32, 16, 16, 8, 8]}})
+    return base.with_overrides(**overrides)
+
+
+def test_train_register_evaluate(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri: str,
+                                 tmp_bentoml_home: Path) -> None:
+    import bentoml
+    from mlflow import MlflowClient
+
+    from training.evaluate import evaluate
+    from training.registry import register_run
+    from training.trainer import run_training
+
+    clf = run_training(synth_dir, _tiny("classification"), work_dir=tmp_path / "clf", progress=False)
+    seg = run_training(synth_dir, _tiny("segmentation"), work_dir=tmp_path / "seg", progress=False)
+
+    client = MlflowClient(tmp_mlflow_uri)
+    run = client.get_run(clf.run_id)
+    assert run.data.tags["drskin.synthetic"] == "true"
+    assert 0.0 <= run.data.metrics["best_val_balanced_accuracy"] <= 1.0
+    history = client.get_metric_history(clf.run_id, "val_balanced_accuracy")
+    assert [m.step for m in history] == [1, 2]
+    artifacts = {a.path for a in client.list_artifacts(clf.run_id)}
+    assert {"bundle", "reports", "config.yaml", "splits.csv", "system_info.json"} <= artifacts
+    reports = {a.path for a in client.list_artifacts(clf.run_id, "reports")}
+    assert {"reports/confusion_matrix_val.png", "reports/per_class_val.csv", "reports/roc_val.png"} <= reports
+    seg_reports = {a.path for a in client.list_artifacts(seg.run_id, "reports")}
+    assert "reports/masks_val.png" in seg_reports
+
+    clf_config = json.loads((clf.bundle_dir / "config.json").read_text())
+    assert clf_config["synthetic"] is True
+    assert 0.0 < clf_config["triage_threshold"] < 1.0
+    assert clf_config["temperature"] > 0
+
+    registered = [register_run(clf.run_id), register_run(seg.run_id)]
+    assert all(r.champion for r in registered)
+    for name in ("skin-classifier", "skin-segmenter"):
+        model = bentoml.models.get(f"{name}:latest")
+        assert model.info.metadata["synthetic"] is True
+        assert (Path(model.path) / "model.onnx").exists()
+
+    result = evaluate(synth_dir, progress=False)
+    for key in ("n_images", "balanced_accuracy", "accuracy", "per_class", "malignant_sensitivity",
+                "malignant_specificity", "dice", "iou", "thresholded_jaccard"):
+        assert key in result
+    assert result["n_images"] == len(list((synth_dir / "images").iterdir()))
+    for key in ("balanced_accuracy", "accuracy", "dice", "iou", "thresholded_jaccard"):
+        assert 0.0 <= result[key] <= 1.0, key
+
+
+def test_resume_continues_from_checkpoint(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri: str) -> None:
+    from training.trainer import run_training
+
+    first = run_training(synth_dir, _tiny("classification", epochs=1), work_dir=tmp_path / "a", progress=False)
+    assert first.epochs == 1
+    resumed = run_training(synth_dir, _tiny("classification", epochs=2), work_dir=tmp_path / "b",
+                           resume=tmp_path / "a" / "checkpoint.pt", progress=False)
+    assert resumed.epochs == 2  # one more epoch, not two
+    assert resumed.run_id == first.run_id  # the same MLflow run goes on
+
+
+def test_seeded_runs_repeat(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri: str) -> None:
+    from training.trainer import run_training
+
+    a = run_training(synth_dir, _tiny("classification", epochs=1, augmentation="none"), work_dir=tmp_path / "a",
+                     progress=False)
+    b = run_training(synth_dir, _tiny("classification", epochs=1, augmentation="none"), work_dir=tmp_path / "b",
+                     progress=False)
+    assert a.val_metrics["confusion_matrix"] == b.val_metrics["confusion_matrix"]
+    assert a.val_metrics["temperature"] == pytest.approx(b.val_metrics["temperature"], rel=1e-6)
+
+
+def test_config_yaml_and_overrides(tmp_path: Path) -> None:
+    config = load_config(None, "classification", epochs=3, input_size="64x80")
+    assert config.epochs == 3 and config.input_size == (64, 80)
+    with pytest.raises(ValueError, match="unknown config keys"):
+        config.with_overrides(epoch=3)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("task: segmentation\narch: unet\nencoder: resnet18\n")
+    with pytest.raises(ValueError, match="not classification"):
+        load_config(bad, "classification")
+
+
+def test_lr_schedule_warms_up_then_decays() -> None:
+    assert lr_factor(0.0, "cosine", 0.1) < 0.1
+    assert lr_factor(0.1, "cosine", 0.1) == pytest.approx(1.0)
+    assert lr_factor(1.0, "cosine", 0.1) == pytest.approx(0.01)
+    values = [lr_factor(p / 10, "cosine", 0.1) for p in range(1, 11)]
+    assert all(a >= b for a, b in zip(values, values[1:], strict=False))
+    assert not math.isnan(lr_factor(0.5, "constant", 0.1))
+
+
+def test_training_refuses_tiny_split(make_layout, tmp_path: Path, tmp_mlflow_uri: str) -> None:  # type: ignore[no-untyped-def]
+    from training.trainer import run_training
+
+    data = make_layout()
+    with pytest.raises(ValueError, match="too small to train"):
+        run_training(data, _tiny("classification"), work_dir=tmp_path / "x", progress=False)

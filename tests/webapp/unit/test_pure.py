@@ -1,0 +1,87 @@
+"""Unit tests of the site's pure pieces: settings, photo hygiene, result views, the change rule and the plot."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PIL import Image
+
+from tests.webapp.conftest import fake_result
+from tests.webapp.images import GPS_IFD, lesion_photo
+from webapp.core import settings
+from webapp.core.images import PhotoError, clean_photo
+from webapp.diagnoses.schemas import build_result_view, concerning_probability
+from webapp.lesions.evolution import assess_evolution, timeline_svg
+from webapp.lesions.schemas import TimelinePoint
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("postgresql://u:p@h/db", "postgresql+asyncpg://u:p@h/db"),
+    ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ("sqlite:////tmp/x.db", "sqlite+aiosqlite:////tmp/x.db"),
+])
+def test_database_urls_are_normalised_to_async_drivers(url, expected):
+    assert settings.normalise_database_url(url) == expected
+
+
+def test_production_requires_a_secret(monkeypatch):
+    monkeypatch.setenv("DRSKIN_ENV", "production")
+    monkeypatch.delenv("DRSKIN_SECRET_KEY", raising=False)
+    settings.clear_settings_cache()
+    try:
+        with pytest.raises(RuntimeError, match="DRSKIN_SECRET_KEY"):
+            settings.get_security_settings()
+    finally:
+        settings.clear_settings_cache()
+
+
+def test_clean_photo_strips_exif_and_downscales():
+    original = lesion_photo(2000, 1500)
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)
+    clean = clean_photo(original, max_side=1024)
+    image = Image.open(io.BytesIO(clean.jpeg))
+    assert image.format == "JPEG" and (clean.width, clean.height) == image.size == (1024, 768)
+    assert not image.getexif() and "exif" not in image.info
+
+
+def test_clean_photo_refuses_non_images_and_pixel_bombs():
+    with pytest.raises(PhotoError, match="not an image"):
+        clean_photo(b"plain text")
+    with pytest.raises(PhotoError) as bomb:
+        clean_photo(lesion_photo(400, 300, fmt="PNG"), max_pixels=10_000)
+    assert bomb.value.status_code == 413
+
+
+def test_result_view_has_seven_bars_and_the_synthetic_flag():
+    view = build_result_view(fake_result(concerning=0.3))
+    assert [bar.code for bar in view.bars] == ["mel", "nv", "bcc", "akiec", "bkl", "df", "vasc"]
+    assert view.synthetic_model and view.measurements and view.disclaimer
+    assert concerning_probability({"mel": 0.1, "bcc": 0.2, "akiec": 0.05, "nv": 0.65}) == pytest.approx(0.35)
+
+
+def _point(days: int, area: float | None, concern: float, level: str = "low") -> TimelinePoint:
+    return TimelinePoint(diagnosis_id=uuid.uuid4(), taken_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=days),
+                         photo_url="/p", overlay_url=None, label="nv", label_name="n", triage_level=level,
+                         area_fraction=area, concerning_probability=concern)
+
+
+@pytest.mark.parametrize(("points", "flagged"), [
+    ([_point(0, 0.10, 0.1)], False),
+    ([_point(0, 0.10, 0.1), _point(30, 0.119, 0.24)], False),
+    ([_point(0, 0.10, 0.1), _point(30, 0.121, 0.1)], True),   # area grew > 20 %
+    ([_point(0, 0.10, 0.1), _point(30, 0.10, 0.26)], True),   # concern rose > 0.15
+    ([_point(0, 0.10, 0.1), _point(30, 0.10, 0.1, "medium")], True),  # triage went up
+    ([_point(0, None, 0.1), _point(30, 0.3, 0.1)], False),    # no area to compare with
+])
+def test_evolution_rule(points, flagged):
+    assert assess_evolution(points).flagged is flagged
+
+
+def test_timeline_svg_is_self_contained():
+    svg = timeline_svg([_point(0, 0.1, 0.2), _point(10, 0.15, 0.4)])
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2 and "<script" not in svg
