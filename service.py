@@ -12,9 +12,9 @@ Three services, each in its own worker process:
 This module holds no model logic: decoding, preprocessing, post-processing, quality and triage live in
 ``skin_models``. Models come from the BentoML store (``$DRSKIN_CLASSIFIER`` / ``$DRSKIN_SEGMENTER``, default
 ``skin-classifier:latest`` / ``skin-segmenter:latest``) and are declared at class scope so ``bentoml build`` packs
-them. Environment knobs: ``DRSKIN_BATCHING=off`` (max batch size 1, for benchmarks), ``DRSKIN_MAX_BATCH_SIZE``,
-``DRSKIN_MAX_LATENCY_MS``, ``DRSKIN_MAX_IMAGE_BYTES`` (15 MiB), ``DRSKIN_MAX_IMAGE_PIXELS`` (40 MP),
-``DRSKIN_DEVICE`` (auto|cpu|cuda), ``DRSKIN_BACKEND`` (auto|onnx|torch).
+them. Environment knobs: ``DRSKIN_BATCHING=off`` (one request per forward pass, for benchmarks),
+``DRSKIN_MAX_BATCH_SIZE``, ``DRSKIN_MAX_LATENCY_MS``, ``DRSKIN_MAX_IMAGE_BYTES`` (15 MiB),
+``DRSKIN_MAX_IMAGE_PIXELS`` (40 MP), ``DRSKIN_DEVICE`` (auto|cpu|cuda), ``DRSKIN_BACKEND`` (auto|onnx|torch).
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ import os
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import bentoml
 import numpy as np
 from bentoml.exceptions import BentoMLException
 from pydantic import BaseModel, Field
+
+Backend = Literal["auto", "torch", "onnx"]
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -47,9 +49,10 @@ CLASSIFIER_TAG = os.environ.get("DRSKIN_CLASSIFIER") or f"{CLASSIFIER_NAME}:late
 SEGMENTER_TAG = os.environ.get("DRSKIN_SEGMENTER") or f"{SEGMENTER_NAME}:latest"
 
 BATCHING = os.environ.get("DRSKIN_BATCHING", "on").strip().lower() not in {"off", "0", "false", "no"}
-# Chosen by measurement (docs/performance.md): on 2 CPU cores throughput stops growing beyond ~8 images per
-# forward pass, and 16 leaves room for bursts without making any single request wait long for its batch.
-MAX_BATCH_SIZE = int(os.environ.get("DRSKIN_MAX_BATCH_SIZE", "16")) if BATCHING else 1
+# Chosen by measurement (docs/performance.md). With batching off, the internal APIs are plain (not batchable):
+# each request is its own forward pass, one at a time per service, i.e. a max batch size of 1 (BentoML itself
+# refuses max_batch_size=1).
+MAX_BATCH_SIZE = int(os.environ.get("DRSKIN_MAX_BATCH_SIZE", "16"))
 # BentoML's dispatcher waits adaptively (far less than this) to fill a batch; max_latency_ms is the point past which
 # it sheds a queued request with 503, so it is a queue timeout, sized for a burst of ~64 requests on 2 cores.
 MAX_LATENCY_MS = int(os.environ.get("DRSKIN_MAX_LATENCY_MS", "20000"))
@@ -58,8 +61,16 @@ MAX_IMAGE_PIXELS = int(os.environ.get("DRSKIN_MAX_IMAGE_PIXELS", "40000000"))
 # A multipart body carries the file plus boundaries and part headers.
 MAX_REQUEST_BYTES = MAX_IMAGE_BYTES + 64 * 1024
 DEVICE = os.environ.get("DRSKIN_DEVICE", "auto")
-BACKEND = os.environ.get("DRSKIN_BACKEND", "auto")
+BACKEND = cast(Backend, os.environ.get("DRSKIN_BACKEND", "auto"))
 REQUEST_TIMEOUT_S = 120
+# BentoML 1.4 recycles its client session to a dependency every `max_requests` calls (default 100) by closing it,
+# which drops the requests still in flight on it (ServerDisconnectedError → 500 under concurrency). The internal
+# services are local and long-lived, so the session is kept for the life of the process instead.
+INTERNAL_SERVICE_CONFIG: dict[str, Any] = {
+    "workers": 1,
+    "traffic": {"timeout": REQUEST_TIMEOUT_S},
+    "runner_connection": {"max_requests": 2**62, "max_age": 10.0 * 365 * 24 * 3600},
+}
 LOW_CONFIDENCE = 0.5
 PUBLIC_ROUTES = ("/classify", "/segment", "/diagnose")
 
@@ -374,7 +385,7 @@ def _rewrite_error(status: int, body: bytes) -> tuple[int, bytes]:
 # --- internal services: one network each, batched ---------------------------------------------------------------------
 
 
-@bentoml.service(workers=1, traffic={"timeout": REQUEST_TIMEOUT_S})
+@bentoml.service(**INTERNAL_SERVICE_CONFIG)
 class LesionClassifier:
     """Class probabilities (temperature-scaled) for a batch of network-sized uint8 images."""
 
@@ -400,13 +411,13 @@ class LesionClassifier:
             logits = self.predictor.logits_from_uint8(np.stack(images))
         return list(softmax(logits, temperature=self.config.temperature).astype(np.float64))
 
-    @bentoml.api(batchable=True, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
+    @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
     def predict(self, images: list[np.ndarray]) -> list[np.ndarray]:
         """Per image (uint8 H×W×3 at the network's input size), its class probabilities in the config's order."""
         return self.predict_local(images)
 
 
-@bentoml.service(workers=1, traffic={"timeout": REQUEST_TIMEOUT_S})
+@bentoml.service(**INTERNAL_SERVICE_CONFIG)
 class LesionSegmenter:
     """Lesion probability maps at the network's input size for a batch of network-sized uint8 images."""
 
@@ -430,13 +441,13 @@ class LesionSegmenter:
             maps = self.predictor.network_maps_from_uint8(np.stack(images))
         return list(maps)
 
-    @bentoml.api(batchable=True, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
+    @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
     def predict(self, images: list[np.ndarray]) -> list[np.ndarray]:
         """Per image (uint8 H×W×3 at the network's input size), an (h, w) float32 lesion probability map."""
         return self.predict_local(images)
 
 
-# --- the public service ------------------------------------------------------------------------------------------------
+# --- the public service ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -527,8 +538,8 @@ class DrSkin:
         if top.probability < LOW_CONFIDENCE:
             warnings.append(QualityWarningOut(
                 code="low_confidence",
-                message=f"The model is unsure: its best guess ({top.label_name}) has only {top.probability:.0%}. "
-                        "A sharper, closer, well-lit photo may help; if in doubt, have the lesion checked by a doctor."))
+                message=f"The model is unsure: its best guess ({top.label_name}) has only {top.probability:.0%}. A "
+                        "sharper, closer, well-lit photo may help; if in doubt, have the lesion checked by a doctor."))
         result = triage(classification.probabilities, self.classifier_config.triage_threshold,
                         codes=self.classifier_config.labels)
         models = [self.classifier_info, self.segmenter_info]
@@ -536,7 +547,7 @@ class DrSkin:
         return DiagnoseResponse(
             classification=classification,
             segmentation=segmentation,
-            triage=Triage(**result.as_dict()),
+            triage=Triage.model_validate(result.as_dict()),
             quality=Quality(warnings=warnings),
             models=models,
             disclaimer=disclaimer,
@@ -612,4 +623,4 @@ class DrSkin:
         return response, mask
 
 
-DrSkin.add_asgi_middleware(UploadGuard)
+DrSkin.add_asgi_middleware(UploadGuard)  # type: ignore[attr-defined]  # (the decorator returns a Service)

@@ -10,4 +10,4 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 # Spinning OpenMP threads starve the other processes a test starts (bentoml serve, the site, Chromium).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.stores"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.stores", "tests.fixtures.service"]

@@ -29,7 +29,8 @@ from webapp.accounts.controllers import AccountController, AuthController
 from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler
 from webapp.core.guards import SESSION_EMAIL
 from webapp.core.headers import add_security_headers
-from webapp.core.labels import LABELS
+from webapp.core.i18n import install_jinja, language_middleware, remember_language_hook
+from webapp.core.labels import LABELS, triage_label
 from webapp.core.service_client import ServiceClient
 from webapp.core.sessions import DatabaseSessionConfig
 from webapp.core.settings import (
@@ -64,12 +65,13 @@ def _rate_limit(kind: str, per_minute: int) -> RateLimitConfig:
 def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
+        install_jinja(env)  # _(), ngettext(), lang, lang_url() for the current request's language
         env.globals["class_labels"] = LABELS
+        env.globals["triage_label"] = triage_label
         env.globals["session_email"] = _session_email
         env.globals["flashes"] = _flashes
         env.globals["max_upload_mb"] = get_upload_settings().max_upload_mb
         env.filters["pct"] = lambda value, digits=0: f"{float(value) * 100:.{digits}f} %"
-        env.filters["date"] = lambda value: value.strftime("%d %b %Y, %H:%M") if value else ""
 
     return TemplateConfig(directory=PACKAGE_DIR / "templates", engine=JinjaTemplateEngine,
                           engine_callback=configure)
@@ -107,7 +109,7 @@ def create_app() -> Litestar:
                              cookie_httponly=True, cookie_samesite="lax", exclude=["/health"])
     template_config = _template_config()
 
-    middleware: list[Any] = [session_config.middleware]
+    middleware: list[Any] = [language_middleware, session_config.middleware]
     for kind, per_minute in (("login", limits.login_per_minute), ("register", limits.register_per_minute),
                              ("diagnose", limits.diagnose_per_minute)):
         if per_minute > 0:
@@ -136,7 +138,7 @@ def create_app() -> Litestar:
         stores=stores,
         state=State({"alchemy_config": alchemy}),
         lifespan=[lifespan],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, remember_language_hook(security.secure_cookies)],
         exception_handlers={
             NotAuthorizedException: not_authorized_handler,
             HTTPException: http_exception_handler,

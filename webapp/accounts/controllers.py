@@ -12,6 +12,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.i18n import _
 from webapp.accounts.dependencies import provide_user, provide_user_service
 from webapp.accounts.schemas import (
     AccountView,
@@ -55,7 +56,7 @@ class AuthController(Controller):
             return Template("accounts/register.html", context={"form": data, "errors": errors}, status_code=400)
         await users.repository.session.commit()
         _log_in(request, user)
-        flash(request, "Welcome to Dr. Skin. Your account is ready; your diagnoses will now be kept.", "success")
+        flash(request, _("Welcome to Dr. Skin. Your account is ready; your diagnoses will now be kept."), "success")
         return Redirect("/")
 
     @get("/login", name="login")
@@ -69,10 +70,10 @@ class AuthController(Controller):
         if user is None:
             data.password = ""
             return Template("accounts/login.html", status_code=400, context={
-                "form": data, "errors": ["The email or password is not right. Check both and try again."]})
+                "form": data, "errors": [_("The email or password is not right. Check both and try again.")]})
         await users.repository.session.commit()
         _log_in(request, user)
-        flash(request, "You are logged in.", "success")
+        flash(request, _("You are logged in."), "success")
         return Redirect(safe_next(data.next))
 
     @post("/logout")
@@ -110,7 +111,7 @@ class AccountController(Controller):
         if errors:
             return await self._page(users, user, {"password": errors}, status_code=400)
         await users.repository.session.commit()
-        flash(request, "Your password was changed.", "success")
+        flash(request, _("Your password was changed."), "success")
         return Redirect("/account")
 
     @get("/export")
@@ -124,9 +125,9 @@ class AccountController(Controller):
                              data: Annotated[DeleteAccountForm, Form]) -> Response[Any]:
         problems = []
         if data.confirm.strip().upper() != "DELETE":
-            problems.append("Type DELETE in the box to confirm.")
+            problems.append(_("Type DELETE in the box to confirm."))
         if not (await users.authenticate(user.email, data.password)):
-            problems.append("The password is not right.")
+            problems.append(_("The password is not right."))
         if problems:
             return await self._page(users, user, {"delete": problems}, status_code=400)
         await users.delete_account(user.id)
@@ -134,5 +135,5 @@ class AccountController(Controller):
         request.clear_session()
         rotate_session_id(request)
         request.set_session({})
-        flash(request, "Your account and everything in it were deleted.", "success")
+        flash(request, _("Your account and everything in it were deleted."), "success")
         return Redirect("/")

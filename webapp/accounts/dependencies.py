@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.i18n import _
 from webapp.accounts.services import UserService
 from webapp.core.guards import SESSION_USER_ID
 from webapp.db.models import User
@@ -38,5 +39,5 @@ async def provide_user(request: Request[Any, Any, Any], db_session: AsyncSession
     """The logged-in user; routes that need one are also guarded by ``requires_login``."""
     user = await provide_current_user(request, db_session)
     if user is None:
-        raise NotAuthorizedException("Log in to see this page.")
+        raise NotAuthorizedException(_("Log in to see this page."))
     return user

@@ -7,6 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from webapp.core.i18n import _
 from webapp.core.passwords import MIN_PASSWORD_LENGTH
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -21,11 +22,11 @@ class RegisterForm:
     def errors(self) -> list[str]:
         problems = []
         if not _EMAIL.match(self.email.strip()) or len(self.email) > 320:
-            problems.append("Enter a valid email address, like name@example.org.")
+            problems.append(_("Enter a valid email address, like name@example.org."))
         if len(self.password) < MIN_PASSWORD_LENGTH:
-            problems.append(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+            problems.append(_("Choose a password of at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))
         elif self.password != self.password_confirm:
-            problems.append("The two passwords differ; type the same password twice.")
+            problems.append(_("The two passwords differ; type the same password twice."))
         return problems
 
 
@@ -44,9 +45,9 @@ class PasswordForm:
 
     def errors(self) -> list[str]:
         if len(self.new_password) < MIN_PASSWORD_LENGTH:
-            return [f"Choose a new password of at least {MIN_PASSWORD_LENGTH} characters."]
+            return [_("Choose a new password of at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)]
         if self.new_password != self.new_password_confirm:
-            return ["The two new passwords differ; type the same password twice."]
+            return [_("The two new passwords differ; type the same password twice.")]
         return []
 
 

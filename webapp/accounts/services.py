@@ -14,6 +14,7 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.i18n import _
 from webapp.accounts.schemas import normalise_email
 from webapp.core.passwords import hash_password, needs_rehash, verify_password
 from webapp.db.models import Diagnosis, Lesion, Photo, User
@@ -35,7 +36,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
     async def register(self, email: str, password: str) -> User:
         email = normalise_email(email)
         if await self.exists(email=email):
-            raise AccountError("An account with this email already exists. Log in instead.")
+            raise AccountError(_("An account with this email already exists. Log in instead."))
         return await self.create({"email": email, "password_hash": hash_password(password), "is_moderator": False},
                                  auto_commit=False)
 
@@ -49,7 +50,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
 
     async def change_password(self, user: User, current: str, new: str) -> None:
         if not verify_password(user.password_hash, current):
-            raise AccountError("The current password is not right.")
+            raise AccountError(_("The current password is not right."))
         user.password_hash = hash_password(new)
         await self.repository.session.flush()
 

@@ -11,17 +11,19 @@ from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from webapp.core.i18n import N_, gettext, request_language
+
 log = logging.getLogger(__name__)
 
 _MESSAGES = {
-    400: ("Something in the request was wrong", "Go back, check the form and try again."),
-    403: ("This form has expired", "Reload the page and submit the form again. (Cookies must be enabled.)"),
-    404: ("Page not found", "The page does not exist, or it is not yours to see."),
-    405: ("Not allowed", "That address does not accept this kind of request."),
-    413: ("The photo is too large", "Choose a smaller photo (the limit is shown on the upload page) or let the "
-                                    "page shrink it for you with JavaScript on."),
-    429: ("Too many attempts", "Wait a minute, then try again."),
-    500: ("Something went wrong on our side", "Try again in a minute. Nothing you sent was half-saved."),
+    400: (N_("Something in the request was wrong"), N_("Go back, check the form and try again.")),
+    403: (N_("This form has expired"), N_("Reload the page and submit the form again. (Cookies must be enabled.)")),
+    404: (N_("Page not found"), N_("The page does not exist, or it is not yours to see.")),
+    405: (N_("Not allowed"), N_("That address does not accept this kind of request.")),
+    413: (N_("The photo is too large"), N_("Choose a smaller photo (the limit is shown on the upload page) or let "
+                                           "the page shrink it for you with JavaScript on.")),
+    429: (N_("Too many attempts"), N_("Wait a minute, then try again.")),
+    500: (N_("Something went wrong on our side"), N_("Try again in a minute. Nothing you sent was half-saved.")),
 }
 
 
@@ -29,6 +31,9 @@ def _page(request: Request[Any, Any, Any], status_code: int, detail: str | None 
     title, advice = _MESSAGES.get(status_code, _MESSAGES[400] if status_code < 500 else _MESSAGES[500])
     if request.url.path.startswith("/health"):
         return Response({"status_code": status_code, "detail": title}, status_code=status_code)
+    # Errors raised before routing skip the route middleware: decide the language here too.
+    lang = request_language(request)
+    title, advice = gettext(lang, title), gettext(lang, advice)
     return Template("pages/error.html", context={"status_code": status_code, "title": title, "advice": advice,
                                                  "detail": detail}, status_code=status_code)
 
@@ -37,7 +42,7 @@ def not_authorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedEx
     if request.url.path.startswith("/health"):
         return Response({"detail": "not authorised"}, status_code=401)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    flash(request, "Log in to continue.", category="info")
+    flash(request, gettext(request, "Log in to continue."), category="info")
     return Redirect(f"/login?next={quote(target, safe='')}")
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from webapp.core.i18n import _
+
 
 class PhotoError(ValueError):
     """The upload cannot be used; ``message`` says what the user can do about it."""
@@ -29,21 +31,22 @@ class CleanPhoto:
 def clean_photo(data: bytes, *, max_side: int = 1024, max_pixels: int = 50_000_000, quality: int = 88) -> CleanPhoto:
     """Decode ``data`` and return a clean JPEG, or raise ``PhotoError`` with a message for the user."""
     if not data:
-        raise PhotoError("The file is empty. Choose a photo (JPEG, PNG or WebP) and try again.")
+        raise PhotoError(_("The file is empty. Choose a photo (JPEG, PNG or WebP) and try again."))
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.width * probe.height > max_pixels:
-                raise PhotoError(f"The photo has too many pixels ({probe.width}×{probe.height}). "
-                                 "Use a smaller photo (at most about 50 megapixels).", status_code=413)
+                raise PhotoError(_("The photo has too many pixels (%(width)d×%(height)d). Use a smaller photo (at "
+                                   "most about 50 megapixels).", width=probe.width, height=probe.height),
+                                 status_code=413)
             probe.load()
             image = ImageOps.exif_transpose(probe)
     except PhotoError:
         raise
     except Image.DecompressionBombError as exc:
-        raise PhotoError("The photo has too many pixels. Use a smaller photo.", status_code=413) from exc
+        raise PhotoError(_("The photo has too many pixels. Use a smaller photo."), status_code=413) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise PhotoError("This file is not an image we can read. Take a photo or upload a JPEG, PNG or WebP "
-                         "picture of the skin spot.") from exc
+        raise PhotoError(_("This file is not an image we can read. Take a photo or upload a JPEG, PNG or WebP "
+                           "picture of the skin spot.")) from exc
     # convert() builds a new image from pixels only: no EXIF, ICC, XMP or text chunks travel with it.
     image = image.convert("RGB")
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)

@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx
 
+from webapp.core.i18n import N_, _, current_language
 from webapp.core.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE_MESSAGE = "The analysis service is unavailable right now. Nothing was saved; try again in a minute."
+UNAVAILABLE_MESSAGE = N_("The analysis service is unavailable right now. Nothing was saved; try again in a minute.")
 
 
 class ServiceError(Exception):
@@ -37,11 +38,12 @@ class ServiceUnavailable(ServiceError):
 
 
 _FALLBACK_4XX = {
-    400: "This file is not an image we can read. Take a new photo or upload a JPEG or PNG.",
-    413: "The photo is too large. Use a smaller photo.",
-    415: "This file type is not supported. Upload a JPEG, PNG or WebP photo.",
-    422: "No photo was received. Choose a photo and try again.",
+    400: N_("This file is not an image we can read. Take a new photo or upload a JPEG or PNG."),
+    413: N_("The photo is too large. Use a smaller photo."),
+    415: N_("This file type is not supported. Upload a JPEG, PNG or WebP photo."),
+    422: N_("No photo was received. Choose a photo and try again."),
 }
+_FALLBACK_OTHER = N_("The photo could not be analysed. Try another photo.")
 
 
 class ServiceClient:
@@ -62,10 +64,10 @@ class ServiceClient:
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 log.warning("service %s %s: connection failed (attempt %d): %s", method, path, attempt, exc)
                 if attempt == 2:
-                    raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
+                    raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE)) from exc
             except httpx.HTTPError as exc:
                 log.warning("service %s %s failed: %r", method, path, exc)
-                raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
+                raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE)) from exc
         raise AssertionError("unreachable")
 
     async def diagnose(self, image: bytes, *, filename: str = "photo.jpg",
@@ -76,14 +78,14 @@ class ServiceClient:
             try:
                 payload = response.json()
             except ValueError as exc:
-                raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from exc
+                raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE)) from exc
             if not isinstance(payload, dict) or "classification" not in payload:
-                raise ServiceUnavailable(UNAVAILABLE_MESSAGE)
+                raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE))
             return payload
         if 400 <= response.status_code < 500 and response.status_code != 429:
             raise PhotoRejected(_error_message(response), response.status_code)
         log.warning("service /diagnose answered %s: %s", response.status_code, response.text[:300])
-        raise ServiceUnavailable(UNAVAILABLE_MESSAGE)
+        raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE))
 
     async def is_ready(self) -> bool:
         try:
@@ -98,6 +100,7 @@ def _error_message(response: httpx.Response) -> str:
         message = response.json().get("error")
     except (ValueError, AttributeError):
         message = None
-    if isinstance(message, str) and message.strip():
+    # The service writes English; other languages get the site's own text for the status.
+    if isinstance(message, str) and message.strip() and current_language() == "en":
         return message.strip()
-    return _FALLBACK_4XX.get(response.status_code, "The photo could not be analysed. Try another photo.")
+    return _(_FALLBACK_4XX.get(response.status_code, _FALLBACK_OTHER))

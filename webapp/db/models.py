@@ -12,7 +12,21 @@ from typing import Any
 
 from advanced_alchemy.base import UUIDAuditBase, UUIDv7Base
 from advanced_alchemy.extensions.litestar.store import StoreModelMixin
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, false
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,10 +84,67 @@ class Diagnosis(UUIDAuditBase):
     result: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
 
 
+class CommunityPost(UUIDAuditBase):
+    """A community post (``webapp/community``). ``title_search`` is the case-folded title, filled by the service, so
+    that search is one ``LIKE`` that behaves the same on SQLite and PostgreSQL (SQLite's lower() is ASCII only).
+
+    A shared diagnosis is a reference, chosen explicitly by its owner: deleting the diagnosis unshares it.
+    """
+
+    __tablename__ = "community_posts"
+    __table_args__ = (Index("ix_community_posts_created_at", "created_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_search: Mapped[str] = mapped_column(String(400))
+    body: Mapped[str] = mapped_column(Text)
+    body_format: Mapped[str] = mapped_column(String(16), default="plain", server_default="plain")
+    photo_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"), nullable=True)
+    diagnosis_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("diagnoses.id", ondelete="SET NULL"),
+                                                           nullable=True, index=True)
+    share_diagnosis_photo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    hidden_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                           nullable=True)
+
+
+class CommunityComment(UUIDAuditBase):
+    __tablename__ = "community_comments"
+
+    post_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("community_posts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    body_format: Mapped[str] = mapped_column(String(16), default="plain", server_default="plain")
+    is_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    hidden_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                           nullable=True)
+
+
+class CommunityReport(UUIDAuditBase):
+    """One person's report of one post or one comment (exactly one of the two); open until a moderator acts."""
+
+    __tablename__ = "community_reports"
+    __table_args__ = (
+        UniqueConstraint("user_id", "post_id", name="uq_community_reports_user_post"),
+        UniqueConstraint("user_id", "comment_id", name="uq_community_reports_user_comment"),
+        CheckConstraint("(post_id IS NULL) <> (comment_id IS NULL)", name="one_target"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("community_posts.id", ondelete="CASCADE"),
+                                                      nullable=True, index=True)
+    comment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("community_comments.id", ondelete="CASCADE"),
+                                                         nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
 class KeyValueItem(StoreModelMixin, UUIDv7Base):
     """Litestar store rows: server-side sessions and rate-limit counters, shared by all replicas."""
 
     __tablename__ = "kv_store"
 
 
-__all__ = ["Diagnosis", "KeyValueItem", "Lesion", "Photo", "User", "datetime", "metadata"]
+__all__ = ["CommunityComment", "CommunityPost", "CommunityReport", "Diagnosis", "KeyValueItem", "Lesion", "Photo", "User", "datetime", "metadata"]

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Response, Template
 
 from webapp.accounts.dependencies import provide_current_user, provide_user
 from webapp.core.guards import requires_login
+from webapp.core.i18n import _, ngettext
 from webapp.core.images import PhotoError, clean_photo
 from webapp.core.service_client import ServiceClient, ServiceError
 from webapp.core.settings import get_upload_settings
@@ -27,7 +28,7 @@ from webapp.diagnoses.dependencies import (
 )
 from webapp.diagnoses.schemas import AttachForm, DiagnoseForm, HistoryItem, ResultView, build_result_view
 from webapp.diagnoses.services import DiagnosisService, PhotoService
-from webapp.lesions.schemas import BODY_SITES, LesionForm
+from webapp.lesions.schemas import LesionForm, body_site_choices
 from webapp.lesions.services import LesionService
 from webapp.pages.context import home_context
 
@@ -62,8 +63,8 @@ class DiagnoseController(Controller):
         try:
             raw = await data.image.read() if data.image is not None else b""
             if len(raw) > upload.max_upload_bytes:
-                raise PhotoError(f"The photo is too large (more than {upload.max_upload_mb:g} MB). Choose a smaller "
-                                 "photo, or turn JavaScript on so the page can shrink it for you.",
+                raise PhotoError(_("The photo is too large (more than %(mb)s MB). Choose a smaller photo, or turn "
+                                   "JavaScript on so the page can shrink it for you.", mb=f"{upload.max_upload_mb:g}"),
                                  status_code=413)
             photo = clean_photo(raw, max_side=upload.stored_max_side, max_pixels=upload.max_pixels)
             result = await service.diagnose(photo.jpeg)
@@ -80,12 +81,12 @@ class DiagnoseController(Controller):
                 result, photo_url="data:image/jpeg;base64," + base64.b64encode(photo.jpeg).decode("ascii"),
                 overlay_url=f"data:image/png;base64,{overlay}" if isinstance(overlay, str) and overlay else "")
             return Template("diagnoses/result.html", context={"result": view, "lesions": [],
-                                                              "body_sites": BODY_SITES})
+                                                              "body_sites": body_site_choices()})
 
         diagnosis = await diagnoses.save(current_user.id, photo, result, lesion_id=lesion.id if lesion else None)
         await diagnoses.repository.session.commit()
         if lesion is not None:
-            flash(request, f"Added to “{lesion.name}”.", "success")
+            flash(request, _("Added to “%(name)s”.", name=lesion.name), "success")
             return Redirect(f"/lesions/{lesion.id}")
         return Redirect(f"/diagnoses/{diagnosis.id}")
 
@@ -112,11 +113,12 @@ class DiagnosisController(Controller):
                          data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
                          ) -> Redirect:
         if data.get("confirm") != "yes":
-            flash(request, "Tick the box to confirm that you want to delete every diagnosis.", "error")
+            flash(request, _("Tick the box to confirm that you want to delete every diagnosis."), "error")
             return Redirect("/history")
         count = await diagnoses.delete_all(user.id)
         await diagnoses.repository.session.commit()
-        flash(request, f"Deleted {count} diagnoses and their photos.", "success")
+        flash(request, ngettext(request, "Deleted %(num)d diagnosis and its photos.",
+                                "Deleted %(num)d diagnoses and their photos.", count), "success")
         return Redirect("/history")
 
     @get("/diagnoses/{diagnosis_id:uuid}", name="diagnosis")
@@ -126,14 +128,14 @@ class DiagnosisController(Controller):
         user_lesions = await lesions.list_owned(user.id)
         name = next((lesion.name for lesion in user_lesions if lesion.id == diagnosis.lesion_id), None)
         return Template("diagnoses/result.html", context={"result": stored_view(diagnosis, name),
-                                                          "lesions": user_lesions, "body_sites": BODY_SITES})
+                                                          "lesions": user_lesions, "body_sites": body_site_choices()})
 
     @post("/diagnoses/{diagnosis_id:uuid}/delete")
     async def delete(self, request: Request[Any, Any, Any], user: User, diagnosis_id: uuid.UUID,
                      diagnoses: DiagnosisService) -> Redirect:
         await diagnoses.delete_owned(user.id, diagnosis_id)
         await diagnoses.repository.session.commit()
-        flash(request, "The diagnosis and its photo were deleted.", "success")
+        flash(request, _("The diagnosis and its photo were deleted."), "success")
         return Redirect("/history")
 
     @post("/diagnoses/{diagnosis_id:uuid}/lesion")
@@ -153,7 +155,7 @@ class DiagnosisController(Controller):
             lesion = await lesions.create_for(user.id, form.name, form.body_site)
         await diagnoses.attach(diagnosis, lesion)
         await diagnoses.repository.session.commit()
-        flash(request, f"Added to “{lesion.name}”.", "success")
+        flash(request, _("Added to “%(name)s”.", name=lesion.name), "success")
         return Redirect(f"/lesions/{lesion.id}")
 
 

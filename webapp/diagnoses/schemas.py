@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar.datastructures import UploadFile
 
+from webapp.core.i18n import N_, _
 from webapp.core.labels import CLASS_CODES, CONCERNING_CODES, label_name
 
 
@@ -79,16 +80,87 @@ class ResultView:
 
 
 _MEASUREMENTS = (
-    ("area_fraction", "Area", "share of the photo covered by the spot", lambda v: f"{v * 100:.1f} %"),
-    ("diameter_px", "Diameter", "longest extent, in pixels of the analysed photo", lambda v: f"{v:.0f} px"),
-    ("asymmetry", "Asymmetry", "0 = perfectly symmetric", lambda v: f"{v:.2f}"),
-    ("border_irregularity", "Border irregularity", "1 = a smooth circle; higher = more ragged",
+    ("area_fraction", N_("Area"), N_("share of the photo covered by the spot"), lambda v: f"{v * 100:.1f} %"),
+    ("diameter_px", N_("Diameter"), N_("longest extent, in pixels of the analysed photo"), lambda v: f"{v:.0f} px"),
+    ("asymmetry", N_("Asymmetry"), N_("0 = perfectly symmetric"), lambda v: f"{v:.2f}"),
+    ("border_irregularity", N_("Border irregularity"), N_("1 = a smooth circle; higher = more ragged"),
      lambda v: f"{v:.2f}"),
-    ("colour_variegation", "Colour variation", "0 = one even colour", lambda v: f"{v:.2f}"),
+    ("colour_variegation", N_("Colour variation"), N_("0 = one even colour"), lambda v: f"{v:.2f}"),
 )
 
-DEFAULT_DISCLAIMER = ("Dr. Skin is not a diagnosis. It is an automated estimate from one photo and can be wrong. "
-                      "If a spot worries you, changes, bleeds or itches, see a doctor.")
+# The site's own texts for what the service sends in English (triage advice, photo-quality warnings, the
+# disclaimer), keyed by the service's machine codes, so that every language reads them from the catalogue.
+DEFAULT_DISCLAIMER = N_("Dr. Skin is not a diagnosis. It is an automated estimate from a single photo, made by "
+                        "software that can be wrong, and it cannot rule out skin cancer. See a doctor or "
+                        "dermatologist if a spot is new, growing, changing in shape or colour, bleeding, itching or "
+                        "not healing, if the result is medium or high, or whenever you are worried, whatever this "
+                        "result says.")
+SYNTHETIC_NOTE = N_("The models answering now were trained on synthetic images only (a first-run demo): their "
+                    "results mean nothing.")
+
+TRIAGE_ADVICE = {
+    "high": N_("Please see a dermatologist soon, ideally within the next two weeks, and show them this spot. This "
+               "result is not a diagnosis: only a doctor can examine the spot and tell what it is."),
+    "medium": N_("Please have this spot checked by a doctor (your GP or a dermatologist) at your next opportunity. "
+                 "This result is not a diagnosis: only a doctor can examine the spot and tell what it is."),
+    "low": N_("Keep an eye on this spot: photograph it once a month in the same light, and see a doctor if it "
+              "changes (ABCDE: asymmetry, irregular border, several colours, diameter over 6 mm, or evolving), "
+              "bleeds, itches or worries you. This result is not a diagnosis and does not rule anything out."),
+}
+
+QUALITY_MESSAGES = {
+    "too_small": N_("The photo is very small, so fine detail is lost. Please retake it closer, at full resolution, "
+                    "with the spot filling about half of the frame."),
+    "blurred": N_("The photo looks blurred. Hold the camera still (or rest your hand), let it focus on the spot, "
+                  "and take it again from about 10 cm."),
+    "too_dark": N_("The photo is too dark. Please retake it in daylight or a bright room, without shadows."),
+    "too_bright": N_("The photo is overexposed. Avoid direct sunlight and the flash, and retake it in even, "
+                     "indirect light."),
+    "no_lesion_found": N_("No spot could be found in the photo. Centre the spot, move closer, and make sure it is "
+                          "in focus."),
+    "lesion_touches_border": N_("The spot runs off the edge of the photo, so its size and shape cannot be judged. "
+                                "Step back a little and keep the whole spot, with some skin around it, inside the "
+                                "frame."),
+    "low_confidence": N_("The model is unsure: its best guess (%(name)s) has only %(probability)s. A sharper, "
+                         "closer, well-lit photo may help; if in doubt, have the spot checked by a doctor."),
+}
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.0f} %"
+
+
+def triage_reason(level: str, top: str, probabilities: dict[str, float], concerning: float,
+                  threshold: float | None) -> str:
+    """Why the level, in the current language, from the numbers the service stored with it."""
+    share = _percent(concerning)
+    name = label_name(top)
+    if level == "high" and top == "mel":
+        return _("Melanoma is the most likely of the seven classes (%(probability)s). The estimated chance of a "
+                 "malignant or pre-malignant lesion is %(share)s.",
+                 probability=_percent(probabilities.get(top, 0.0)), share=share)
+    if level == "high":
+        return _("The estimated chance of a malignant or pre-malignant lesion is %(share)s, which is high. The most "
+                 "likely class is %(name)s.", share=share, name=name)
+    if threshold is None:
+        return _("The estimated chance of a malignant or pre-malignant lesion is %(share)s. The most likely class "
+                 "is %(name)s.", share=share, name=name)
+    if level == "medium":
+        return _("The estimated chance of a malignant or pre-malignant lesion is %(share)s, at or above the "
+                 "model's referral threshold of %(threshold)s.", share=share, threshold=_percent(threshold))
+    return _("The estimated chance of a malignant or pre-malignant lesion is %(share)s, below the model's referral "
+             "threshold of %(threshold)s. The most likely class is %(name)s.",
+             share=share, threshold=_percent(threshold), name=name)
+
+
+def quality_message(code: str, fallback: str, top: str, probabilities: dict[str, float]) -> str:
+    """A photo-quality warning in the current language; unknown codes keep the service's text."""
+    text = QUALITY_MESSAGES.get(code)
+    if text is None:
+        return fallback
+    if code == "low_confidence":
+        return _(text, name=label_name(top), probability=_percent(probabilities.get(top, 0.0)))
+    return _(text)
 
 
 def concerning_probability(probabilities: dict[str, float]) -> float:
@@ -122,29 +194,37 @@ def build_result_view(result: dict[str, Any], *, photo_url: str = "", overlay_ur
                            is_concerning=code in CONCERNING_CODES) for code, p in probabilities.items()]
     measured = segmentation.get("measurements") or {}
     lesion_found = bool(segmentation.get("lesion_found", bool(measured)))
-    measurements = [Measurement(name, fmt(float(measured[key])), help_text)
+    measurements = [Measurement(_(name), fmt(float(measured[key])), _(help_text))
                     for key, name, help_text, fmt in _MEASUREMENTS
                     if lesion_found and measured.get(key) is not None]
-    warnings = [{"code": str(w.get("code", "")), "message": str(w.get("message", ""))}
+    warnings = [{"code": str(w.get("code", "")),
+                 "message": quality_message(str(w.get("code", "")), str(w.get("message", "")), top, probabilities)}
                 for w in (result.get("quality") or {}).get("warnings") or [] if isinstance(w, dict)]
     models = [ModelInfo(name=str(m.get("name", "")), version=str(m.get("version", "")), tag=str(m.get("tag", "")),
                         synthetic=bool(m.get("synthetic", False)))
               for m in result.get("models") or [] if isinstance(m, dict)]
     concerning = triage.get("concerning_probability")
+    concerning_value = float(concerning) if concerning is not None else concerning_probability(probabilities)
+    level = str(triage.get("level", "medium"))
+    threshold = triage.get("threshold")
+    synthetic = is_synthetic(result)
+    disclaimer = _(DEFAULT_DISCLAIMER) + (" " + _(SYNTHETIC_NOTE) if synthetic else "")
     return ResultView(
         label=top,
-        label_name=classification.get("label_name") or label_name(top),
+        label_name=label_name(top) if top in CLASS_CODES else str(classification.get("label_name") or top),
         bars=bars,
-        triage_level=str(triage.get("level", "medium")),
-        triage_reason=str(triage.get("reason", "")),
-        triage_advice=str(triage.get("advice", "")),
-        concerning_probability=float(concerning) if concerning is not None else concerning_probability(probabilities),
+        triage_level=level,
+        triage_reason=triage_reason(level, top, probabilities, concerning_value,
+                                    float(threshold) if isinstance(threshold, (int, float)) else None)
+        if level in TRIAGE_ADVICE else str(triage.get("reason", "")),
+        triage_advice=_(TRIAGE_ADVICE[level]) if level in TRIAGE_ADVICE else str(triage.get("advice", "")),
+        concerning_probability=concerning_value,
         lesion_found=lesion_found,
         measurements=measurements,
         warnings=warnings,
         models=models,
-        synthetic_model=is_synthetic(result),
-        disclaimer=str(result.get("disclaimer") or DEFAULT_DISCLAIMER),
+        synthetic_model=synthetic,
+        disclaimer=disclaimer,
         photo_url=photo_url,
         overlay_url=overlay_url,
     )

@@ -27,6 +27,23 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class LocalisedNote(_Frozen):
+    """A short remark shown with a source, in both languages."""
+
+    en: str
+    ko: str
+
+    @field_validator("ko")
+    @classmethod
+    def _korean(cls, value: str) -> str:
+        if not has_hangul(value):
+            raise ValueError(f"Korean note without Hangul (untranslated?): {value!r}")
+        return value
+
+    def text(self, lang: Language) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
 class Source(_Frozen):
     """A reference a reader can check. ``url`` is the exact page when we are sure of it, else the site's root."""
 
@@ -34,7 +51,7 @@ class Source(_Frozen):
     publisher: str = Field(description="Organisation, journal or authors")
     url: str = Field(description="http(s) address")
     language: Language = Field(default="en", description="Language of the source itself")
-    note: str | None = Field(default=None, description="E.g. where on the site to look when the URL is the root")
+    note: LocalisedNote | None = Field(default=None, description="E.g. where to look when the URL is a site's root")
 
     @field_validator("url")
     @classmethod

@@ -14,12 +14,13 @@ from litestar.response import Redirect, Response, Template
 
 from webapp.accounts.dependencies import provide_user
 from webapp.core.guards import requires_login
+from webapp.core.i18n import _
 from webapp.core.labels import label_name
 from webapp.db.models import User
 from webapp.diagnoses.dependencies import provide_diagnosis_service, provide_lesion_service
 from webapp.diagnoses.services import DiagnosisService
-from webapp.lesions.evolution import RULE_TEXT, assess_evolution, timeline_svg
-from webapp.lesions.schemas import BODY_SITE_NAMES, BODY_SITES, LesionForm, LesionSummary, TimelinePoint
+from webapp.lesions.evolution import assess_evolution, rule_text, timeline_svg
+from webapp.lesions.schemas import LesionForm, LesionSummary, TimelinePoint, body_site_choices, body_site_name
 from webapp.lesions.services import LesionService
 
 
@@ -36,11 +37,11 @@ class LesionController(Controller):
         for lesion in await lesions.list_owned(user.id):
             count, photo_id = stats.get(lesion.id, (0, None))
             items.append(LesionSummary(id=lesion.id, name=lesion.name,
-                                       body_site=BODY_SITE_NAMES.get(lesion.body_site, lesion.body_site),
+                                       body_site=body_site_name(lesion.body_site),
                                        created_at=lesion.created_at, photo_count=count,
                                        last_photo_url=f"/photos/{photo_id}" if photo_id else None))
         return Template("lesions/list.html", status_code=status_code, context={
-            "lesions": items, "form": form or LesionForm(), "errors": errors or [], "body_sites": BODY_SITES})
+            "lesions": items, "form": form or LesionForm(), "errors": errors or [], "body_sites": body_site_choices()})
 
     @get("/", name="lesions")
     async def list_lesions(self, user: User, lesions: LesionService) -> Template:
@@ -54,7 +55,7 @@ class LesionController(Controller):
             return await self._list_page(user, lesions, data, problems, status_code=400)
         lesion = await lesions.create_for(user.id, data.name, data.body_site)
         await lesions.repository.session.commit()
-        flash(request, f"Now tracking “{lesion.name}”. Add a photo of it below.", "success")
+        flash(request, _("Now tracking “%(name)s”. Add a photo of it below.", name=lesion.name), "success")
         return Redirect(f"/lesions/{lesion.id}")
 
     @get("/{lesion_id:uuid}", name="lesion")
@@ -67,8 +68,8 @@ class LesionController(Controller):
                                 area_fraction=d.area_fraction, concerning_probability=d.concerning_probability)
                   for d in await diagnoses.for_lesion(user.id, lesion.id)]
         return Template("lesions/detail.html", context={
-            "lesion": lesion, "body_site": BODY_SITE_NAMES.get(lesion.body_site, lesion.body_site),
-            "points": points, "evolution": assess_evolution(points), "rule": RULE_TEXT,
+            "lesion": lesion, "body_site": body_site_name(lesion.body_site),
+            "points": points, "evolution": assess_evolution(points), "rule": rule_text(),
             "plot": timeline_svg(points) if points else ""})
 
     @post("/{lesion_id:uuid}/delete")
@@ -76,5 +77,5 @@ class LesionController(Controller):
                      lesions: LesionService) -> Redirect:
         await lesions.delete_owned(user.id, lesion_id)
         await lesions.repository.session.commit()
-        flash(request, "The lesion was deleted. Its diagnoses are still in your history.", "success")
+        flash(request, _("The lesion was deleted. Its diagnoses are still in your history."), "success")
         return Redirect("/lesions")

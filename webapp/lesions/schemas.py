@@ -6,13 +6,26 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from webapp.core.i18n import N_, _
+
 BODY_SITES: tuple[tuple[str, str], ...] = (
-    ("scalp", "Scalp"), ("face", "Face"), ("ear", "Ear"), ("neck", "Neck"), ("chest", "Chest"),
-    ("abdomen", "Abdomen"), ("back", "Back"), ("upper_arm", "Upper arm"), ("forearm", "Forearm"),
-    ("hand", "Hand"), ("genital", "Genital area"), ("upper_leg", "Upper leg"), ("lower_leg", "Lower leg"),
-    ("foot", "Foot"), ("other", "Other"),
+    ("scalp", N_("Scalp")), ("face", N_("Face")), ("ear", N_("Ear")), ("neck", N_("Neck")), ("chest", N_("Chest")),
+    ("abdomen", N_("Abdomen")), ("back", N_("Back")), ("upper_arm", N_("Upper arm")), ("forearm", N_("Forearm")),
+    ("hand", N_("Hand")), ("genital", N_("Genital area")), ("upper_leg", N_("Upper leg")),
+    ("lower_leg", N_("Lower leg")), ("foot", N_("Foot")), ("other", N_("Other")),
 )
 BODY_SITE_NAMES = dict(BODY_SITES)
+
+
+def body_site_name(code: str) -> str:
+    """The body site in the current language (unknown codes as they are)."""
+    name = BODY_SITE_NAMES.get(code)
+    return _(name) if name else code
+
+
+def body_site_choices() -> list[tuple[str, str]]:
+    """``BODY_SITES`` in the current language, for the forms."""
+    return [(code, _(name)) for code, name in BODY_SITES]
 
 
 @dataclass
@@ -23,9 +36,9 @@ class LesionForm:
     def errors(self) -> list[str]:
         problems = []
         if not self.name.strip() or len(self.name.strip()) > 100:
-            problems.append("Give the spot a short name (1–100 characters), like “mole left shoulder”.")
+            problems.append(_("Give the spot a short name (1–100 characters), like “mole left shoulder”."))
         if self.body_site not in BODY_SITE_NAMES:
-            problems.append("Choose where on the body the spot is.")
+            problems.append(_("Choose where on the body the spot is."))
         return problems
 
 

@@ -10,6 +10,8 @@
   var preview = document.getElementById("preview");
   var previewImg = document.getElementById("preview-img");
   var caption = document.getElementById("preview-caption");
+  // Texts in the page's language, from data-text-* attributes the template fills from the message catalogue.
+  function t(name, fallback) { return form.getAttribute("data-text-" + name) || fallback; }
   var canSwapFiles = typeof DataTransfer === "function";
 
   function setFile(blob, name) {
@@ -49,7 +51,7 @@
       }
       downscale(img, img.naturalWidth, img.naturalHeight, function (blob, w, h) {
         if (blob && setFile(blob, "photo.jpg")) {
-          showPreview(blob, w + " × " + h + " px (shrunk for upload)");
+          showPreview(blob, w + " × " + h + " px " + t("shrunk", "(shrunk for upload)"));
         } else {
           showPreview(file, img.naturalWidth + " × " + img.naturalHeight + " px");
         }
@@ -61,7 +63,7 @@
 
   form.addEventListener("submit", function () {
     var button = document.getElementById("analyse");
-    if (button) { button.disabled = true; button.textContent = "Analysing…"; }
+    if (button) { button.disabled = true; button.textContent = t("analysing", "Analysing…"); }
   });
 
   // Live camera (desktop browsers ignore capture="environment"; this gives them a camera too).
@@ -82,13 +84,13 @@
       .then(function (s) {
         stream = s; video.srcObject = s; video.play(); camera.hidden = false; openButton.hidden = true;
       })
-      .catch(function () { openButton.textContent = "Camera not available: choose a photo instead"; openButton.disabled = true; });
+      .catch(function () { openButton.textContent = t("no-camera", "Camera not available: choose a photo instead"); openButton.disabled = true; });
   });
   document.getElementById("camera-close").addEventListener("click", stop);
   document.getElementById("camera-shoot").addEventListener("click", function () {
     if (!video.videoWidth) { return; }
     downscale(video, video.videoWidth, video.videoHeight, function (blob, w, h) {
-      if (blob && setFile(blob, "camera.jpg")) { showPreview(blob, w + " × " + h + " px from the camera"); }
+      if (blob && setFile(blob, "camera.jpg")) { showPreview(blob, w + " × " + h + " px " + t("from-camera", "from the camera")); }
       stop();
     });
   });

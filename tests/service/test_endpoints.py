@@ -1,0 +1,136 @@
+"""The public API of ``service:DrSkin`` against a real ``bentoml serve`` subprocess on tiny models."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from skin_models.labels import CLASS_CODES
+from tests.fixtures.service import synthetic_lesion_mask, synthetic_lesion_photo
+from tests.service.conftest import decode_png, iou, post_image
+
+pytestmark = pytest.mark.slow
+
+WIDTH, HEIGHT = 320, 240
+
+
+def test_health_endpoints(service_client: httpx.Client) -> None:
+    assert service_client.get("/livez").status_code == 200
+    assert service_client.get("/readyz").status_code == 200
+    metrics = service_client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "bentoml_service_request_total" in metrics.text
+
+
+def test_classify(service_client: httpx.Client) -> None:
+    response = post_image(service_client, "/classify", synthetic_lesion_photo(WIDTH, HEIGHT, seed=1))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body["probabilities"]) == set(CLASS_CODES)
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+    assert all(0.0 <= p <= 1.0 for p in body["probabilities"].values())
+    top3 = body["top3"]
+    assert [t["probability"] for t in top3] == sorted((t["probability"] for t in top3), reverse=True)
+    assert body["label"] == top3[0]["label"] == max(body["probabilities"], key=body["probabilities"].get)
+    assert body["label_name"] and top3[0]["label_name"] == body["label_name"]
+    assert body["model"]["name"] == "skin-classifier"
+    assert body["model"]["tag"] == f"skin-classifier:{body['model']['version']}"
+    assert body["synthetic_model"] is True
+
+
+def test_segment_mask_lands_on_the_lesion(service_client: httpx.Client) -> None:
+    for seed in (2, 3):
+        response = post_image(service_client, "/segment", synthetic_lesion_photo(WIDTH, HEIGHT, seed=seed))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert (body["width"], body["height"]) == (WIDTH, HEIGHT)
+        mask_image = decode_png(body["mask_png"])
+        assert mask_image.mode == "L" and mask_image.size == (WIDTH, HEIGHT)
+        mask = np.asarray(mask_image)
+        assert set(np.unique(mask)) <= {0, 255}
+        assert iou(mask > 0, synthetic_lesion_mask(WIDTH, HEIGHT, seed=seed)) > 0.5
+        assert decode_png(body["overlay_png"]).size == (WIDTH, HEIGHT)
+        assert body["lesion_found"] is True
+        assert body["area_fraction"] == pytest.approx((mask > 0).mean(), abs=1e-6)
+        box = body["bbox"]
+        ys, xs = np.nonzero(mask)
+        assert (box["x"], box["y"], box["width"], box["height"]) == (
+            xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+        measurements = body["measurements"]
+        assert set(measurements) == {"area_fraction", "asymmetry", "border_irregularity", "colour_variegation",
+                                     "diameter_px"}
+        assert measurements["diameter_px"] > 0
+        assert body["model"]["name"] == "skin-segmenter"
+
+
+def test_exif_rotated_photo_gets_a_mask_aligned_with_the_rotated_view(service_client: httpx.Client) -> None:
+    # What the camera stored is the scene turned 90° counter-clockwise; orientation 6 tells viewers to turn it back.
+    view = Image.open(io.BytesIO(synthetic_lesion_photo(WIDTH, HEIGHT, seed=4)))
+    stored = view.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    stored.save(buffer, format="JPEG", quality=92, exif=exif.tobytes())
+    response = post_image(service_client, "/segment", buffer.getvalue())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["width"], body["height"]) == (WIDTH, HEIGHT)
+    mask = np.asarray(decode_png(body["mask_png"])) > 0
+    assert mask.shape == (HEIGHT, WIDTH)
+    assert iou(mask, synthetic_lesion_mask(WIDTH, HEIGHT, seed=4)) > 0.5
+
+
+def test_diagnose(service_client: httpx.Client) -> None:
+    response = post_image(service_client, "/diagnose", synthetic_lesion_photo(WIDTH, HEIGHT, seed=5))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) >= {"classification", "segmentation", "triage", "quality", "models", "disclaimer"}
+    assert sum(body["classification"]["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+    assert iou(np.asarray(decode_png(body["segmentation"]["mask_png"])) > 0,
+               synthetic_lesion_mask(WIDTH, HEIGHT, seed=5)) > 0.5
+    triage = body["triage"]
+    assert triage["level"] in {"low", "medium", "high"}
+    assert triage["reason"] and triage["advice"]
+    probabilities = body["classification"]["probabilities"]
+    assert triage["concerning_probability"] == pytest.approx(
+        probabilities["mel"] + probabilities["bcc"] + probabilities["akiec"], abs=1e-6)
+    assert 0 < triage["threshold"] < 1
+    codes = [w["code"] for w in body["quality"]["warnings"]]
+    # The tiny classifier is untrained: its best class has about 1/7 of the probability.
+    assert "low_confidence" in codes
+    assert all(w["message"] for w in body["quality"]["warnings"])
+    assert [m["name"] for m in body["models"]] == ["skin-classifier", "skin-segmenter"]
+    assert all(m["synthetic"] is True and m["tag"].endswith(m["version"]) for m in body["models"])
+    assert "not a diagnosis" in body["disclaimer"] and "doctor" in body["disclaimer"]
+
+
+def test_diagnose_warns_when_no_lesion_is_found(service_client: httpx.Client) -> None:
+    rng = np.random.default_rng(0)
+    skin = np.clip(np.array([215, 165, 130]) + rng.normal(0, 6, (HEIGHT, WIDTH, 3)), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(skin).save(buffer, format="PNG")
+    response = post_image(service_client, "/diagnose", buffer.getvalue(), "skin.png", "image/png")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["segmentation"]["lesion_found"] is False
+    assert body["segmentation"]["bbox"] is None
+    assert "no_lesion_found" in [w["code"] for w in body["quality"]["warnings"]]
+
+
+def test_openapi_documents_the_three_endpoints(service_client: httpx.Client) -> None:
+    spec = service_client.get("/docs.json").json()
+    for route, schema in (("/classify", "ClassifyResponse"), ("/segment", "SegmentResponse"),
+                          ("/diagnose", "DiagnoseResponse")):
+        post = spec["paths"][route]["post"]
+        request = post["requestBody"]["content"]["multipart/form-data"]["schema"]
+        assert "image" in request["properties"] and request["required"] == ["image"]
+        response = post["responses"]["200"]["content"]["application/json"]["schema"]
+        assert response.get("title", "").startswith(schema) or schema in str(response)
+    assert "probabilities" in spec["components"]["schemas"]["ClassifyResponse"]["properties"]
+    described = spec["components"]["schemas"]["SegmentResponse"]["properties"]["mask_png"]
+    assert described["description"]
+    assert "/predict" not in spec["paths"]  # the internal batch APIs are not public

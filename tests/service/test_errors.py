@@ -1,0 +1,65 @@
+"""Client errors are 4xx with ``{"error": message}``, never 500s."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.fixtures.bad_images import bad_image_corpus, oversized_bytes
+from tests.service.conftest import post_image
+
+pytestmark = pytest.mark.slow
+
+STATUS = {"empty": 400, "not_an_image": 400, "corrupt": 400, "too_many_bytes": 413, "too_many_pixels": 413,
+          "unsupported_format": 415}
+MAX_IMAGE_BYTES = 15 * 1024 * 1024
+
+
+def _assert_error(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    assert isinstance(body["error"], str) and len(body["error"]) > 10
+    return body["error"]
+
+
+@pytest.mark.parametrize("case", sorted(bad_image_corpus()))
+@pytest.mark.parametrize("endpoint", ["/classify", "/diagnose"])
+def test_bad_images_get_4xx_with_a_message(service_client: httpx.Client, case: str, endpoint: str) -> None:
+    data, code = bad_image_corpus()[case]
+    _assert_error(post_image(service_client, endpoint, data, filename=f"{case}.jpg"), STATUS[code])
+
+
+def test_segment_rejects_a_truncated_jpeg(service_client: httpx.Client) -> None:
+    data, _ = bad_image_corpus()["truncated_jpeg"]
+    message = _assert_error(post_image(service_client, "/segment", data), 400)
+    assert "damaged" in message.lower() or "corrupt" in message.lower() or "truncated" in message.lower() or message
+
+
+def test_too_many_bytes_is_413(service_client: httpx.Client) -> None:
+    message = _assert_error(post_image(service_client, "/diagnose", oversized_bytes(MAX_IMAGE_BYTES)), 413)
+    assert "MB" in message
+
+
+def test_missing_image_field_is_422(service_client: httpx.Client) -> None:
+    response = service_client.post("/classify", files={"photo": ("a.jpg", b"\xff\xd8\xff\xe0binary", "image/jpeg")})
+    assert "'image'" in _assert_error(response, 422)
+    response = service_client.post("/diagnose", data={"something": "else"}, files={"x": ("a.txt", b"x")})
+    _assert_error(response, 422)
+
+
+def test_urls_and_paths_are_never_fetched(service_client: httpx.Client) -> None:
+    response = service_client.post("/classify", data={"image": "http://127.0.0.1:9/lesion.jpg"},
+                                   files={"unused": ("u.txt", b"u")})
+    assert "URL" in _assert_error(response, 400)
+    response = service_client.post("/classify", json={"image": "/etc/passwd"})
+    _assert_error(response, 415)
+    response = service_client.post("/segment", content=b"http://127.0.0.1:9/x.jpg",
+                                   headers={"content-type": "text/plain"})
+    _assert_error(response, 415)
+
+
+def test_unknown_routes_and_methods_are_not_500(service_client: httpx.Client) -> None:
+    assert service_client.get("/diagnose").status_code in {404, 405}
+    assert service_client.post("/predict", files={"image": ("a.jpg", b"x")}).status_code == 404

@@ -1,0 +1,79 @@
+"""What the disease templates receive: plain view objects in one language, built from the content and the labels.
+
+Pure functions, so the pages' wording and grouping can be tested without HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skin_models.labels import Label, LesionGroup
+from webapp.core.labels import LABELS, get_label
+from webapp.diseases.content import DISEASE_PAGES
+from webapp.diseases.i18n import GROUP_HEADING, GROUP_TEXT
+from webapp.diseases.schemas import DiseaseText, Language, Source
+
+GROUP_ORDER: tuple[LesionGroup, ...] = (LesionGroup.MALIGNANT, LesionGroup.PRE_MALIGNANT, LesionGroup.BENIGN)
+# The site's existing colour classes (green/amber/red), reused so the library needs no CSS of its own.
+GROUP_STYLE = {LesionGroup.MALIGNANT: "triage-high", LesionGroup.PRE_MALIGNANT: "triage-medium",
+               LesionGroup.BENIGN: "triage-low"}
+
+
+@dataclass(frozen=True, slots=True)
+class DiseaseSummary:
+    code: str
+    name: str
+    group: LesionGroup
+    group_text: str
+    group_style: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiseaseGroup:
+    group: LesionGroup
+    heading: str
+    diseases: tuple[DiseaseSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DiseaseView:
+    code: str
+    name: str
+    other_name: str  # the name in the other language, for people who know the term from elsewhere
+    group: LesionGroup
+    group_text: str
+    group_style: str
+    text: DiseaseText
+    show_abcde: bool
+    sources: tuple[Source, ...]
+
+
+def _summary(label: Label, lang: Language) -> DiseaseSummary:
+    return DiseaseSummary(code=label.code, name=label.name(lang), group=label.group,
+                          group_text=GROUP_TEXT[lang][label.group], group_style=GROUP_STYLE[label.group],
+                          summary=DISEASE_PAGES[label.code].text(lang).summary)
+
+
+def library_groups(lang: Language) -> tuple[DiseaseGroup, ...]:
+    """The seven classes by group, most worrying first, in model order within a group; empty groups left out."""
+    groups = []
+    for group in GROUP_ORDER:
+        members = tuple(_summary(label, lang) for label in LABELS if label.group is group)
+        if members:
+            groups.append(DiseaseGroup(group=group, heading=GROUP_HEADING[lang][group], diseases=members))
+    return tuple(groups)
+
+
+def all_summaries(lang: Language) -> tuple[DiseaseSummary, ...]:
+    return tuple(_summary(label, lang) for label in LABELS)
+
+
+def disease_view(code: str, lang: Language) -> DiseaseView:
+    """One class's page; ``code`` must be a canonical (lower-case) class code, else ``UnknownLabelError``."""
+    label = get_label(code)
+    page = DISEASE_PAGES[label.code]
+    return DiseaseView(code=label.code, name=label.name(lang), other_name=label.name("en" if lang == "ko" else "ko"),
+                       group=label.group, group_text=GROUP_TEXT[lang][label.group],
+                       group_style=GROUP_STYLE[label.group], text=page.text(lang), show_abcde=page.show_abcde,
+                       sources=page.sources)
