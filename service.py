@@ -61,6 +61,9 @@ MAX_IMAGE_PIXELS = int(os.environ.get("DRSKIN_MAX_IMAGE_PIXELS", "40000000"))
 # A multipart body carries the file plus boundaries and part headers.
 MAX_REQUEST_BYTES = MAX_IMAGE_BYTES + 64 * 1024
 DEVICE = os.environ.get("DRSKIN_DEVICE", "auto")
+# The two model services run side by side: each gets half the cores, so their thread pools do not fight (on a busy
+# 2-core machine one ONNX Runtime thread per model was twice as fast as its default; docs/performance.md).
+MODEL_THREADS = int(os.environ.get("DRSKIN_MODEL_THREADS") or max(1, (os.cpu_count() or 2) // 2))
 BACKEND = cast(Backend, os.environ.get("DRSKIN_BACKEND", "auto"))
 REQUEST_TIMEOUT_S = 120
 # BentoML 1.4 recycles its client session to a dependency every `max_requests` calls (default 100) by closing it,
@@ -115,6 +118,13 @@ def _model_config(stored: Any) -> ModelConfig:
     from skin_models.bundle import load_config
 
     return load_config(Path(stored.path))
+
+
+def _limit_threads() -> None:
+    import torch
+
+    os.environ.setdefault("DRSKIN_ORT_THREADS", str(MODEL_THREADS))  # read by skin_models.predict
+    torch.set_num_threads(MODEL_THREADS)
 
 
 def _warm_up(run: Any, config: ModelConfig) -> None:
@@ -397,6 +407,7 @@ class LesionClassifier:
         from skin_models.predict import ClassifierPredictor
 
         torch.set_grad_enabled(False)
+        _limit_threads()
         self.predictor = ClassifierPredictor(Path(self.model.path), device=DEVICE, backend=BACKEND)
         self.config = self.predictor.config
         _warm_up(self.predict_local, self.config)
@@ -429,6 +440,7 @@ class LesionSegmenter:
         from skin_models.predict import SegmenterPredictor
 
         torch.set_grad_enabled(False)
+        _limit_threads()
         self.predictor = SegmenterPredictor(Path(self.model.path), device=DEVICE, backend=BACKEND)
         self.config = self.predictor.config
         _warm_up(self.predict_local, self.config)

@@ -339,29 +339,34 @@ def _cookie_header(lang: str, secure: bool) -> str:
 
 
 def remember_language_hook(secure: bool = False) -> Callable[..., Any]:
-    """A ``before_send`` hook: a response to ``?lang=xx`` sets the ``lang`` cookie (1 year, SameSite=Lax)."""
+    """A ``before_send`` hook (it also sees errors raised before routing): a response to ``?lang=xx`` sets the
+    ``lang`` cookie (1 year, SameSite=Lax), and every page says its language in ``Content-Language``."""
 
     async def remember_language(message: Any, scope: Any) -> None:
         if message.get("type") != "http.response.start" or scope.get("type") != "http":
             return
+        from litestar.datastructures import MutableScopeHeaders
+
+        headers = MutableScopeHeaders.from_message(message)
+        lang = (scope.get("state") or {}).get(_STATE_KEY)
+        if lang and "content-language" not in headers:
+            headers["Content-Language"] = lang
         query = scope.get("query_string", b"").decode("latin-1")
         if LANG_PARAM + "=" not in query:
             return
-        lang = normalize((parse_qs(query).get(LANG_PARAM) or [""])[-1])
-        if lang is None:
+        chosen = normalize((parse_qs(query).get(LANG_PARAM) or [""])[-1])
+        if chosen is None:
             return
-        existing = SimpleCookie()
+        existing: SimpleCookie = SimpleCookie()
         for name, value in scope.get("headers", []):
             if name == b"cookie":
                 try:
                     existing.load(value.decode("latin-1"))
-                except Exception:
+                except Exception:  # a malformed cookie header: set ours anyway
                     pass
-        if existing.get(LANG_COOKIE) is not None and existing[LANG_COOKIE].value == lang:
+        if LANG_COOKIE in existing and existing[LANG_COOKIE].value == chosen:
             return
-        headers = list(message.get("headers", []))
-        headers.append((b"set-cookie", _cookie_header(lang, secure).encode("latin-1")))
-        message["headers"] = headers
+        headers.add("Set-Cookie", _cookie_header(chosen, secure))
 
     return remember_language
 

@@ -61,10 +61,11 @@ def timeline_svg(points: Sequence[TimelinePoint], width: int = 640, height: int 
     def y(value: float) -> float:
         return top + plot_h * (1 - max(0.0, min(1.0, value)))
 
+    title = _("Area share of the photo and concerning probability over time")
+    area_key, concern_key = _("area (share of photo)"), _("concerning probability")
     parts = [f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" '
              f'aria-labelledby="timeline-title" xmlns="http://www.w3.org/2000/svg">',
-             f'<title id="timeline-title">{escape(_("Area share of the photo and concerning probability over time"))}'
-             '</title>']
+             f'<title id="timeline-title">{escape(title)}</title>']
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>')
         parts.append(f'<text class="axis" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.0%}</text>')
@@ -82,8 +83,8 @@ def timeline_svg(points: Sequence[TimelinePoint], width: int = 640, height: int 
                          f'<title>{value:.1%}</title></circle>')
     legend_y = height - 10
     parts.append(f'<rect class="key area" x="{left}" y="{legend_y - 9}" width="12" height="4"/>'
-                 f'<text class="axis" x="{left + 18}" y="{legend_y}">{escape(_("area (share of photo)"))}</text>')
+                 f'<text class="axis" x="{left + 18}" y="{legend_y}">{escape(area_key)}</text>')
     parts.append(f'<rect class="key concern" x="{left + 200}" y="{legend_y - 9}" width="12" height="4"/>'
-                 f'<text class="axis" x="{left + 218}" y="{legend_y}">{escape(_("concerning probability"))}</text>')
+                 f'<text class="axis" x="{left + 218}" y="{legend_y}">{escape(concern_key)}</text>')
     parts.append("</svg>")
     return "".join(parts)
