@@ -224,18 +224,22 @@ async def _drive(url: str, photos: list[bytes], concurrency: int, total: int) ->
     return latencies, errors, wall
 
 
-def measure(server: str, url: str, photos: list[bytes], requests_for: Callable[[int], int]) -> list[LevelResult]:
-    asyncio.run(_drive(url, photos, 4, 16))  # warm-up (and BentoML's dispatcher learns its timings)
+def measure(servers: dict[str, str], photos: list[bytes], requests_for: Callable[[int], int]) -> list[LevelResult]:
+    """Drive every server at each concurrency level in turn: the servers are measured side by side, level by
+    level, so a change in the machine's background load hits all of them alike."""
+    for url in servers.values():
+        asyncio.run(_drive(url, photos, 4, 16))  # warm-up (and BentoML's dispatcher learns its timings)
     results = []
     for concurrency in CONCURRENCY:
-        total = requests_for(concurrency)
-        latencies, errors, wall = asyncio.run(_drive(url, photos, concurrency, total))
-        ms = [x * 1000 for x in latencies]
-        result = LevelResult(server, concurrency, total, errors, wall, total / wall, _percentile(ms, 50),
-                             _percentile(ms, 95), _percentile(ms, 99))
-        print(f"  {server:<22} c={concurrency:<3} {result.throughput:6.2f} req/s  p50 {result.p50_ms:7.1f} ms  "
-              f"p95 {result.p95_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  errors {errors}", flush=True)
-        results.append(result)
+        for server, url in servers.items():
+            total = requests_for(concurrency)
+            latencies, errors, wall = asyncio.run(_drive(url, photos, concurrency, total))
+            ms = [x * 1000 for x in latencies]
+            result = LevelResult(server, concurrency, total, errors, wall, total / wall, _percentile(ms, 50),
+                                 _percentile(ms, 95), _percentile(ms, 99))
+            print(f"  {server:<26} c={concurrency:<3} {result.throughput:6.2f} req/s  p50 {result.p50_ms:7.1f} ms  "
+                  f"p95 {result.p95_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  errors {errors}", flush=True)
+            results.append(result)
     return results
 
 
@@ -448,28 +452,23 @@ def main() -> None:
         return max(24, concurrency * args.requests_per_worker)
 
     logs = Path(tempfile.mkdtemp(prefix="drskin-bench-logs-"))
+    running: list[Any] = []
+    servers: dict[str, str] = {}
     try:
         if "shipped" not in args.skip:
-            server = BentoServer(home, log_path=logs / "shipped.log")
-            server.start()
-            try:
-                report.results += measure("(a) BentoML, batching", server.url, photos, requests_for)
-            finally:
-                server.stop()
+            running.append(BentoServer(home, log_path=logs / "shipped.log"))
+            servers["(a) BentoML, batching"] = running[-1].start()
         if "no-batching" not in args.skip:
-            server = BentoServer(home, env={"DRSKIN_BATCHING": "off"}, log_path=logs / "no-batching.log")
-            server.start()
-            try:
-                report.results += measure("(b) BentoML, no batching", server.url, photos, requests_for)
-            finally:
-                server.stop()
+            running.append(BentoServer(home, env={"DRSKIN_BATCHING": "off"}, log_path=logs / "no-batching.log"))
+            servers["(b) BentoML, no batching"] = running[-1].start()
         if "naive" not in args.skip:
-            naive = NaiveServer(home, classifier_dir, segmenter_dir, logs / "naive.log")
-            try:
-                report.results += measure("(c) naive, one at a time", naive.url, photos, requests_for)
-            finally:
-                naive.stop()
+            running.append(NaiveServer(home, classifier_dir, segmenter_dir, logs / "naive.log"))
+            servers["(c) naive, one at a time"] = running[-1].url
+        results = measure(servers, photos, requests_for)
+        report.results = sorted(results, key=lambda r: (r.server, r.concurrency))
     finally:
+        for server in running:
+            server.stop()
         if temp_home is not None:
             shutil.rmtree(temp_home, ignore_errors=True)
     print()

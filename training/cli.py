@@ -11,9 +11,9 @@ import typer
 # is imported, which the commands do lazily.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from training.cli_data import data_app  # noqa: E402
-from training.cli_models import register_commands  # noqa: E402
-from training.cli_train import train_app  # noqa: E402
+from training.cli_data import data_app
+from training.cli_models import register_commands
+from training.cli_train import train_app
 
 app = typer.Typer(
     name="drskin",

@@ -486,7 +486,8 @@ async def test_pagination(client, db_url):
 
 async def test_search_by_title_is_case_insensitive(client, db_url):
     await _arrange_posts(db_url, [f"mole {i}" for i in range(12)] + [
-        "Itchy MOLE on my back", "Ärger mit einem Leberfleck", "점이 커졌어요", "100% sure_it is fine", "Something else"])
+        "Itchy MOLE on my back", "Ärger mit einem Leberfleck", "점이 커졌어요", "100% sure_it is fine",
+        "Something else"])
     found = await client.get("/community?q=mOlE")
     assert "Itchy MOLE on my back" in found.text and "Something else" not in found.text
     assert "13 posts whose title contains" in found.text and "Page 1 of 2" in found.text

@@ -71,10 +71,11 @@ def assert_no_active_content(html: str) -> None:
 
 
 def _only_as_text(html: str) -> bool:
-    """Payload text may appear, escaped, as text; never inside a tag."""
+    """Payload text may appear, escaped, as text or as a form field's value; never elsewhere inside a tag."""
     collector = _Collector()
     collector.feed(html)
-    return all("alert(" not in (value or "") for _, attrs in collector.tags for _, value in attrs)
+    return all("alert(" not in (value or "") for _, attrs in collector.tags for name, value in attrs
+               if name != "value")
 
 
 # ---------------------------------------------------------------------------------------------- unit tests

@@ -103,7 +103,7 @@ def _photo_response(data: bytes, content_type: str) -> Response[bytes]:
 class CommunityController(Controller):
     path = "/community"
     guards = [requires_login_to_write]  # noqa: RUF012 (Litestar reads these class attributes)
-    middleware = community_rate_limits()  # noqa: RUF012
+    middleware = community_rate_limits()
     dependencies = {  # noqa: RUF012
         "posts": Provide(provide_post_service), "comments": Provide(provide_comment_service),
         "reports": Provide(provide_report_service), "viewer": Provide(provide_current_user),

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from litestar.datastructures import UploadFile
 from markupsafe import Markup
@@ -186,7 +185,3 @@ def page_count(total: int, per_page: int = PER_PAGE) -> int:
 def excerpt(text: str, length: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= length else flat[: length - 1] + "…"
-
-
-def as_context(**values: Any) -> dict[str, Any]:
-    return values

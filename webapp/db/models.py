@@ -147,4 +147,5 @@ class KeyValueItem(StoreModelMixin, UUIDv7Base):
     __tablename__ = "kv_store"
 
 
-__all__ = ["CommunityComment", "CommunityPost", "CommunityReport", "Diagnosis", "KeyValueItem", "Lesion", "Photo", "User", "datetime", "metadata"]
+__all__ = ["CommunityComment", "CommunityPost", "CommunityReport", "Diagnosis", "KeyValueItem", "Lesion", "Photo",
+           "User", "datetime", "metadata"]

@@ -140,7 +140,7 @@ def test_bundle_round_trip_and_onnx(tmp_path: Path) -> None:
 
 
 def test_bundle_errors_are_clear(tmp_path: Path) -> None:
-    with pytest.raises(BundleError, match="config.json is missing"):
+    with pytest.raises(BundleError, match=r"config\.json is missing"):
         load_config(tmp_path)
     config = tiny_classifier_config()
     save_bundle(tmp_path / "b", create_classifier("resnet18"), config)

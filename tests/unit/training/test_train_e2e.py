@@ -3,6 +3,7 @@ train both → MLflow run with metrics and artifacts → register → BentoML st
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -110,7 +111,7 @@ def test_lr_schedule_warms_up_then_decays() -> None:
     assert lr_factor(0.1, "cosine", 0.1) == pytest.approx(1.0)
     assert lr_factor(1.0, "cosine", 0.1) == pytest.approx(0.01)
     values = [lr_factor(p / 10, "cosine", 0.1) for p in range(1, 11)]
-    assert all(a >= b for a, b in zip(values, values[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(values))
     assert not math.isnan(lr_factor(0.5, "constant", 0.1))
 
 
