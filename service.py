@@ -461,7 +461,7 @@ class LesionSegmenter:
         return self.predict_local(images)
 
 
-async def _predict(dependency: Any, image: np.ndarray, attempts: int = 3) -> np.ndarray:
+async def _predict(dependency: Any, image: np.ndarray, attempts: int = 5) -> np.ndarray:
     """One image through an internal batch API; the result for that image.
 
     Retries when the pooled connection to the internal service was closed under it ("Cannot write to closing
