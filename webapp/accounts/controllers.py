@@ -12,7 +12,6 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.i18n import _
 from webapp.accounts.dependencies import provide_user, provide_user_service
 from webapp.accounts.schemas import (
     AccountView,
@@ -24,6 +23,7 @@ from webapp.accounts.schemas import (
 )
 from webapp.accounts.services import AccountError, UserService, export_user_data
 from webapp.core.guards import SESSION_EMAIL, SESSION_USER_ID, requires_login
+from webapp.core.i18n import _
 from webapp.core.sessions import rotate_session_id
 from webapp.db.models import User
 

@@ -10,9 +10,9 @@ from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.i18n import _
 from webapp.accounts.services import UserService
 from webapp.core.guards import SESSION_USER_ID
+from webapp.core.i18n import _
 from webapp.db.models import User
 
 

@@ -14,8 +14,8 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.i18n import _
 from webapp.accounts.schemas import normalise_email
+from webapp.core.i18n import _
 from webapp.core.passwords import hash_password, needs_rehash, verify_password
 from webapp.db.models import Diagnosis, Lesion, Photo, User
 

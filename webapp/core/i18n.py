@@ -21,6 +21,7 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from contextvars import ContextVar
 from functools import cache
 from http.cookies import SimpleCookie
@@ -360,10 +361,8 @@ def remember_language_hook(secure: bool = False) -> Callable[..., Any]:
         existing: SimpleCookie = SimpleCookie()
         for name, value in scope.get("headers", []):
             if name == b"cookie":
-                try:
+                with suppress(Exception):  # a malformed cookie header: set ours anyway
                     existing.load(value.decode("latin-1"))
-                except Exception:  # a malformed cookie header: set ours anyway
-                    pass
         if LANG_COOKIE in existing and existing[LANG_COOKIE].value == chosen:
             return
         headers.add("Set-Cookie", _cookie_header(chosen, secure))
@@ -372,7 +371,22 @@ def remember_language_hook(secure: bool = False) -> Callable[..., Any]:
 
 
 __all__ = [
-    "COOKIE_MAX_AGE", "LANG_COOKIE", "N_", "_", "LANG_PARAM", "SUPPORTED", "LazyText", "current_language", "gettext",
-    "install_jinja", "language_middleware", "lazy_gettext", "negotiate", "ngettext", "remember_language_hook",
-    "request_language", "set_current_language", "translations",
+    "COOKIE_MAX_AGE",
+    "LANG_COOKIE",
+    "LANG_PARAM",
+    "N_",
+    "SUPPORTED",
+    "LazyText",
+    "_",
+    "current_language",
+    "gettext",
+    "install_jinja",
+    "language_middleware",
+    "lazy_gettext",
+    "negotiate",
+    "ngettext",
+    "remember_language_hook",
+    "request_language",
+    "set_current_language",
+    "translations",
 ]
