@@ -222,6 +222,40 @@ class ErrorResponse(BaseModel):
     error: str = Field(description="what was wrong with the request and what to do")
 
 
+class TrainingData(BaseModel):
+    source: str | None = Field(description="what the model was trained on: the data folder's name (no full path)")
+    synthetic: bool = Field(description="procedurally generated images, not real photos")
+    data_fingerprint: str | None = Field(description="fingerprint of the data set's image list")
+    split_fingerprint: str | None = Field(description="fingerprint of the train/val/test split")
+    images: dict[str, int] = Field(description="images per split (train, val, test) when the registry recorded them")
+    epochs: int | None = Field(description="epochs trained")
+
+
+class ServedModel(ModelVersion):
+    task: str = Field(description="classification or segmentation")
+    created_at: str | None = Field(description="when the model was trained (its bundle's config, ISO 8601)")
+    stored_at: str | None = Field(description="when it entered the BentoML store (ISO 8601)")
+    arch: str = Field(description="network architecture")
+    encoder: str | None = Field(description="segmentation encoder")
+    input_size: list[int] = Field(description="network input [height, width] in pixels")
+    training: TrainingData = Field(description="the data it was trained on")
+    validation_metrics: dict[str, float] = Field(description="metrics on the validation split, by name without "
+                                                             "the val_ prefix (e.g. balanced_accuracy, mel_recall, "
+                                                             "malignant_sensitivity, dice, thresholded_jaccard)")
+    test_metrics: dict[str, float] = Field(description="metrics on the held-out test split, when recorded")
+    selection_metric: str | None = Field(description="the metric the registry ranks versions by")
+    mlflow_run_id: str | None = Field(description="the MLflow run that trained it")
+    registry_version: str | None = Field(description="its MLflow Model Registry version")
+    triage_threshold: float | None = Field(description="classifier: referral threshold on P(mel)+P(bcc)+P(akiec)")
+    temperature: float | None = Field(description="classifier: softmax temperature fitted on validation")
+    mask_threshold: float | None = Field(description="segmenter: probability threshold of the mask")
+
+
+class InfoResponse(BaseModel):
+    models: list[ServedModel] = Field(description="the classifier and the segmenter being served")
+    synthetic: bool = Field(description="at least one served model was trained on synthetic images only")
+
+
 # --- client errors ---------------------------------------------------------------------------------------------------
 
 _STATUS_BY_IMAGE_ERROR = {
@@ -503,6 +537,84 @@ def _model_info(stored: Any, config: ModelConfig) -> ModelVersion:
     return ModelVersion(name=tag.name, tag=str(tag), version=str(tag.version), synthetic=bool(synthetic))
 
 
+def _finite_metrics(values: Any) -> dict[str, float]:
+    """The numeric, finite entries of a metrics mapping (metadata may hold "nan" strings or nested tables)."""
+    import math
+
+    if not isinstance(values, dict):
+        return {}
+    return {str(k): float(v) for k, v in values.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)}
+
+
+def _split_metrics(metrics: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """(validation, test) from one mapping: ``test_x`` is test, ``val_x`` and unprefixed names are validation."""
+    validation: dict[str, float] = {}
+    test: dict[str, float] = {}
+    for key, value in metrics.items():
+        if key.startswith("test_"):
+            test[key.removeprefix("test_")] = value
+        else:
+            validation[key.removeprefix("val_")] = value
+    return validation, test
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _optional_int(value: Any) -> int | None:
+    try:
+        return None if value is None or value == "" else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _describe_model(stored: Any, config: ModelConfig) -> ServedModel:
+    """What ``GET /info`` says about one served model: from its BentoML metadata and its bundle's config.json.
+
+    Nothing here runs a model; missing fields (older bundles, test models) are ``null`` or empty.
+    """
+    metadata = dict(stored.info.metadata or {})
+    extra = dict(config.extra or {})
+    version = _model_info(stored, config)
+    validation, test = _split_metrics({**_finite_metrics(config.metrics), **_finite_metrics(metadata.get("metrics"))})
+    test.update(_finite_metrics(metadata.get("test_metrics")))
+    data_path = metadata.get("data_path") or extra.get("data_path")
+    images: dict[str, int] = {}
+    for split in ("train", "val", "test"):
+        count = _optional_int(metadata.get(f"n_{split}", extra.get(f"n_{split}")))
+        if count is not None:
+            images[split] = count
+    creation_time = getattr(stored.info, "creation_time", None)
+    classifier = config.task == "classification"
+    return ServedModel(
+        **version.model_dump(),
+        task=config.task,
+        created_at=_optional_str(config.created_at),
+        stored_at=creation_time.isoformat(timespec="seconds") if creation_time is not None else None,
+        arch=config.arch,
+        encoder=config.encoder,
+        input_size=list(config.input_size),
+        training=TrainingData(
+            source=(Path(str(data_path)).name or None) if data_path else None,
+            synthetic=version.synthetic,
+            data_fingerprint=_optional_str(metadata.get("data_fingerprint") or config.data_fingerprint),
+            split_fingerprint=_optional_str(metadata.get("split_fingerprint") or extra.get("split_fingerprint")),
+            images=images,
+            epochs=_optional_int(extra.get("epochs")),
+        ),
+        validation_metrics=validation,
+        test_metrics=test,
+        selection_metric=_optional_str(metadata.get("selection_metric")),
+        mlflow_run_id=_optional_str(metadata.get("mlflow_run_id") or extra.get("mlflow_run_id")),
+        registry_version=_optional_str(metadata.get("mlflow_version")),
+        triage_threshold=config.triage_threshold if classifier else None,
+        temperature=config.temperature if classifier else None,
+        mask_threshold=None if classifier else config.mask_threshold,
+    )
+
+
 @bentoml.service(
     name="DrSkin",
     workers=1,
@@ -522,6 +634,9 @@ class DrSkin:
         self.segmenter_config = _model_config(self.segmenter_model)
         self.classifier_info = _model_info(self.classifier_model, self.classifier_config)
         self.segmenter_info = _model_info(self.segmenter_model, self.segmenter_config)
+        models = [_describe_model(self.classifier_model, self.classifier_config),
+                  _describe_model(self.segmenter_model, self.segmenter_config)]
+        self.info = InfoResponse(models=models, synthetic=any(m.synthetic for m in models))
         self._ready = True
 
     def __is_ready__(self) -> bool:
@@ -657,4 +772,29 @@ class DrSkin:
         return response, mask
 
 
+# --- GET /info ------------------------------------------------------------------------------------------------------
+
+
+async def _info_endpoint(request: Any) -> Any:
+    """``GET /info``: the served models, described at start-up (``DrSkin.info``); read-only, runs no model."""
+    from starlette.responses import JSONResponse
+
+    try:
+        service = bentoml.get_current_service()
+        info = cast(InfoResponse, service.info)
+    except (BentoMLException, AttributeError):
+        return JSONResponse({"error": "The service is still starting; try again in a moment."}, status_code=503)
+    return JSONResponse(info.model_dump(mode="json"), headers={"Cache-Control": "no-cache"})
+
+
+def _info_app() -> Any:
+    """BentoML 1.4 APIs answer POST only, so ``GET /info`` is a small Starlette app mounted at ``/`` (BentoML's
+    passive mount: it takes only the paths it routes, everything else falls through to the service)."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    return Starlette(routes=[Route("/info", _info_endpoint, methods=["GET"], name="info")])
+
+
+DrSkin.mount_asgi_app(_info_app(), path="/", name="info")  # type: ignore[attr-defined]
 DrSkin.add_asgi_middleware(UploadGuard)  # type: ignore[attr-defined]  # (the decorator returns a Service)

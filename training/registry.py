@@ -294,10 +294,32 @@ def register_run(run_id: str, *, force: bool = False, onnx: bool = True, bentoml
                 "split_fingerprint": run.data.tags.get(tracking.TAG_SPLIT_FINGERPRINT),
                 "synthetic": synthetic,
                 "onnx": has_onnx,
+                **_training_facts(run),
             })
     return RegistrationResult(run_id=run_id, model_name=name, version=str(version.version), champion=promote,
                               reason=reason, selection_metric=metric, selection_value=value,
                               previous_champion=previous, bentoml_tag=bentoml_tag, onnx=has_onnx, synthetic=synthetic)
+
+
+def _training_facts(run: Any) -> dict[str, Any]:
+    """What the service's ``GET /info`` shows beyond the bundle's config: the data folder's name, images per split
+    (the run's ``n_train``/``n_val``/``n_test`` params) and the test-split metrics (``final_test_*``)."""
+    params = dict(getattr(run.data, "params", None) or {})
+    facts: dict[str, Any] = {}
+    if params.get("data_path"):
+        facts["data_path"] = Path(str(params["data_path"])).name
+    for split in ("train", "val", "test"):
+        count = str(params.get(f"n_{split}", ""))
+        if count.isdigit():
+            facts[f"n_{split}"] = int(count)
+    metrics = dict(getattr(run.data, "metrics", None) or {})
+    test = {key.removeprefix("final_test_"): float(value) for key, value in metrics.items()
+            if key.startswith("final_test_") and isinstance(value, int | float) and math.isfinite(value)}
+    if "recall_mel" in test:  # the name the bundle's validation metrics use
+        test["mel_recall"] = test["recall_mel"]
+    if test:
+        facts["test_metrics"] = test
+    return facts
 
 
 # --- BentoML --------------------------------------------------------------------------------------------------------

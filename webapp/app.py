@@ -43,7 +43,7 @@ from webapp.db.config import build_alchemy_config
 from webapp.db.models import KeyValueItem
 from webapp.diagnoses.controllers import DiagnoseController, DiagnosisController, PhotoController
 from webapp.lesions.controllers import LesionController
-from webapp.pages.controllers import HealthController, HomeController
+from webapp.pages.controllers import AboutController, HealthController, HomeController
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -126,7 +126,7 @@ def create_app() -> Litestar:
 
     return Litestar(
         route_handlers=[
-            HomeController, HealthController, AuthController, AccountController, DiagnoseController,
+            HomeController, HealthController, AboutController, AuthController, AccountController, DiagnoseController,
             DiagnosisController, PhotoController, LesionController,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], name="static",
                                        opt={"skip_session": True}),

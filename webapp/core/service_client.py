@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -12,6 +13,8 @@ from webapp.core.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+INFO_CACHE_S = 60.0  # /info changes only when the service restarts with other models
+INFO_FAILURE_CACHE_S = 5.0
 UNAVAILABLE_MESSAGE = N_("The analysis service is unavailable right now. Nothing was saved; try again in a minute.")
 
 
@@ -52,6 +55,7 @@ class ServiceClient:
     def __init__(self, settings: ServiceSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         timeout = httpx.Timeout(settings.timeout_s, connect=min(5.0, settings.timeout_s))
         self._client = httpx.AsyncClient(base_url=settings.url, timeout=timeout, transport=transport)
+        self._info: tuple[float, dict[str, Any] | None] | None = None  # (valid until, payload or failure)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -86,6 +90,34 @@ class ServiceClient:
             raise PhotoRejected(_error_message(response), response.status_code)
         log.warning("service /diagnose answered %s: %s", response.status_code, response.text[:300])
         raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE))
+
+    async def info(self) -> dict[str, Any]:
+        """GET /info (the served models: versions, training data, metrics), cached for ``INFO_CACHE_S``.
+
+        A failure is remembered for ``INFO_FAILURE_CACHE_S`` so a down service does not slow every page view;
+        raises ``ServiceUnavailable`` then.
+        """
+        now = time.monotonic()
+        if self._info is not None and now < self._info[0]:
+            if isinstance(self._info[1], dict):
+                return self._info[1]
+            raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE))
+        payload: dict[str, Any] | None = None
+        try:
+            response = await self._send("GET", "/info")
+            if response.status_code == 200:
+                body = response.json()
+                if isinstance(body, dict) and isinstance(body.get("models"), list):
+                    payload = body
+            if payload is None:
+                log.warning("service /info answered %s: %s", response.status_code, response.text[:300])
+        except (ServiceUnavailable, ValueError) as exc:
+            log.warning("service /info failed: %r", exc)
+        if payload is None:
+            self._info = (now + INFO_FAILURE_CACHE_S, None)
+            raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE))
+        self._info = (now + INFO_CACHE_S, payload)
+        return payload
 
     async def is_ready(self) -> bool:
         try:

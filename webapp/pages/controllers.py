@@ -15,6 +15,7 @@ from webapp.accounts.dependencies import provide_current_user
 from webapp.db.models import User
 from webapp.diagnoses.dependencies import provide_lesion_service
 from webapp.lesions.services import LesionService
+from webapp.pages.about import about_context
 from webapp.pages.context import home_context
 
 log = logging.getLogger(__name__)
@@ -54,3 +55,12 @@ class HealthController(Controller):
         if down:
             body["down"] = down
         return Response(body, status_code=503 if down else 200)
+
+
+class AboutController(Controller):
+    """What Dr. Skin is and is not, how the served models were trained and evaluated, and how photos are handled."""
+
+    @get("/about", name="about")
+    async def about(self, state: State) -> Template:
+        # The model facts come from the service's /info (cached by the client); the page renders without them.
+        return Template("pages/about.html", context=await about_context(state.service_client))
