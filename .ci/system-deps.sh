@@ -9,6 +9,10 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
 fi
+# Korean glyphs for the browser screenshots (the tests pass without; the screenshots would show boxes).
+if ! fc-list 2>/dev/null | grep -qi -e nanum -e noto.*cjk; then
+  need+=(fonts-nanum)
+fi
 if ((${#need[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "missing Debian packages: ${need[*]} — install them (sudo apt-get install -y ${need[*]})" >&2

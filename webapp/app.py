@@ -41,7 +41,9 @@ from webapp.core.settings import (
 )
 from webapp.db.config import build_alchemy_config
 from webapp.db.models import KeyValueItem
+from webapp.community.controllers import COMMUNITY_ROUTE_HANDLERS
 from webapp.diagnoses.controllers import DiagnoseController, DiagnosisController, PhotoController
+from webapp.diseases.controllers import DiseaseController
 from webapp.lesions.controllers import LesionController
 from webapp.pages.controllers import AboutController, HealthController, HomeController
 
@@ -127,7 +129,7 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             HomeController, HealthController, AboutController, AuthController, AccountController, DiagnoseController,
-            DiagnosisController, PhotoController, LesionController,
+            DiagnosisController, PhotoController, LesionController, DiseaseController, *COMMUNITY_ROUTE_HANDLERS,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], name="static",
                                        opt={"skip_session": True}),
         ],

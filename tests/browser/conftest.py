@@ -43,7 +43,7 @@ def site_url(service_url: str, tmp_path: Path) -> Iterator[str]:  # noqa: F811
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a loaded 2-core machine can take minutes
         while True:
             try:
                 if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:

@@ -324,7 +324,7 @@ def test_group_of_every_page_matches_the_labels() -> None:
 
 
 def test_library_works_inside_the_full_site(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Registered on ``create_app()``: the site's sessions, CSRF, security headers and base template."""
+    """Registered in ``create_app()``: the site's sessions, CSRF, security headers and base template."""
     from webapp.app import create_app
     from webapp.core.settings import clear_settings_cache
 
@@ -335,7 +335,6 @@ def test_library_works_inside_the_full_site(monkeypatch: pytest.MonkeyPatch, tmp
     asyncio.run(create_schema(os.environ["DATABASE_URL"]))  # sessions live in the database
     try:
         app = create_app()
-        app.register(DiseaseController)
         with TestClient(app=app) as site:
             response = site.get("/diseases/mel?lang=ko")
             assert response.status_code == 200
