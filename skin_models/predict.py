@@ -14,7 +14,6 @@ from typing import Literal
 import numpy as np
 import torch
 from PIL import Image
-from torch import nn
 
 from skin_models.bundle import ONNX_FILE, has_onnx, load_bundle
 from skin_models.config import ModelConfig
@@ -54,29 +53,27 @@ class _Runner:
             return self.model(batch.to(self.device)).float().cpu().numpy()
 
 
-class ClassifierPredictor:
-    """Class probabilities for a batch of photos."""
+class _Predictor:
+    """What both predictors share: loading a bundle and checking it holds the right kind of model."""
+
+    task: str = ""
 
     def __init__(self, bundle: Path, device: str = "auto", backend: Backend = "auto") -> None:
         self._runner = _Runner(Path(bundle), device, backend)
         self.config: ModelConfig = self._runner.config
-        if self.config.task != "classification":
-            raise ValueError(f"{bundle} holds a {self.config.task} model, not a classifier")
+        if self.config.task != self.task:
+            kind = "classifier" if self.task == "classification" else "segmenter"
+            raise ValueError(f"{bundle} holds a {self.config.task} model, not a {kind}")
 
     @property
     def backend(self) -> str:
         return self._runner.backend
 
-    @classmethod
-    def from_model(cls, model: nn.Module, config: ModelConfig, device: str = "auto") -> ClassifierPredictor:
-        """Wrap an in-memory network (during training and evaluation)."""
-        self = cls.__new__(cls)
-        runner = _Runner.__new__(_Runner)
-        runner.model, runner.config, runner.device = model.eval(), config, resolve_device(device)
-        runner.backend, runner.session = "torch", None
-        runner.model.to(runner.device)
-        self._runner, self.config = runner, config
-        return self
+
+class ClassifierPredictor(_Predictor):
+    """Class probabilities for a batch of photos."""
+
+    task = "classification"
 
     def logits_from_uint8(self, batch: np.ndarray) -> np.ndarray:
         """Logits for a uint8 NHWC batch already at the network's input size."""
@@ -92,28 +89,10 @@ class ClassifierPredictor:
         return softmax(self.predict_logits(images), temperature=self.config.temperature)
 
 
-class SegmenterPredictor:
+class SegmenterPredictor(_Predictor):
     """Lesion probability maps and masks for a batch of photos, at each photo's own size."""
 
-    def __init__(self, bundle: Path, device: str = "auto", backend: Backend = "auto") -> None:
-        self._runner = _Runner(Path(bundle), device, backend)
-        self.config: ModelConfig = self._runner.config
-        if self.config.task != "segmentation":
-            raise ValueError(f"{bundle} holds a {self.config.task} model, not a segmenter")
-
-    @property
-    def backend(self) -> str:
-        return self._runner.backend
-
-    @classmethod
-    def from_model(cls, model: nn.Module, config: ModelConfig, device: str = "auto") -> SegmenterPredictor:
-        self = cls.__new__(cls)
-        runner = _Runner.__new__(_Runner)
-        runner.model, runner.config, runner.device = model.eval(), config, resolve_device(device)
-        runner.backend, runner.session = "torch", None
-        runner.model.to(runner.device)
-        self._runner, self.config = runner, config
-        return self
+    task = "segmentation"
 
     def network_maps_from_uint8(self, batch: np.ndarray) -> np.ndarray:
         """(N, h, w) lesion probabilities at the network's input size for a uint8 NHWC batch."""
