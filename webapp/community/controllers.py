@@ -67,7 +67,7 @@ def when(value: datetime | None) -> str:
 
 
 def _edited(row: CommunityPost | CommunityComment) -> bool:
-    return bool(row.updated_at and row.created_at and (row.updated_at - row.created_at).total_seconds() > 1)
+    return row.edited_at is not None
 
 
 def _translator(request: Request[Any, Any, Any]) -> Any:

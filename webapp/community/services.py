@@ -159,6 +159,7 @@ class PostService(SQLAlchemyAsyncRepositoryService[CommunityPost]):
         session = self.repository.session
         old_photo_id = post.photo_id
         post.title, post.title_search = form.title.strip(), search_key(form.title)
+        post.edited_at = datetime.now(UTC)
         post.body, post.body_format = form.body, form.body_format
         post.diagnosis_id = diagnosis.id if diagnosis else None
         post.share_diagnosis_photo = bool(diagnosis is not None and form.includes_diagnosis_photo)
@@ -268,6 +269,7 @@ class CommentService(SQLAlchemyAsyncRepositoryService[CommunityComment]):
         if comment.user_id != user.id:
             raise NotFoundException("No such comment.")
         comment.body, comment.body_format = body, body_format
+        comment.edited_at = datetime.now(UTC)
         await self.repository.session.flush()
 
     async def remove(self, comment: CommunityComment, user: User) -> None:

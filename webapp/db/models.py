@@ -105,6 +105,7 @@ class CommunityPost(UUIDAuditBase):
     share_diagnosis_photo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     hidden_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     hidden_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
                                                            nullable=True)
 
@@ -118,6 +119,7 @@ class CommunityComment(UUIDAuditBase):
     body_format: Mapped[str] = mapped_column(String(16), default="plain", server_default="plain")
     is_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     hidden_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
     hidden_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
                                                            nullable=True)
 

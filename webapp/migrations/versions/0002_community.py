@@ -33,6 +33,7 @@ def _moderation_columns(table: str) -> list[sa.SchemaItem]:
         sa.Column("is_hidden", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("hidden_at", DateTimeUTC(timezone=True), nullable=True),
         sa.Column("hidden_by_id", GUID(length=16), nullable=True),
+        sa.Column("edited_at", DateTimeUTC(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["hidden_by_id"], ["users.id"], name=op.f(f"fk_{table}_hidden_by_id_users"),
                                 ondelete="SET NULL"),
     ]
