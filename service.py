@@ -762,7 +762,9 @@ class DrSkin:
             width=photo.image.width,
             height=photo.image.height,
             mask_png=base64.b64encode(encode_png(mask)).decode("ascii"),
-            overlay_png=base64.b64encode(encode_png(draw_overlay(photo.image, mask))).decode("ascii"),
+            # No tint inside the outline: the lesion's own colours matter to whoever looks at it.
+            overlay_png=base64.b64encode(encode_png(draw_overlay(photo.image, mask, fill_alpha=0.0))).decode(
+                "ascii"),
             area_fraction=measured.area_fraction,
             bbox=bbox,
             measurements=Measurements(**measured.as_dict()),
