@@ -26,6 +26,7 @@ from litestar.stores.base import Store
 from litestar.template.config import TemplateConfig
 
 from webapp.accounts.controllers import AccountController, AuthController
+from webapp.community.controllers import COMMUNITY_ROUTE_HANDLERS
 from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler
 from webapp.core.guards import SESSION_EMAIL
 from webapp.core.headers import add_security_headers
@@ -41,7 +42,6 @@ from webapp.core.settings import (
 )
 from webapp.db.config import build_alchemy_config
 from webapp.db.models import KeyValueItem
-from webapp.community.controllers import COMMUNITY_ROUTE_HANDLERS
 from webapp.diagnoses.controllers import DiagnoseController, DiagnosisController, PhotoController
 from webapp.diseases.controllers import DiseaseController
 from webapp.lesions.controllers import LesionController
