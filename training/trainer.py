@@ -171,7 +171,7 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
         targets = cached["train"].targets
         if config.imbalance in {"sampler", "both"}:
             weights = class_sampling_weights(targets, config.sampler_power, n_classes)
-            sampler = WeightedRandomSampler(torch.as_tensor(weights, dtype=torch.double), num_samples=len(targets),
+            sampler = WeightedRandomSampler(weights.tolist(), num_samples=len(targets),
                                             replacement=True, generator=generator)
         if config.imbalance in {"loss_weights", "both"}:
             loss_weight = class_loss_weights(targets, n_classes).to(device)

@@ -28,7 +28,7 @@ def _audit_columns() -> list[sa.Column]:
     ]
 
 
-def _moderation_columns(table: str) -> list[sa.SchemaItem]:
+def _moderation_columns(table: str) -> list[sa.sql.schema.SchemaItem]:
     return [
         sa.Column("is_hidden", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("hidden_at", DateTimeUTC(timezone=True), nullable=True),
