@@ -17,7 +17,7 @@ from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -60,8 +60,13 @@ def _rate_limit(kind: str, per_minute: int) -> RateLimitConfig:
     def applies(request: Request[Any, Any, Any]) -> bool:
         return request.method == "POST" and request.route_handler.opt.get("rate_limit") == kind
 
+    def identifier(request: Request[Any, Any, Any]) -> str:
+        # Litestar keys counters on the identifier alone: without the kind, logins, sign-ups and diagnoses from one
+        # address would all eat into the same (smallest) limit.
+        return f"{kind}::{get_remote_address(request)}"
+
     return RateLimitConfig(rate_limit=("minute", per_minute), check_throttle_handler=applies,
-                           exclude=["/static", "/health"])
+                           identifier_for_request=identifier, exclude=["/static", "/health"])
 
 
 def _template_config() -> TemplateConfig[JinjaTemplateEngine]:

@@ -110,6 +110,18 @@ async def test_login_is_rate_limited(make_app):
         assert (await client.get("/login")).status_code == 200  # only POSTs count
 
 
+async def test_rate_limits_count_each_kind_separately(make_app):
+    app = await make_app(DRSKIN_RATE_LIMIT_LOGIN="2", DRSKIN_RATE_LIMIT_REGISTER="5")
+    async with AsyncTestClient(app=app) as client:
+        for _ in range(3):
+            last = await post_form(client, "/login", "/login", {"email": "a@b.cd", "password": "x"})
+        assert last.status_code == 429
+        # Exhausting the login limit must not block signing up from the same address.
+        signup = await post_form(client, "/register", "/register",
+                                 {"email": "new@b.cd", "password": "correct horse 1", "password_confirm": "correct horse 1"})
+        assert signup.status_code in (302, 303)
+
+
 async def test_security_headers_on_every_response(client):
     for path in ("/", "/static/css/site.css", "/health/live", "/does-not-exist"):
         response = await client.get(path)
