@@ -141,8 +141,9 @@ def train(
             break
         if settings.time_budget_s:
             remaining = settings.time_budget_s - state.elapsed_s
-            # Stop when another epoch would not fit: the budget is a promise about wall time.
-            if remaining < 0.9 * (sum(epoch_times[-2:]) / len(epoch_times[-2:])):
+            # A partial last epoch still helps (the time-based schedule is at its lowest learning rate there; the
+            # step loop stops at the deadline), so stop only when what is left is too short to be worth a pass.
+            if remaining < max(30.0, 0.1 * (sum(epoch_times[-2:]) / len(epoch_times[-2:]))):
                 tqdm.write(f"time budget reached after {state.epoch} epochs ({state.elapsed_s / 60:.1f} min)")
                 break
     model.load_state_dict(best_weights)
