@@ -225,4 +225,5 @@ def train_quick_command(
     n_images: Annotated[int, typer.Option("--n", help="synthetic images to generate")] = 420,
 ) -> None:
     outcome = train_quick(out_dir, n_images)
-    typer.echo(f"quick synthetic models registered: {outcome}")
+    for registered in outcome.values():
+        typer.echo(f"registered (SYNTHETIC, for a first run only): {registered}")
