@@ -17,6 +17,17 @@ DataOpt = Annotated[Path, typer.Option("--data", help="data folder in the HAM100
                                        file_okay=False, resolve_path=True)]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML config (default: training/configs/…)")]
 
+EpochsOpt = Annotated[int | None, typer.Option(help="maximum epochs")]
+BatchSizeOpt = Annotated[int | None, typer.Option(help="images per training step")]
+AugmentationOpt = Annotated[str | None, typer.Option(help="none | light | standard | strong")]
+SeedOpt = Annotated[int | None, typer.Option(help="random seed (runs repeat with the same seed)")]
+TimeBudgetOpt = Annotated[float | None, typer.Option(help="stop after this many minutes (best kept)")]
+SplitFileOpt = Annotated[Path | None, typer.Option(help="reuse a split CSV instead of making one")]
+ResumeOpt = Annotated[Path | None, typer.Option(help="continue from a checkpoint.pt of an interrupted run")]
+RegisterOpt = Annotated[bool, typer.Option("--register", help="register the run when it finishes")]
+RunNameOpt = Annotated[str | None, typer.Option(help="MLflow run name")]
+WorkDirOpt = Annotated[Path | None, typer.Option(help="where checkpoints and reports are written")]
+
 
 def _common_overrides(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
@@ -51,33 +62,32 @@ def _register(run_id: str, import_anyway: bool = False) -> None:
     typer.echo(f"registered: {outcome}")
 
 
-def _options_doc() -> str:
-    return "Flags override the YAML config; the resolved config is saved with the MLflow run."
+OPTIONS_DOC = "Flags override the YAML config; the resolved config is saved with the MLflow run."
 
 
-@train_app.command("classifier", help="Train the lesion classifier (timm). " + _options_doc())
+@train_app.command("classifier", help="Train the lesion classifier (timm). " + OPTIONS_DOC)
 def train_classifier(
     data: DataOpt,
     config: ConfigOpt = None,
     arch: Annotated[str | None, typer.Option(help="efficientnet_b0, efficientnet_b3, mobilenetv3_large_100, …")] = None,
     input_size: Annotated[str | None, typer.Option(help="HEIGHTxWIDTH, e.g. 112x144")] = None,
     resize_policy: Annotated[str | None, typer.Option(help="resize | center_crop")] = None,
-    epochs: Annotated[int | None, typer.Option()] = None,
-    batch_size: Annotated[int | None, typer.Option()] = None,
+    epochs: EpochsOpt = None,
+    batch_size: BatchSizeOpt = None,
     lr: Annotated[float | None, typer.Option(help="peak learning rate")] = None,
     schedule: Annotated[str | None, typer.Option(help="cosine | constant")] = None,
-    augmentation: Annotated[str | None, typer.Option(help="none | light | standard | strong")] = None,
+    augmentation: AugmentationOpt = None,
     imbalance: Annotated[str | None, typer.Option(help="none | sampler | loss_weights | both")] = None,
-    seed: Annotated[int | None, typer.Option()] = None,
+    seed: SeedOpt = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     workers: Annotated[int | None, typer.Option(help="data-loader worker processes")] = None,
-    time_budget_min: Annotated[float | None, typer.Option(help="stop after this many minutes (best kept)")] = None,
+    time_budget_min: TimeBudgetOpt = None,
     pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet weights (needs internet)")] = False,
-    split_file: Annotated[Path | None, typer.Option(help="reuse a split CSV instead of making one")] = None,
-    resume: Annotated[Path | None, typer.Option(help="continue from a checkpoint.pt of an interrupted run")] = None,
-    register: Annotated[bool, typer.Option("--register", help="register the run when it finishes")] = False,
-    run_name: Annotated[str | None, typer.Option(help="MLflow run name")] = None,
-    work_dir: Annotated[Path | None, typer.Option(help="where checkpoints and reports are written")] = None,
+    split_file: SplitFileOpt = None,
+    resume: ResumeOpt = None,
+    register: RegisterOpt = False,
+    run_name: RunNameOpt = None,
+    work_dir: WorkDirOpt = None,
 ) -> None:
     overrides = _common_overrides(arch=arch, input_size=input_size, resize_policy=resize_policy, epochs=epochs,
                                   batch_size=batch_size, lr=lr, schedule=schedule, augmentation=augmentation,
@@ -86,27 +96,27 @@ def train_classifier(
     _train_one("classification", data, config, overrides, split_file, register, resume, run_name, work_dir)
 
 
-@train_app.command("segmenter", help="Train the lesion segmenter (segmentation-models-pytorch). " + _options_doc())
+@train_app.command("segmenter", help="Train the lesion segmenter (segmentation-models-pytorch). " + OPTIONS_DOC)
 def train_segmenter(
     data: DataOpt,
     config: ConfigOpt = None,
     arch: Annotated[str | None, typer.Option(help="unet, unetplusplus, fpn, linknet, deeplabv3plus")] = None,
     encoder: Annotated[str | None, typer.Option(help="resnet18, resnet34, …")] = None,
     input_size: Annotated[str | None, typer.Option(help="HEIGHTxWIDTH, e.g. 96x128")] = None,
-    epochs: Annotated[int | None, typer.Option()] = None,
-    batch_size: Annotated[int | None, typer.Option()] = None,
+    epochs: EpochsOpt = None,
+    batch_size: BatchSizeOpt = None,
     lr: Annotated[float | None, typer.Option()] = None,
-    augmentation: Annotated[str | None, typer.Option(help="none | light | standard | strong")] = None,
-    seed: Annotated[int | None, typer.Option()] = None,
+    augmentation: AugmentationOpt = None,
+    seed: SeedOpt = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     workers: Annotated[int | None, typer.Option()] = None,
-    time_budget_min: Annotated[float | None, typer.Option(help="stop after this many minutes (best kept)")] = None,
+    time_budget_min: TimeBudgetOpt = None,
     pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet encoder weights (needs internet)")] = False,
-    split_file: Annotated[Path | None, typer.Option(help="reuse a split CSV instead of making one")] = None,
-    resume: Annotated[Path | None, typer.Option(help="continue from a checkpoint.pt of an interrupted run")] = None,
-    register: Annotated[bool, typer.Option("--register", help="register the run when it finishes")] = False,
-    run_name: Annotated[str | None, typer.Option(help="MLflow run name")] = None,
-    work_dir: Annotated[Path | None, typer.Option(help="where checkpoints and reports are written")] = None,
+    split_file: SplitFileOpt = None,
+    resume: ResumeOpt = None,
+    register: RegisterOpt = False,
+    run_name: RunNameOpt = None,
+    work_dir: WorkDirOpt = None,
 ) -> None:
     overrides = _common_overrides(arch=arch, encoder=encoder, input_size=input_size, epochs=epochs,
                                   batch_size=batch_size, lr=lr, augmentation=augmentation, seed=seed, device=device,

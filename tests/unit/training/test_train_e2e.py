@@ -121,3 +121,23 @@ def test_training_refuses_tiny_split(make_layout, tmp_path: Path, tmp_mlflow_uri
     data = make_layout()
     with pytest.raises(ValueError, match="too small to train"):
         run_training(data, _tiny("classification"), work_dir=tmp_path / "x", progress=False)
+
+
+def test_train_cli_flags_reach_the_run(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri: str) -> None:
+    from mlflow import MlflowClient
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    result = CliRunner().invoke(app, ["train", "classifier", "--data", str(synth_dir), "--arch", "resnet10t",
+                                      "--input-size", "32x40", "--epochs", "1", "--batch-size", "8", "--seed", "3",
+                                      "--augmentation", "light", "--run-name", "cli-run",
+                                      "--work-dir", str(tmp_path / "w")])
+    assert result.exit_code == 0, result.output
+    runs = MlflowClient(tmp_mlflow_uri).search_runs(
+        [e.experiment_id for e in MlflowClient(tmp_mlflow_uri).search_experiments()],
+        filter_string="tags.mlflow.runName = 'cli-run'")
+    assert len(runs) == 1
+    params = runs[0].data.params
+    assert (params["arch"], params["epochs"], params["batch_size"], params["seed"], params["augmentation"]) == (
+        "resnet10t", "1", "8", "3", "light")
