@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from typing import Any
 from uuid import UUID
 
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Request
 from litestar.exceptions import NotAuthorizedException
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +15,7 @@ from webapp.core.guards import SESSION_USER_ID
 from webapp.core.i18n import _
 from webapp.db.models import User
 
-
-async def provide_user_service(db_session: AsyncSession) -> AsyncGenerator[UserService, None]:
-    async with UserService.new(session=db_session) as service:
-        yield service
+provide_user_service = create_service_provider(UserService)
 
 
 async def provide_current_user(request: Request[Any, Any, Any], db_session: AsyncSession) -> User | None:

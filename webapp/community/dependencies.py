@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from typing import Any
 
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
@@ -15,20 +15,9 @@ from webapp.community.services import CommentService, PostService, ReportService
 from webapp.core.guards import SESSION_USER_ID
 from webapp.db.models import User
 
-
-async def provide_post_service(db_session: AsyncSession) -> AsyncGenerator[PostService, None]:
-    async with PostService.new(session=db_session) as service:
-        yield service
-
-
-async def provide_comment_service(db_session: AsyncSession) -> AsyncGenerator[CommentService, None]:
-    async with CommentService.new(session=db_session) as service:
-        yield service
-
-
-async def provide_report_service(db_session: AsyncSession) -> AsyncGenerator[ReportService, None]:
-    async with ReportService.new(session=db_session) as service:
-        yield service
+provide_post_service = create_service_provider(PostService)
+provide_comment_service = create_service_provider(CommentService)
+provide_report_service = create_service_provider(ReportService)
 
 
 def requires_login_to_write(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

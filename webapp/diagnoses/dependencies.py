@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-
+from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar.datastructures import State
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.service_client import ServiceClient
 from webapp.diagnoses.services import DiagnosisService, PhotoService
 from webapp.lesions.services import LesionService
 
-
-async def provide_diagnosis_service(db_session: AsyncSession) -> AsyncGenerator[DiagnosisService, None]:
-    async with DiagnosisService.new(session=db_session) as service:
-        yield service
-
-
-async def provide_photo_service(db_session: AsyncSession) -> AsyncGenerator[PhotoService, None]:
-    async with PhotoService.new(session=db_session) as service:
-        yield service
-
-
-async def provide_lesion_service(db_session: AsyncSession) -> AsyncGenerator[LesionService, None]:
-    async with LesionService.new(session=db_session) as service:
-        yield service
+provide_diagnosis_service = create_service_provider(DiagnosisService)
+provide_photo_service = create_service_provider(PhotoService)
+provide_lesion_service = create_service_provider(LesionService)
 
 
 def provide_service_client(state: State) -> ServiceClient:
