@@ -43,6 +43,9 @@ class ModelConfig(BaseModel):
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     mask_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    tta: Literal["none", "hflip", "flips"] = Field(
+        default="none", description="test-time augmentation: outputs averaged over mirrored views (skin_models.tta)"
+    )
     temperature: float = Field(default=1.0, gt=0.0, description="softmax temperature fitted on validation")
     triage_threshold: float = Field(
         default=0.5, gt=0.0, lt=1.0, description="threshold on P(mel)+P(bcc)+P(akiec) chosen on validation"

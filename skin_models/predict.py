@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from skin_models import tta
 from skin_models.bundle import ONNX_FILE, has_onnx, load_bundle
 from skin_models.config import ModelConfig
 from skin_models.device import resolve_device
@@ -69,6 +70,11 @@ class _Predictor:
     def backend(self) -> str:
         return self._runner.backend
 
+    def _run(self, batch: np.ndarray, *, spatial: bool) -> np.ndarray:
+        """Network outputs for a uint8 NHWC batch, averaged over the bundle's test-time views."""
+        views = tta.expand(normalise(batch, self.config), self.config.tta)
+        return tta.merge(self._runner(views), self.config.tta, spatial=spatial)
+
 
 class ClassifierPredictor(_Predictor):
     """Class probabilities for a batch of photos."""
@@ -77,7 +83,7 @@ class ClassifierPredictor(_Predictor):
 
     def logits_from_uint8(self, batch: np.ndarray) -> np.ndarray:
         """Logits for a uint8 NHWC batch already at the network's input size."""
-        return self._runner(normalise(batch, self.config))
+        return self._run(batch, spatial=False)
 
     def predict_logits(self, images: Sequence[Image.Image]) -> np.ndarray:
         return self.logits_from_uint8(to_uint8_batch(images, self.config))
@@ -96,7 +102,7 @@ class SegmenterPredictor(_Predictor):
 
     def network_maps_from_uint8(self, batch: np.ndarray) -> np.ndarray:
         """(N, h, w) lesion probabilities at the network's input size for a uint8 NHWC batch."""
-        logits = self._runner(normalise(batch, self.config))
+        logits = self._run(batch, spatial=True)
         from scipy.special import expit
 
         return expit(logits[:, 0]).astype(np.float32)

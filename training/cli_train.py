@@ -27,6 +27,8 @@ ResumeOpt = Annotated[Path | None, typer.Option(help="continue from a checkpoint
 RegisterOpt = Annotated[bool, typer.Option("--register", help="register the run when it finishes")]
 RunNameOpt = Annotated[str | None, typer.Option(help="MLflow run name")]
 WorkDirOpt = Annotated[Path | None, typer.Option(help="where checkpoints and reports are written")]
+EmaDecayOpt = Annotated[float | None, typer.Option(help="moving average of the weights (e.g. 0.998; 0 = off)")]
+TtaOpt = Annotated[str | None, typer.Option(help="test-time views: none | hflip | flips (4 mirrors)")]
 
 
 def _common_overrides(**values: Any) -> dict[str, Any]:
@@ -82,6 +84,8 @@ def train_classifier(
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     workers: Annotated[int | None, typer.Option(help="data-loader worker processes")] = None,
     time_budget_min: TimeBudgetOpt = None,
+    ema_decay: EmaDecayOpt = None,
+    tta: TtaOpt = None,
     pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet weights (needs internet)")] = False,
     split_file: SplitFileOpt = None,
     resume: ResumeOpt = None,
@@ -92,7 +96,8 @@ def train_classifier(
     overrides = _common_overrides(arch=arch, input_size=input_size, resize_policy=resize_policy, epochs=epochs,
                                   batch_size=batch_size, lr=lr, schedule=schedule, augmentation=augmentation,
                                   imbalance=imbalance, seed=seed, device=device, workers=workers,
-                                  time_budget_min=time_budget_min, pretrained=pretrained or None)
+                                  time_budget_min=time_budget_min, ema_decay=ema_decay, tta=tta,
+                                  pretrained=pretrained or None)
     _train_one("classification", data, config, overrides, split_file, register, resume, run_name, work_dir)
 
 
@@ -111,6 +116,8 @@ def train_segmenter(
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     workers: Annotated[int | None, typer.Option()] = None,
     time_budget_min: TimeBudgetOpt = None,
+    ema_decay: EmaDecayOpt = None,
+    tta: TtaOpt = None,
     pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet encoder weights (needs internet)")] = False,
     split_file: SplitFileOpt = None,
     resume: ResumeOpt = None,
@@ -120,7 +127,8 @@ def train_segmenter(
 ) -> None:
     overrides = _common_overrides(arch=arch, encoder=encoder, input_size=input_size, epochs=epochs,
                                   batch_size=batch_size, lr=lr, augmentation=augmentation, seed=seed, device=device,
-                                  workers=workers, time_budget_min=time_budget_min, pretrained=pretrained or None)
+                                  workers=workers, time_budget_min=time_budget_min, ema_decay=ema_decay, tta=tta,
+                                  pretrained=pretrained or None)
     _train_one("segmentation", data, config, overrides, split_file, register, resume, run_name, work_dir)
 
 

@@ -41,6 +41,8 @@ class TrainConfig:
     patience: int = 8
     pretrained: bool = False
     channels_last: bool = True
+    ema_decay: float = 0.0        # > 0: validate and keep an exponential moving average of the weights
+    tta: Literal["none", "hflip", "flips"] = "none"  # test-time views for calibration, evaluation and serving
     val_every: int = 1
     split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
     split_seed: int = 42

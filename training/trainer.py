@@ -81,7 +81,7 @@ def _model_config(config: TrainConfig) -> ModelConfig:
     if config.task == "classification":
         model_kwargs.setdefault("drop_rate", config.drop_rate)
     return ModelConfig(task=config.task, arch=config.arch, encoder=config.encoder, input_size=config.input_size,
-                       resize_policy=config.resize_policy, model_kwargs=model_kwargs)
+                       resize_policy=config.resize_policy, model_kwargs=model_kwargs, tta=config.tta)
 
 
 def _build_network(config: TrainConfig, model_config: ModelConfig) -> nn.Module:
@@ -93,15 +93,19 @@ def _build_network(config: TrainConfig, model_config: ModelConfig) -> nn.Module:
 
 @torch.inference_mode()
 def predict_arrays(model: nn.Module, arrays: CachedArrays, model_config: ModelConfig, device: torch.device,
-                   batch_size: int = 128) -> np.ndarray:
-    """Raw network outputs (logits) for cached, un-augmented arrays."""
+                   batch_size: int = 128, *, use_tta: bool = False) -> np.ndarray:
+    """Raw network outputs (logits) for cached, un-augmented arrays; averaged over the config's test-time views
+    when ``use_tta`` (as the served predictors do), so calibration sees what serving computes."""
+    from skin_models import tta
     from skin_models.preprocess import normalise
 
+    mode = model_config.tta if use_tta else "none"
     model.eval()
     outputs = []
     for start in range(0, len(arrays.images), batch_size):
-        batch = normalise(arrays.images[start : start + batch_size], model_config).to(device)
-        outputs.append(model(batch.contiguous(memory_format=torch.channels_last)).float().cpu().numpy())
+        batch = tta.expand(normalise(arrays.images[start : start + batch_size], model_config), mode).to(device)
+        logits = model(batch.contiguous(memory_format=torch.channels_last)).float().cpu().numpy()
+        outputs.append(tta.merge(logits, mode, spatial=model_config.task == "segmentation"))
     return np.concatenate(outputs) if outputs else np.empty((0,))
 
 
@@ -205,12 +209,14 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
 
         metric_name = "val_dice"
 
-    state, optimizer_state = None, None
+    state, optimizer_state, ema_state, best_state = None, None, None, None
     checkpoint_path = work_dir / "checkpoint.pt"
     if resume is not None:
         payload, state = load_checkpoint(resume)
         model.load_state_dict(payload["model"])
         optimizer_state = payload["optimizer"]
+        ema_state = payload.get("ema_model")
+        best_state = payload.get("best_model")
         checkpoint_path = resume
 
     tracking.configure_tracking()
@@ -245,9 +251,10 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
                                 schedule=config.schedule, warmup_fraction=config.warmup_fraction,
                                 time_budget_s=budget_s, patience=config.patience,
                                 channels_last=config.channels_last, metric_name=metric_name,
-                                checkpoint_path=checkpoint_path)
+                                checkpoint_path=checkpoint_path, ema_decay=config.ema_decay)
         model, state = train(model, loader, loss_fn, validate, settings, device, on_epoch_end=on_epoch_end,
-                             state=state, optimizer_state=optimizer_state, steps_per_epoch=len(loader))
+                             state=state, optimizer_state=optimizer_state, ema_state=ema_state, best_state=best_state,
+                             steps_per_epoch=len(loader))
 
         artifacts = work_dir / "artifacts"
         artifacts.mkdir(exist_ok=True)
@@ -290,7 +297,7 @@ def _flat(prefix: str, metrics: dict[str, Any]) -> dict[str, float]:
 def _finish_classifier(model: nn.Module, cached: dict[str, CachedArrays], model_config: ModelConfig,
                        config: TrainConfig, device: torch.device,
                        artifacts: Path) -> tuple[dict[str, Any], dict[str, Any], ModelConfig]:
-    val_logits = predict_arrays(model, cached["val"], model_config, device)
+    val_logits = predict_arrays(model, cached["val"], model_config, device, use_tta=True)
     temperature = fit_temperature(val_logits, cached["val"].targets)
     val_probs = softmax(val_logits, temperature=temperature)
     threshold = choose_triage_threshold(val_probs, cached["val"].targets, config.min_triage_sensitivity)
@@ -302,7 +309,8 @@ def _finish_classifier(model: nn.Module, cached: dict[str, CachedArrays], model_
     save_roc_curves(cached["val"].targets, val_probs, artifacts / "roc_val.png")
     test_metrics: dict[str, Any] = {}
     if "test" in cached:
-        test_probs = softmax(predict_arrays(model, cached["test"], model_config, device), temperature=temperature)
+        test_logits = predict_arrays(model, cached["test"], model_config, device, use_tta=True)
+        test_probs = softmax(test_logits, temperature=temperature)
         test_metrics = classification_metrics(cached["test"].targets, test_probs, triage_threshold=threshold)
         save_confusion_matrix(test_metrics["confusion_matrix"], artifacts / "confusion_matrix_test.png",
                               title="Test confusion matrix")
@@ -322,14 +330,14 @@ def _finish_segmenter(model: nn.Module, cached: dict[str, CachedArrays], model_c
 
     val = cached["val"]
     assert val.masks is not None
-    val_maps = expit(predict_arrays(model, val, model_config, device)[:, 0])
+    val_maps = expit(predict_arrays(model, val, model_config, device, use_tta=True)[:, 0])
     threshold = _best_mask_threshold(val_maps, val.masks)
     val_metrics: dict[str, Any] = segmentation_metrics(list(val_maps > threshold), list(val.masks))
     val_metrics["mask_threshold"] = threshold
     save_mask_grid(val.images, val.masks, val_maps > threshold, artifacts / "masks_val.png")
     test_metrics: dict[str, Any] = {}
     if "test" in cached and cached["test"].masks is not None:
-        test_maps = expit(predict_arrays(model, cached["test"], model_config, device)[:, 0])
+        test_maps = expit(predict_arrays(model, cached["test"], model_config, device, use_tta=True)[:, 0])
         test_metrics = segmentation_metrics(list(test_maps > threshold), list(cached["test"].masks))
         save_mask_grid(cached["test"].images, cached["test"].masks, test_maps > threshold,
                        artifacts / "masks_test.png")
