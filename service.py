@@ -524,7 +524,7 @@ class _Photo:
 
     image: Image.Image
     pixels: np.ndarray  # uint8 H×W×3, EXIF-rotated
-    for_classifier: np.ndarray
+    for_classifier: np.ndarray | None  # None for a lesion_crop classifier: its crop needs the lesion mask first
     for_segmenter: np.ndarray
 
 
@@ -651,8 +651,7 @@ class DrSkin:
         photo = await self._decode(image)
         if not isinstance(photo, _Photo):
             return photo  # an error response
-        probabilities = await _predict(self.classifier, photo.for_classifier)
-        return self._classification(probabilities)
+        return self._classification(await self._class_probabilities(photo))
 
     @bentoml.api(route="/segment")
     async def segment(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
@@ -661,9 +660,8 @@ class DrSkin:
         photo = await self._decode(image)
         if not isinstance(photo, _Photo):
             return photo
-        network_map = await _predict(self.segmenter, photo.for_segmenter)
-        segmentation, _ = await asyncio.to_thread(self._segmentation, photo, network_map)
-        return segmentation
+        mask = await self._lesion_mask(photo)
+        return await asyncio.to_thread(self._segmentation, photo, mask)
 
     @bentoml.api(route="/diagnose")
     async def diagnose(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
@@ -675,12 +673,13 @@ class DrSkin:
         photo = await self._decode(image)
         if not isinstance(photo, _Photo):
             return photo
-        probabilities, network_map = await asyncio.gather(
-            _predict(self.classifier, photo.for_classifier),
-            _predict(self.segmenter, photo.for_segmenter),
-        )
+        if photo.for_classifier is None:  # the classifier looks at the lesion the segmenter found
+            mask = await self._lesion_mask(photo)
+            probabilities = await self._class_probabilities(photo, mask)
+        else:
+            probabilities, mask = await asyncio.gather(self._class_probabilities(photo), self._lesion_mask(photo))
         classification = self._classification(probabilities)
-        segmentation, mask = await asyncio.to_thread(self._segmentation, photo, network_map)
+        segmentation = await asyncio.to_thread(self._segmentation, photo, mask)
         warnings = [QualityWarningOut(**w.as_dict()) for w in await asyncio.to_thread(assess_quality, photo.pixels,
                                                                                            mask)]
         top = classification.top3[0]
@@ -704,6 +703,29 @@ class DrSkin:
 
     # -- helpers --
 
+    async def _lesion_mask(self, photo: _Photo) -> np.ndarray:
+        """The segmenter's cleaned lesion mask at the photo's size (all False when it finds no lesion)."""
+        from skin_models.postprocess import clean_mask
+        from skin_models.preprocess import restore_probability_map
+
+        network_map = np.array(await _predict(self.segmenter, photo.for_segmenter), dtype=np.float32)
+        config = self.segmenter_config
+        return await asyncio.to_thread(
+            lambda: clean_mask(restore_probability_map(network_map, photo.image.size, config),
+                               threshold=config.mask_threshold))
+
+    async def _class_probabilities(self, photo: _Photo, mask: np.ndarray | None = None) -> np.ndarray:
+        """The classifier's probabilities; a lesion_crop classifier sees the crop around the lesion ``mask``
+        (found first when not given; the whole photo when there is no lesion to crop to)."""
+        from skin_models.preprocess import resize_for_network
+
+        if photo.for_classifier is not None:
+            return await _predict(self.classifier, photo.for_classifier)
+        lesion = mask if mask is not None else await self._lesion_mask(photo)
+        crop = await asyncio.to_thread(
+            lambda: np.asarray(resize_for_network(photo.image, self.classifier_config, lesion), dtype=np.uint8))
+        return await _predict(self.classifier, crop)
+
     async def _decode(self, upload: Path) -> _Photo | Any:
         """The decoded, validated photo, or a JSON error response saying what was wrong."""
         from skin_models.imaging import ImageError
@@ -725,7 +747,8 @@ class DrSkin:
         return _Photo(
             image=image,
             pixels=np.asarray(image, dtype=np.uint8),
-            for_classifier=np.asarray(resize_for_network(image, self.classifier_config), dtype=np.uint8),
+            for_classifier=None if self.classifier_config.resize_policy == "lesion_crop" else np.asarray(
+                resize_for_network(image, self.classifier_config), dtype=np.uint8),
             for_segmenter=np.asarray(resize_for_network(image, self.segmenter_config), dtype=np.uint8),
         )
 
@@ -746,18 +769,14 @@ class DrSkin:
             synthetic_model=self.classifier_info.synthetic,
         )
 
-    def _segmentation(self, photo: _Photo, network_map: np.ndarray) -> tuple[SegmentResponse, np.ndarray]:
+    def _segmentation(self, photo: _Photo, mask: np.ndarray) -> SegmentResponse:
         from skin_models.imaging import encode_png
-        from skin_models.postprocess import clean_mask, draw_overlay, lesion_measurements
-        from skin_models.preprocess import restore_probability_map
+        from skin_models.postprocess import draw_overlay, lesion_measurements
 
-        config = self.segmenter_config
-        probability_map = restore_probability_map(np.array(network_map, dtype=np.float32), photo.image.size, config)
-        mask = clean_mask(probability_map, threshold=config.mask_threshold)
         measured = lesion_measurements(photo.pixels, mask)
         bbox = None if measured.bbox is None else BoundingBox(x=measured.bbox[0], y=measured.bbox[1],
                                                                width=measured.bbox[2], height=measured.bbox[3])
-        response = SegmentResponse(
+        return SegmentResponse(
             lesion_found=bool(mask.any()),
             width=photo.image.width,
             height=photo.image.height,
@@ -771,7 +790,6 @@ class DrSkin:
             model=ModelInfo(**self.segmenter_info.model_dump(exclude={"synthetic"})),
             synthetic_model=self.segmenter_info.synthetic,
         )
-        return response, mask
 
 
 # --- GET /info ------------------------------------------------------------------------------------------------------

@@ -60,8 +60,15 @@ class NaivePipeline:
         """Resize + normalise + forward pass of both networks for one decoded photo."""
         from skin_models.preprocess import to_uint8_batch
 
-        self.classifier.logits_from_uint8(to_uint8_batch([image], self.classifier.config))
-        self.segmenter.network_maps_from_uint8(to_uint8_batch([image], self.segmenter.config))
+        maps = self.segmenter.network_maps_from_uint8(to_uint8_batch([image], self.segmenter.config))
+        lesion = None
+        if self.classifier.needs_lesion_mask:  # the crop needs the mask, as in the service
+            from skin_models.postprocess import clean_mask
+            from skin_models.preprocess import restore_probability_map
+
+            lesion = [clean_mask(restore_probability_map(maps[0], image.size, self.segmenter.config),
+                                 threshold=self.segmenter.config.mask_threshold)]
+        self.classifier.logits_from_uint8(to_uint8_batch([image], self.classifier.config, lesion))
 
     def diagnose(self, data: bytes) -> dict[str, Any]:
         import base64
@@ -77,9 +84,9 @@ class NaivePipeline:
         image = decode_image(data)
         pixels = np.asarray(image, dtype=np.uint8)
         codes = self.classifier.config.labels
-        probabilities = self.classifier.predict_proba([image])[0]
         prob_map = self.segmenter.predict_probability_maps([image])[0]
         mask = clean_mask(prob_map, threshold=self.segmenter.config.mask_threshold)
+        probabilities = self.classifier.predict_proba([image], [mask] if self.classifier.needs_lesion_mask else None)[0]
         measured = lesion_measurements(pixels, mask)
         warnings = [w.as_dict() for w in assess_quality(pixels, mask)]
         top3 = [{"label": c, "label_name": get_label(c).name_en, "probability": p}

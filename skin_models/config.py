@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from skin_models.labels import CLASS_CODES, get_label
 
 Task = Literal["classification", "segmentation"]
-ResizePolicy = Literal["resize", "center_crop"]
+ResizePolicy = Literal["resize", "center_crop", "lesion_crop"]
 
 # ImageNet statistics: the usual default; a bundle may carry statistics measured on its own training data.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -36,9 +36,14 @@ class ModelConfig(BaseModel):
     resize_policy: ResizePolicy = Field(
         default="resize",
         description="'resize': whole image to input_size; 'center_crop': centre square of crop_fraction of the "
-        "short side, then resize (the original project's policy)",
+        "short side, then resize (the original project's policy); 'lesion_crop': the lesion's bounding box (from "
+        "a lesion mask: the segmenter's when serving) grown by lesion_margin, then resize",
     )
     crop_fraction: float = Field(default=2 / 3, gt=0.0, le=1.0)
+    lesion_margin: float = Field(default=0.15, ge=0.0, le=2.0,
+                                 description="lesion_crop: context kept around the lesion, as a share of its size")
+    lesion_min_fraction: float = Field(default=0.35, gt=0.0, le=1.0,
+                                       description="lesion_crop: the crop spans at least this share of each side")
     interpolation: Literal["bilinear", "bicubic", "nearest"] = "bilinear"
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
@@ -73,6 +78,8 @@ class ModelConfig(BaseModel):
     def _segmentation_needs_encoder(self) -> ModelConfig:
         if self.task == "segmentation" and not self.encoder:
             raise ValueError("a segmentation config needs an encoder (e.g. 'resnet34')")
+        if self.task == "segmentation" and self.resize_policy == "lesion_crop":
+            raise ValueError("'lesion_crop' is a classifier policy: the segmenter is what finds the lesion")
         return self
 
     @property

@@ -85,14 +85,22 @@ class ClassifierPredictor(_Predictor):
         """Logits for a uint8 NHWC batch already at the network's input size."""
         return self._run(batch, spatial=False)
 
-    def predict_logits(self, images: Sequence[Image.Image]) -> np.ndarray:
-        return self.logits_from_uint8(to_uint8_batch(images, self.config))
+    @property
+    def needs_lesion_mask(self) -> bool:
+        """Whether the network looks at a crop around the lesion (then every photo needs its lesion mask)."""
+        return self.config.resize_policy == "lesion_crop"
 
-    def predict_proba(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """(N, n_classes) probabilities with the bundle's fitted temperature; rows sum to 1."""
+    def predict_logits(self, images: Sequence[Image.Image],
+                       lesion_masks: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        return self.logits_from_uint8(to_uint8_batch(images, self.config, lesion_masks))
+
+    def predict_proba(self, images: Sequence[Image.Image],
+                      lesion_masks: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """(N, n_classes) probabilities with the bundle's fitted temperature; rows sum to 1. A ``lesion_crop``
+        classifier needs each photo's boolean lesion mask (at the photo's size), e.g. from ``SegmenterPredictor``."""
         from skin_models.postprocess import softmax
 
-        return softmax(self.predict_logits(images), temperature=self.config.temperature)
+        return softmax(self.predict_logits(images, lesion_masks), temperature=self.config.temperature)
 
 
 class SegmenterPredictor(_Predictor):

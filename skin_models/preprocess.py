@@ -22,23 +22,65 @@ _PIL_FILTERS = {
 }
 
 
-def crop_box(width: int, height: int, config: ModelConfig) -> tuple[int, int, int, int]:
+class LesionMaskRequired(ValueError):
+    """The model crops around the lesion, and no lesion mask was given."""
+
+
+def crop_box(width: int, height: int, config: ModelConfig,
+             lesion_mask: np.ndarray | None = None) -> tuple[int, int, int, int]:
     """The (left, top, right, bottom) region of a ``width``×``height`` photo that the network sees.
 
     ``resize`` sees the whole photo; ``center_crop`` a centred square whose side is ``crop_fraction`` of the
-    short side (the original project used 2/3).
+    short side (the original project used 2/3); ``lesion_crop`` the box around ``lesion_mask`` (see
+    :func:`lesion_box`), which it needs.
     """
     if config.resize_policy == "resize":
         return 0, 0, width, height
+    if config.resize_policy == "lesion_crop":
+        if lesion_mask is None:
+            raise LesionMaskRequired("this model looks at the lesion itself: it needs the lesion mask (from the "
+                                     "segmenter) to crop the photo around it")
+        if lesion_mask.shape != (height, width):
+            raise ValueError(f"the lesion mask is {lesion_mask.shape[1]}x{lesion_mask.shape[0]}, the photo "
+                             f"{width}x{height}")
+        height_px, width_px = config.input_size
+        return lesion_box(lesion_mask, width_px / height_px, config.lesion_margin, config.lesion_min_fraction)
     side = max(1, round(min(width, height) * config.crop_fraction))
     left = (width - side) // 2
     top = (height - side) // 2
     return left, top, left + side, top + side
 
 
-def resize_for_network(image: Image.Image, config: ModelConfig) -> Image.Image:
-    """Crop per the policy and resize to the network's input size."""
-    box = crop_box(image.width, image.height, config)
+def lesion_box(mask: np.ndarray, aspect: float, margin: float = 0.15,
+               min_fraction: float = 0.35) -> tuple[int, int, int, int]:
+    """The (left, top, right, bottom) crop around the lesion in a boolean (H, W) ``mask``.
+
+    The lesion's bounding box grows by ``margin`` of its width and height on each side (the skin around a lesion
+    is part of what a dermatologist looks at), then widens to the network's ``aspect`` (width / height) so the
+    lesion is not distorted, spans at least ``min_fraction`` of the photo's width and height (a tiny or
+    mis-segmented spot still gets context), and is shifted to lie inside the photo. An empty mask gives the
+    whole photo.
+    """
+    height, width = mask.shape
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return 0, 0, width, height
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    box_w = (right - left) * (1.0 + 2.0 * margin)
+    box_h = (bottom - top) * (1.0 + 2.0 * margin)
+    box_w = min(float(width), max(box_w, box_h * aspect, min_fraction * width))
+    box_h = min(float(height), max(box_h, box_w / aspect, min_fraction * height))
+    centre_x, centre_y = (left + right) / 2.0, (top + bottom) / 2.0
+    x0 = min(max(0.0, centre_x - box_w / 2.0), width - box_w)
+    y0 = min(max(0.0, centre_y - box_h / 2.0), height - box_h)
+    x0_px, y0_px = round(x0), round(y0)
+    return x0_px, y0_px, min(width, x0_px + max(1, round(box_w))), min(height, y0_px + max(1, round(box_h)))
+
+
+def resize_for_network(image: Image.Image, config: ModelConfig, lesion_mask: np.ndarray | None = None) -> Image.Image:
+    """Crop per the policy (``lesion_crop`` needs the photo's lesion mask) and resize to the network's input size."""
+    box = crop_box(image.width, image.height, config, lesion_mask)
     if box != (0, 0, image.width, image.height):
         image = image.crop(box)
     height, width = config.input_size
@@ -47,9 +89,14 @@ def resize_for_network(image: Image.Image, config: ModelConfig) -> Image.Image:
     return image
 
 
-def to_uint8_batch(images: Sequence[Image.Image], config: ModelConfig) -> np.ndarray:
+def to_uint8_batch(images: Sequence[Image.Image], config: ModelConfig,
+                   lesion_masks: Sequence[np.ndarray] | None = None) -> np.ndarray:
     """A uint8 NHWC batch of network-sized RGB images (cheap to send across processes)."""
-    return np.stack([np.asarray(resize_for_network(img.convert("RGB"), config), dtype=np.uint8) for img in images])
+    masks: Sequence[np.ndarray | None] = lesion_masks if lesion_masks is not None else [None] * len(images)
+    if len(masks) != len(images):
+        raise ValueError(f"{len(images)} photos but {len(masks)} lesion masks")
+    return np.stack([np.asarray(resize_for_network(img.convert("RGB"), config, mask), dtype=np.uint8)
+                     for img, mask in zip(images, masks, strict=True)])
 
 
 def normalise(batch: np.ndarray | torch.Tensor, config: ModelConfig) -> torch.Tensor:

@@ -36,15 +36,28 @@ def _common_overrides(**values: Any) -> dict[str, Any]:
 
 
 def _train_one(task: str, data: Path, config_path: Path | None, overrides: dict[str, Any], split_file: Path | None,
-               register: bool, resume: Path | None, run_name: str | None, work_dir: Path | None) -> None:
+               register: bool, resume: Path | None, run_name: str | None, work_dir: Path | None,
+               lesion_segmenter: Path | None = None) -> None:
     from training.config import load_config
     from training.trainer import run_training
 
     config = load_config(config_path, task, **overrides)
-    result = run_training(data, config, split_file=split_file, run_name=run_name, resume=resume, work_dir=work_dir)
+    result = run_training(data, config, split_file=split_file, run_name=run_name, resume=resume, work_dir=work_dir,
+                          lesion_segmenter=lesion_segmenter)
     _print_result(result)
     if register:
         _register(result.run_id)
+
+
+def _segmenter_bundle(reference: str | None) -> Path | None:
+    """A segmenter bundle folder from a folder path or a BentoML tag."""
+    if reference is None:
+        return None
+    if Path(reference).is_dir():
+        return Path(reference)
+    from training.registry import bentoml_model_path
+
+    return bentoml_model_path(reference)
 
 
 def _print_result(result: Any) -> None:
@@ -73,7 +86,7 @@ def train_classifier(
     config: ConfigOpt = None,
     arch: Annotated[str | None, typer.Option(help="efficientnet_b0, efficientnet_b3, mobilenetv3_large_100, …")] = None,
     input_size: Annotated[str | None, typer.Option(help="HEIGHTxWIDTH, e.g. 112x144")] = None,
-    resize_policy: Annotated[str | None, typer.Option(help="resize | center_crop")] = None,
+    resize_policy: Annotated[str | None, typer.Option(help="resize | center_crop | lesion_crop")] = None,
     epochs: EpochsOpt = None,
     batch_size: BatchSizeOpt = None,
     lr: Annotated[float | None, typer.Option(help="peak learning rate")] = None,
@@ -92,13 +105,17 @@ def train_classifier(
     register: RegisterOpt = False,
     run_name: RunNameOpt = None,
     work_dir: WorkDirOpt = None,
+    lesion_segmenter: Annotated[str | None, typer.Option(
+        help="lesion_crop: the segmenter (BentoML tag or bundle folder) whose masks crop the validation and test "
+             "photos, as when served; default: the ground-truth masks")] = None,
 ) -> None:
     overrides = _common_overrides(arch=arch, input_size=input_size, resize_policy=resize_policy, epochs=epochs,
                                   batch_size=batch_size, lr=lr, schedule=schedule, augmentation=augmentation,
                                   imbalance=imbalance, seed=seed, device=device, workers=workers,
                                   time_budget_min=time_budget_min, ema_decay=ema_decay, tta=tta,
                                   pretrained=pretrained or None)
-    _train_one("classification", data, config, overrides, split_file, register, resume, run_name, work_dir)
+    _train_one("classification", data, config, overrides, split_file, register, resume, run_name, work_dir,
+               _segmenter_bundle(lesion_segmenter))
 
 
 @train_app.command("segmenter", help="Train the lesion segmenter (segmentation-models-pytorch). " + OPTIONS_DOC)
@@ -156,19 +173,22 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
     split_file = out_dir / "splits.csv"
     save_splits(split_file, make_splits(records, ratios=clf_config.split_ratios, seed=clf_config.split_seed),
                 records)
-    # Leave ~8 % of the budget for calibration, ONNX export, registration and the test evaluation.
+    # Leave ~8 % of the budget for calibration, ONNX export, registration and the test evaluation. The segmenter
+    # trains first: a lesion_crop classifier is validated and calibrated on the crops this segmenter gives it,
+    # exactly as when it is served.
     training_budget = time_budget_min * 0.92
-    clf_budget = training_budget * classifier_share
-    typer.echo(f"[train all] classifier: up to {clf_budget:.1f} min")
-    clf = run_training(data, clf_config.with_overrides(time_budget_min=clf_budget), split_file=split_file,
-                       run_name="train-all-classifier", work_dir=out_dir / "classifier")
-    _print_result(clf)
-    used = (time.monotonic() - started) / 60
-    seg_budget = max(1.0, training_budget - used - 0.5)
+    seg_budget = training_budget * (1.0 - classifier_share)
     typer.echo(f"[train all] segmenter: up to {seg_budget:.1f} min")
     seg = run_training(data, seg_config.with_overrides(time_budget_min=seg_budget), split_file=split_file,
                        run_name="train-all-segmenter", work_dir=out_dir / "segmenter")
     _print_result(seg)
+    used = (time.monotonic() - started) / 60
+    clf_budget = max(1.0, training_budget - used - 0.5)
+    typer.echo(f"[train all] classifier: up to {clf_budget:.1f} min")
+    clf = run_training(data, clf_config.with_overrides(time_budget_min=clf_budget), split_file=split_file,
+                       run_name="train-all-classifier", work_dir=out_dir / "classifier",
+                       lesion_segmenter=seg.bundle_dir)
+    _print_result(clf)
     registered = {"classifier": register_run(clf.run_id), "segmenter": register_run(seg.run_id)}
     summary: dict[str, Any] = {
         "data": str(data),
@@ -224,15 +244,17 @@ def train_quick(out_dir: Path | None = None, n_images: int = 420, seed: int = 0)
     data = out_dir / "synthetic-data"
     if not (data / "GroundTruth.csv").exists():
         generate_synthetic_dataset(data, n=n_images, seed=seed, overwrite=True)
-    clf = run_training(data, TrainConfig(task="classification", arch="resnet10t", input_size=(64, 80), epochs=6,
-                                         batch_size=32, lr=3e-3, augmentation="light", sampler_power=1.0,
-                                         patience=6, seed=seed, time_budget_min=1.0),
-                       run_name="quick-synthetic-classifier", work_dir=out_dir / "classifier")
     seg = run_training(data, TrainConfig(task="segmentation", arch="unet", encoder="resnet18", input_size=(64, 96),
                                          epochs=6, batch_size=16, lr=2e-3, augmentation="light", imbalance="none",
                                          patience=6, seed=seed, time_budget_min=1.0,
                                          extra={"model_kwargs": {"decoder_channels": [64, 32, 16, 16, 8]}}),
                        run_name="quick-synthetic-segmenter", work_dir=out_dir / "segmenter")
+    # The same policy as the real recipe: the classifier looks at the lesion this segmenter finds.
+    clf = run_training(data, TrainConfig(task="classification", arch="resnet10t", input_size=(64, 80), epochs=6,
+                                         batch_size=32, lr=3e-3, augmentation="light", sampler_power=1.0,
+                                         resize_policy="lesion_crop", patience=6, seed=seed, time_budget_min=1.0),
+                       run_name="quick-synthetic-classifier", work_dir=out_dir / "classifier",
+                       lesion_segmenter=seg.bundle_dir)
     return {"classifier": register_run(clf.run_id), "segmenter": register_run(seg.run_id)}
 
 

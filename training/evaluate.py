@@ -101,6 +101,9 @@ def evaluate(
     records = select_records(data, split_file, split)
     clf = ClassifierPredictor(bentoml_model_path(classifier), device=device)
     seg = SegmenterPredictor(bentoml_model_path(segmenter), device=device) if segmenter else None
+    if clf.needs_lesion_mask and seg is None:
+        raise EvaluationError(f"the classifier {classifier} looks at a crop around the lesion: give the segmenter "
+                              "that finds it (--segmenter TAG)")
     label_index = {code: i for i, code in enumerate(clf.config.labels)}
     unknown = sorted({r.label for r in records if get_label(r.label).code not in label_index})
     if unknown:
@@ -115,12 +118,15 @@ def evaluate(
     with tqdm(total=len(records), desc="evaluate", unit="img", disable=not progress) as bar:
         for batch in _batches(records, batch_size):
             images = [load_image(r) for r in batch]
-            probs.append(clf.predict_proba(images))
-            if seg is not None:
-                with_mask = [(r, img) for r, img in zip(batch, images, strict=True) if r.mask_path is not None]
+            # As the service does: the segmenter's masks, which a lesion_crop classifier also crops around.
+            predicted_masks = seg.predict_masks(images) if seg is not None else None
+            probs.append(clf.predict_proba(images, predicted_masks if clf.needs_lesion_mask else None))
+            if predicted_masks is not None:
+                with_mask = [(r, img, m) for r, img, m in zip(batch, images, predicted_masks, strict=True)
+                             if r.mask_path is not None]
                 if with_mask:
-                    predicted = seg.predict_masks([img for _, img in with_mask])
-                    true = [load_mask(r, size=img.size) for r, img in with_mask]
+                    predicted = [m for _, _, m in with_mask]
+                    true = [load_mask(r, size=img.size) for r, img, _ in with_mask]
                     batch_metrics = segmentation_metrics(predicted, true)
                     for key in _SEGMENTATION_KEYS:
                         seg_sums[key] += batch_metrics[key] * len(with_mask)

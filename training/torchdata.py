@@ -6,11 +6,12 @@ decoding once and augmenting in memory keeps the two CPU cores busy with the net
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
@@ -30,26 +31,54 @@ class CachedArrays:
     image_ids: list[str]
 
 
-def cache_records(records: Sequence[Record], config: ModelConfig, *, with_masks: bool, desc: str = "decoding",
-                  progress: bool = True) -> CachedArrays:
-    """Decode, crop and resize every record once (masks with nearest-neighbour, as labels must stay binary)."""
-    from PIL import Image
+LesionMasks = Callable[[Sequence[Image.Image]], list[np.ndarray]]
+"""Boolean lesion masks (at each photo's size) for a list of photos: a segmenter's, for ``lesion_crop``."""
 
+
+def cache_records(records: Sequence[Record], config: ModelConfig, *, with_masks: bool, desc: str = "decoding",
+                  progress: bool = True, lesion_masks: LesionMasks | None = None,
+                  chunk: int = 64) -> CachedArrays:
+    """Decode, crop and resize every record once (masks with nearest-neighbour, as labels must stay binary).
+
+    A ``lesion_crop`` classifier crops around each lesion: the mask comes from ``lesion_masks`` (a trained
+    segmenter, as when serving) when given, else from the record's ground-truth mask (an image without one is
+    seen whole).
+    """
     height, width = config.input_size
     images = np.empty((len(records), height, width, 3), dtype=np.uint8)
     masks = np.empty((len(records), height, width), dtype=bool) if with_masks else None
-    for i, record in enumerate(tqdm(records, desc=desc, disable=not progress, unit="img", leave=False)):
-        image = load_image(record)
-        images[i] = np.asarray(resize_for_network(image, config))
-        if masks is not None:
-            if record.mask_path is None:
-                raise ValueError(f"{record.image_id}: no mask, but the segmenter needs one for every image")
-            mask = Image.fromarray(load_mask(record, image.size).astype(np.uint8) * 255)
-            box = crop_box(image.width, image.height, config)
-            mask = mask.crop(box).resize((width, height), Image.Resampling.NEAREST)
-            masks[i] = np.asarray(mask) > 127
+    needs_lesion = config.resize_policy == "lesion_crop"
+    with tqdm(total=len(records), desc=desc, disable=not progress, unit="img", leave=False) as bar:
+        for start in range(0, len(records), chunk):
+            batch = records[start : start + chunk]
+            photos = [load_image(record) for record in batch]
+            lesions: list[np.ndarray | None] = [None] * len(batch)
+            if needs_lesion:
+                lesions = list(lesion_masks(photos)) if lesion_masks is not None else [
+                    _ground_truth_or_empty(record, photo) for record, photo in zip(batch, photos, strict=True)]
+            for offset, (record, photo, lesion) in enumerate(zip(batch, photos, lesions, strict=True)):
+                i = start + offset
+                images[i] = np.asarray(resize_for_network(photo, config, lesion))
+                if masks is not None:
+                    masks[i] = _network_mask(record, photo, config)
+            bar.update(len(batch))
     targets = np.array([class_index(r.label) for r in records], dtype=np.int64)
     return CachedArrays(images, targets, masks, [r.image_id for r in records])
+
+
+def _ground_truth_or_empty(record: Record, photo: Image.Image) -> np.ndarray:
+    if record.mask_path is None:
+        return np.zeros((photo.height, photo.width), dtype=bool)
+    return load_mask(record, photo.size)
+
+
+def _network_mask(record: Record, photo: Image.Image, config: ModelConfig) -> np.ndarray:
+    if record.mask_path is None:
+        raise ValueError(f"{record.image_id}: no mask, but the segmenter needs one for every image")
+    height, width = config.input_size
+    mask = Image.fromarray(load_mask(record, photo.size).astype(np.uint8) * 255)
+    mask = mask.crop(crop_box(photo.width, photo.height, config)).resize((width, height), Image.Resampling.NEAREST)
+    return np.asarray(mask) > 127
 
 
 class LesionDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):

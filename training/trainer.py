@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, WeightedRandomSampler
+from tqdm.auto import tqdm
 
 from skin_models.bundle import save_bundle
 from skin_models.config import ModelConfig
@@ -37,7 +38,14 @@ from training.loop import LoopSettings, LoopState, load_checkpoint, train
 from training.metrics import classification_metrics, segmentation_metrics
 from training.reports import save_confusion_matrix, save_mask_grid, save_per_class_csv, save_roc_curves
 from training.splits import load_splits, make_splits, save_splits, split_fingerprint
-from training.torchdata import CachedArrays, LesionDataset, cache_records, class_loss_weights, class_sampling_weights
+from training.torchdata import (
+    CachedArrays,
+    LesionDataset,
+    LesionMasks,
+    cache_records,
+    class_loss_weights,
+    class_sampling_weights,
+)
 
 
 @dataclass
@@ -131,8 +139,13 @@ def _best_mask_threshold(prob_maps: np.ndarray, masks: np.ndarray) -> float:
 
 
 def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = None, run_name: str | None = None,
-                 resume: Path | None = None, work_dir: Path | None = None, progress: bool = True) -> TrainResult:
-    """Train one model on the HAM10000-layout folder ``data`` and log the run to MLflow."""
+                 resume: Path | None = None, work_dir: Path | None = None, progress: bool = True,
+                 lesion_segmenter: Path | None = None) -> TrainResult:
+    """Train one model on the HAM10000-layout folder ``data`` and log the run to MLflow.
+
+    A ``lesion_crop`` classifier trains on crops around the ground-truth lesion masks; it is validated,
+    calibrated and tested on crops around the masks of ``lesion_segmenter`` (a segmenter bundle), as it will be
+    served, or on the ground-truth masks when no segmenter is given (then its validation is optimistic)."""
     import mlflow
 
     started = time.monotonic()
@@ -161,8 +174,9 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
 
     model_config = _model_config(config)
     with_masks = task == "segmentation"
+    lesion_masks, lesion_source = _lesion_masks(model_config, lesion_segmenter, device)
     cached = {name: cache_records(recs, model_config, with_masks=with_masks, desc=f"decoding {name}",
-                                  progress=progress)
+                                  progress=progress, lesion_masks=None if name == "train" else lesion_masks)
               for name, recs in by_split.items() if recs}
 
     model = _build_network(config, model_config)
@@ -236,6 +250,8 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
                                for k, v in config.to_dict().items()})
             mlflow.log_params({"data_path": str(data), "n_train": len(by_split["train"]),
                                "n_val": len(by_split["val"]), "n_test": len(by_split["test"])})
+            if lesion_source:
+                mlflow.log_param("lesion_masks_for_evaluation", lesion_source)
             save_config(config, work_dir / "config.yaml")
             mlflow.log_artifact(str(work_dir / "config.yaml"))
             mlflow.log_artifact(str(split_path))
@@ -267,6 +283,7 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
             "data_fingerprint": dataset_fingerprint(records),
             "synthetic": synthetic,
             "extra": {**model_config.extra, "mlflow_run_id": run.info.run_id, "epochs": state.epoch,
+                      **({"lesion_masks_for_evaluation": lesion_source} if lesion_source else {}),
                       "best_epoch": state.best_epoch, "split_fingerprint": split_fingerprint(split_path),
                       "data_path": str(data)},
         })
@@ -282,6 +299,21 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
         mlflow.log_dict({"validation": val_metrics, "test": test_metrics}, "final_metrics.json")
         return TrainResult(run.info.run_id, task, bundle_dir, val_metrics, test_metrics, state.epoch,
                            time.monotonic() - started, synthetic)
+
+
+def _lesion_masks(model_config: ModelConfig, segmenter: Path | None,
+                  device: torch.device) -> tuple[LesionMasks | None, str | None]:
+    """For a ``lesion_crop`` classifier: the masks its validation and test crops come from, and their source."""
+    if model_config.resize_policy != "lesion_crop":
+        return None, None
+    if segmenter is None:
+        tqdm.write("note: no segmenter given for the lesion crops; validation and test use the ground-truth masks, "
+                   "so their scores are optimistic (drskin train all and drskin evaluate use the segmenter's)")
+        return None, "ground truth"
+    from skin_models.predict import SegmenterPredictor
+
+    predictor = SegmenterPredictor(segmenter, device=str(device.type))
+    return predictor.predict_masks, f"segmenter {segmenter}"
 
 
 def _flat(prefix: str, metrics: dict[str, Any]) -> dict[str, float]:

@@ -42,6 +42,31 @@ def test_classify(service_client: httpx.Client) -> None:
     assert body["synthetic_model"] is True
 
 
+def test_classify_looks_at_the_lesion_the_segmenter_found(service_client: httpx.Client) -> None:
+    """The served answer is the local pipeline's: segment → crop around the mask → classify (lesion_crop)."""
+    from skin_models.imaging import decode_image
+    from skin_models.predict import ClassifierPredictor, SegmenterPredictor
+    from tests.fixtures.service import tiny_bundle_cache
+
+    bundles = tiny_bundle_cache() / "onnx"
+    classifier = ClassifierPredictor(bundles / "classifier", device="cpu")
+    segmenter = SegmenterPredictor(bundles / "segmenter", device="cpu")
+    assert classifier.needs_lesion_mask
+    for seed in (4, 5):
+        data = synthetic_lesion_photo(WIDTH, HEIGHT, seed=seed)
+        photo = decode_image(data)
+        mask = segmenter.predict_masks([photo])[0]
+        assert mask.any() and not mask.all()
+        expected = classifier.predict_proba([photo], [mask])[0]
+        whole = classifier.predict_proba([photo], [np.zeros_like(mask)])[0]  # an empty mask: the whole photo
+        # The tiny classifier is untrained (near-uniform answers), so differences are small but far above noise.
+        assert np.abs(expected - whole).max() > 2e-5  # the crop does change the input
+        for endpoint in ("/classify", "/diagnose"):
+            body = post_image(service_client, endpoint, data).json()
+            served = body["probabilities"] if endpoint == "/classify" else body["classification"]["probabilities"]
+            np.testing.assert_allclose([served[c] for c in CLASS_CODES], expected, rtol=0, atol=2e-6)
+
+
 def test_segment_mask_lands_on_the_lesion(service_client: httpx.Client) -> None:
     for seed in (2, 3):
         response = post_image(service_client, "/segment", synthetic_lesion_photo(WIDTH, HEIGHT, seed=seed))

@@ -32,12 +32,14 @@ def test_train_register_evaluate(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri
     import bentoml
     from mlflow import MlflowClient
 
-    from training.evaluate import evaluate
+    from training.evaluate import EvaluationError, evaluate
     from training.registry import register_run
     from training.trainer import run_training
 
-    clf = run_training(synth_dir, _tiny("classification"), work_dir=tmp_path / "clf", progress=False)
     seg = run_training(synth_dir, _tiny("segmentation"), work_dir=tmp_path / "seg", progress=False)
+    # As `train all` does: the classifier looks at lesion crops, validated on the crops this segmenter gives.
+    clf = run_training(synth_dir, _tiny("classification", resize_policy="lesion_crop", ema_decay=0.9, tta="hflip"),
+                       work_dir=tmp_path / "clf", progress=False, lesion_segmenter=seg.bundle_dir)
 
     client = MlflowClient(tmp_mlflow_uri)
     run = client.get_run(clf.run_id)
@@ -52,7 +54,9 @@ def test_train_register_evaluate(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri
     seg_reports = {a.path for a in client.list_artifacts(seg.run_id, "reports")}
     assert "reports/masks_val.png" in seg_reports
 
+    assert run.data.params["lesion_masks_for_evaluation"] == f"segmenter {seg.bundle_dir}"
     clf_config = json.loads((clf.bundle_dir / "config.json").read_text())
+    assert (clf_config["resize_policy"], clf_config["tta"]) == ("lesion_crop", "hflip")
     assert clf_config["synthetic"] is True
     assert 0.0 < clf_config["triage_threshold"] < 1.0
     assert clf_config["temperature"] > 0
@@ -64,6 +68,8 @@ def test_train_register_evaluate(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri
         assert model.info.metadata["synthetic"] is True
         assert (Path(model.path) / "model.onnx").exists()
 
+    with pytest.raises(EvaluationError, match="crop around the lesion: give the segmenter"):
+        evaluate(synth_dir, segmenter=None, progress=False)
     result = evaluate(synth_dir, progress=False)
     for key in ("n_images", "balanced_accuracy", "accuracy", "per_class", "malignant_sensitivity",
                 "malignant_specificity", "dice", "iou", "thresholded_jaccard"):
@@ -131,7 +137,8 @@ def test_train_cli_flags_reach_the_run(synth_dir: Path, tmp_path: Path, tmp_mlfl
 
     result = CliRunner().invoke(app, ["train", "classifier", "--data", str(synth_dir), "--arch", "resnet10t",
                                       "--input-size", "32x40", "--epochs", "1", "--batch-size", "8", "--seed", "3",
-                                      "--augmentation", "light", "--run-name", "cli-run",
+                                      "--augmentation", "light", "--ema-decay", "0.9", "--tta", "hflip",
+                                      "--resize-policy", "lesion_crop", "--run-name", "cli-run",
                                       "--work-dir", str(tmp_path / "w")])
     assert result.exit_code == 0, result.output
     runs = MlflowClient(tmp_mlflow_uri).search_runs(
@@ -141,3 +148,5 @@ def test_train_cli_flags_reach_the_run(synth_dir: Path, tmp_path: Path, tmp_mlfl
     params = runs[0].data.params
     assert (params["arch"], params["epochs"], params["batch_size"], params["seed"], params["augmentation"]) == (
         "resnet10t", "1", "8", "3", "light")
+    assert (params["ema_decay"], params["tta"], params["resize_policy"]) == ("0.9", "hflip", "lesion_crop")
+    assert params["lesion_masks_for_evaluation"] == "ground truth"  # no --lesion-segmenter given

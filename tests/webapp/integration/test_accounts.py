@@ -118,7 +118,8 @@ async def test_rate_limits_count_each_kind_separately(make_app):
         assert last.status_code == 429
         # Exhausting the login limit must not block signing up from the same address.
         signup = await post_form(client, "/register", "/register",
-                                 {"email": "new@b.cd", "password": "correct horse 1", "password_confirm": "correct horse 1"})
+                                 {"email": "new@b.cd", "password": "correct horse 1",
+                                  "password_confirm": "correct horse 1"})
         assert signup.status_code in (302, 303)
 
 
