@@ -151,7 +151,7 @@ def train_segmenter(
 
 def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_dir: Path | None = None,
               classifier_config: Path | None = None, segmenter_config: Path | None = None,
-              classifier_share: float = 0.6, pretrained: bool = False, evaluate_test: bool = True,
+              classifier_share: float = 0.5, pretrained: bool = False, evaluate_test: bool = True,
               extra_overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Train both models on one shared lesion-grouped split within ``time_budget_min``, register them, and
     evaluate the served pair on the held-out test split. Returns a summary."""
@@ -226,7 +226,7 @@ def train_all_command(
     out_dir: Annotated[Path | None, typer.Option(help="folder for the split, checkpoints and summary")] = None,
     classifier_config: Annotated[Path | None, typer.Option(help="classifier YAML config")] = None,
     segmenter_config: Annotated[Path | None, typer.Option(help="segmenter YAML config")] = None,
-    classifier_share: Annotated[float, typer.Option(help="share of the budget for the classifier")] = 0.6,
+    classifier_share: Annotated[float, typer.Option(help="share of the budget for the classifier")] = 0.5,
     pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet weights (needs internet)")] = False,
 ) -> None:
     train_all(data, time_budget_min, device=device, out_dir=out_dir, classifier_config=classifier_config,
@@ -249,10 +249,9 @@ def train_quick(out_dir: Path | None = None, n_images: int = 420, seed: int = 0)
                                          patience=6, seed=seed, time_budget_min=1.0,
                                          extra={"model_kwargs": {"decoder_channels": [64, 32, 16, 16, 8]}}),
                        run_name="quick-synthetic-segmenter", work_dir=out_dir / "segmenter")
-    # The same policy as the real recipe: the classifier looks at the lesion this segmenter finds.
     clf = run_training(data, TrainConfig(task="classification", arch="resnet10t", input_size=(64, 80), epochs=6,
                                          batch_size=32, lr=3e-3, augmentation="light", sampler_power=1.0,
-                                         resize_policy="lesion_crop", patience=6, seed=seed, time_budget_min=1.0),
+                                         patience=6, seed=seed, time_budget_min=1.0),
                        run_name="quick-synthetic-classifier", work_dir=out_dir / "classifier",
                        lesion_segmenter=seg.bundle_dir)
     return {"classifier": register_run(clf.run_id), "segmenter": register_run(seg.run_id)}
