@@ -98,6 +98,10 @@ def evaluate(
     json_file: Annotated[Path | None, typer.Option("--json", help="also write the full result as JSON here")] = None,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     batch_size: Annotated[int, typer.Option(help="images per forward pass")] = 32,
+    classifier_tta: Annotated[str | None, typer.Option(
+        help="override the classifier's test-time views (none | hflip | flips) to measure their effect")] = None,
+    segmenter_tta: Annotated[str | None, typer.Option(
+        help="override the segmenter's test-time views (none | hflip | flips)")] = None,
 ) -> None:
     from training.data import DatasetError
     from training.evaluate import EvaluationError
@@ -106,7 +110,8 @@ def evaluate(
 
     try:
         result = run_evaluation(data, classifier, None if no_segmenter else segmenter, batch_size=batch_size,
-                                device=device, split_file=split_file, split=split)
+                                device=device, split_file=split_file, split=split,
+                                tta={"classifier": classifier_tta, "segmenter": segmenter_tta})
     except (RegistryError, EvaluationError, DatasetError, ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
     if json_file is not None:

@@ -69,7 +69,8 @@ def _model_info(tag: str, config: Any, backend: str) -> dict[str, Any]:
     model = bentoml.models.get(tag)
     meta = model.info.metadata
     return {"tag": str(model.tag), "requested": tag, "synthetic": bool(config.synthetic), "arch": config.arch,
-            "encoder": config.encoder, "backend": backend, "mlflow_version": meta.get("mlflow_version"),
+            "encoder": config.encoder, "backend": backend, "tta": config.tta, "resize_policy": config.resize_policy,
+            "mlflow_version": meta.get("mlflow_version"),
             "mlflow_run_id": meta.get("mlflow_run_id"), "data_fingerprint": config.data_fingerprint}
 
 
@@ -83,17 +84,20 @@ def evaluate(
     split_file: Path | None = None,
     split: str | None = None,
     progress: bool = True,
+    tta: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """Run the stored models on every (selected) image of ``data``; return JSON-able metrics.
 
     Keys: n_images, balanced_accuracy, accuracy, per_class, malignant_sensitivity / malignant_specificity (at the
     classifier's triage threshold), malignant_auc, triage_threshold, confusion_matrix, labels, n_masks, dice, iou,
     thresholded_jaccard, models, data, warnings. Metrics undefined on this data (e.g. recall of an absent class)
-    are ``None``.
+    are ``None``. ``tta`` ({"classifier": mode, "segmenter": mode}) overrides the bundles' test-time views, to
+    measure what they are worth; the result's ``models`` says which views ran.
     """
     from tqdm.auto import tqdm
 
     from skin_models.predict import ClassifierPredictor, SegmenterPredictor
+    from skin_models.tta import n_views
 
     if batch_size < 1:
         raise EvaluationError(f"batch size must be at least 1, got {batch_size}")
@@ -101,6 +105,11 @@ def evaluate(
     records = select_records(data, split_file, split)
     clf = ClassifierPredictor(bentoml_model_path(classifier), device=device)
     seg = SegmenterPredictor(bentoml_model_path(segmenter), device=device) if segmenter else None
+    for role, predictor in (("classifier", clf), ("segmenter", seg)):
+        mode = (tta or {}).get(role)
+        if predictor is not None and mode is not None:
+            n_views(mode)  # an unknown mode is an error that lists the valid ones
+            predictor.config = predictor.config.model_copy(update={"tta": mode})
     if clf.needs_lesion_mask and seg is None:
         raise EvaluationError(f"the classifier {classifier} looks at a crop around the lesion: give the segmenter "
                               "that finds it (--segmenter TAG)")

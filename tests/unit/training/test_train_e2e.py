@@ -77,6 +77,15 @@ def test_train_register_evaluate(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri
     assert result["n_images"] == len(list((synth_dir / "images").iterdir()))
     for key in ("balanced_accuracy", "accuracy", "dice", "iou", "thresholded_jaccard"):
         assert 0.0 <= result[key] <= 1.0, key
+    assert (result["models"]["classifier"]["tta"], result["models"]["classifier"]["resize_policy"]) == (
+        "hflip", "lesion_crop")
+
+    # Overriding the test-time views measures what they are worth; the masks, and so Dice, change with them.
+    plain = evaluate(synth_dir, progress=False, tta={"classifier": "none", "segmenter": "flips"})
+    assert (plain["models"]["classifier"]["tta"], plain["models"]["segmenter"]["tta"]) == ("none", "flips")
+    assert plain["dice"] != result["dice"]
+    with pytest.raises(ValueError, match="valid: none, hflip, flips"):
+        evaluate(synth_dir, progress=False, tta={"classifier": "rot90"})
 
 
 def test_resume_continues_from_checkpoint(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri: str) -> None:
