@@ -69,8 +69,11 @@ def lesion_box(mask: np.ndarray, aspect: float, margin: float = 0.15,
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     box_w = (right - left) * (1.0 + 2.0 * margin)
     box_h = (bottom - top) * (1.0 + 2.0 * margin)
-    box_w = min(float(width), max(box_w, box_h * aspect, min_fraction * width))
-    box_h = min(float(height), max(box_h, box_w / aspect, min_fraction * height))
+    box_w = max(box_w, box_h * aspect, min_fraction * width)
+    box_h = max(box_h, box_w / aspect, min_fraction * height)
+    box_w = max(box_w, box_h * aspect)  # the minimum height may have raised box_h: keep the aspect
+    # Only a photo too narrow or too short for the box (it is never padded) makes the crop deviate from the aspect.
+    box_w, box_h = min(float(width), box_w), min(float(height), box_h)
     centre_x, centre_y = (left + right) / 2.0, (top + bottom) / 2.0
     x0 = min(max(0.0, centre_x - box_w / 2.0), width - box_w)
     y0 = min(max(0.0, centre_y - box_h / 2.0), height - box_h)

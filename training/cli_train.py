@@ -55,9 +55,12 @@ def _segmenter_bundle(reference: str | None) -> Path | None:
         return None
     if Path(reference).is_dir():
         return Path(reference)
-    from training.registry import bentoml_model_path
+    from training.registry import RegistryError, bentoml_model_path
 
-    return bentoml_model_path(reference)
+    try:
+        return bentoml_model_path(reference)
+    except RegistryError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lesion-segmenter") from None
 
 
 def _print_result(result: Any) -> None:
@@ -161,6 +164,9 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
     from training.splits import make_splits, save_splits
     from training.trainer import run_training
 
+    if not 0.0 < classifier_share < 1.0:
+        raise typer.BadParameter(f"{classifier_share} is not a share: give a number between 0 and 1 (e.g. 0.5)",
+                                 param_hint="--classifier-share")
     started = time.monotonic()
     out_dir = out_dir or Path("var") / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -190,6 +196,11 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
                        lesion_segmenter=seg.bundle_dir)
     _print_result(clf)
     registered = {"classifier": register_run(clf.run_id), "segmenter": register_run(seg.run_id)}
+    if clf_config.resize_policy == "lesion_crop" and registered["classifier"].champion and not registered[
+            "segmenter"].champion:
+        typer.echo("warning: the new lesion_crop classifier was calibrated on this run's segmenter, but the service "
+                   "keeps the older champion segmenter; register this run's segmenter with `drskin register "
+                   f"{seg.run_id} --force` to serve the pair it was tuned with")
     summary: dict[str, Any] = {
         "data": str(data),
         "split_file": str(split_file),

@@ -22,7 +22,7 @@ class TrainConfig:
     arch: str
     encoder: str | None = None
     input_size: tuple[int, int] = (144, 192)
-    resize_policy: Literal["resize", "center_crop"] = "resize"
+    resize_policy: Literal["resize", "center_crop", "lesion_crop"] = "resize"
     epochs: int = 30
     batch_size: int = 32
     lr: float = 2e-3

@@ -127,12 +127,16 @@ def evaluate(
     with tqdm(total=len(records), desc="evaluate", unit="img", disable=not progress) as bar:
         for batch in _batches(records, batch_size):
             images = [load_image(r) for r in batch]
-            # As the service does: the segmenter's masks, which a lesion_crop classifier also crops around.
-            predicted_masks = seg.predict_masks(images) if seg is not None else None
-            probs.append(clf.predict_proba(images, predicted_masks if clf.needs_lesion_mask else None))
-            if predicted_masks is not None:
-                with_mask = [(r, img, m) for r, img, m in zip(batch, images, predicted_masks, strict=True)
-                             if r.mask_path is not None]
+            # A lesion_crop classifier crops around the segmenter's masks (as the service does), so then every
+            # photo is segmented; otherwise only the photos with a true mask to score against.
+            scored = [i for i, r in enumerate(batch) if r.mask_path is not None]
+            needed = list(range(len(batch))) if clf.needs_lesion_mask else scored
+            masks = dict(zip(needed, seg.predict_masks([images[i] for i in needed]), strict=True)) if (
+                seg is not None and needed) else {}
+            probs.append(clf.predict_proba(images, [masks[i] for i in range(len(batch))]
+                                           if clf.needs_lesion_mask else None))
+            if seg is not None:
+                with_mask = [(batch[i], images[i], masks[i]) for i in scored]
                 if with_mask:
                     predicted = [m for _, _, m in with_mask]
                     true = [load_mask(r, size=img.size) for r, img, _ in with_mask]

@@ -41,6 +41,14 @@ def test_box_stays_inside_the_photo_and_keeps_a_minimum_size() -> None:
     assert corner[top:bottom, left:right].sum() == corner.sum()  # the whole lesion is in the crop
 
 
+def test_box_keeps_the_network_aspect_on_a_portrait_photo() -> None:
+    """A small lesion on a 3:4 portrait phone photo: the minimum height must not squeeze the crop."""
+    mask = _mask(300, 400, (140, 190, 160, 210))
+    left, top, right, bottom = lesion_box(mask, aspect=1.25, margin=0.15, min_fraction=0.35)
+    assert (right - left) / (bottom - top) == pytest.approx(1.25, abs=0.02)
+    assert bottom - top >= 0.35 * 400 - 1
+
+
 def test_empty_or_whole_masks_give_the_whole_photo() -> None:
     assert lesion_box(np.zeros((150, 200), dtype=bool), aspect=1.25) == (0, 0, 200, 150)
     assert lesion_box(np.ones((150, 200), dtype=bool), aspect=1.25) == (0, 0, 200, 150)

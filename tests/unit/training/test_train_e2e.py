@@ -159,3 +159,16 @@ def test_train_cli_flags_reach_the_run(synth_dir: Path, tmp_path: Path, tmp_mlfl
         "resnet10t", "1", "8", "3", "light")
     assert (params["ema_decay"], params["tta"], params["resize_policy"]) == ("0.9", "hflip", "lesion_crop")
     assert params["lesion_masks_for_evaluation"] == "ground truth"  # no --lesion-segmenter given
+
+
+def test_train_all_refuses_a_share_outside_zero_to_one(synth_dir: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    for share in ("1", "1.5", "0"):
+        result = CliRunner().invoke(app, ["train", "all", "--data", str(synth_dir), "--classifier-share", share,
+                                          "--out-dir", str(tmp_path / "out")])
+        assert result.exit_code != 0
+        assert "between 0 and 1" in result.output
+    assert not (tmp_path / "out").exists()  # refused before any work
