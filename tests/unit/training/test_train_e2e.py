@@ -172,3 +172,19 @@ def test_train_all_refuses_a_share_outside_zero_to_one(synth_dir: Path, tmp_path
         assert result.exit_code != 0
         assert "between 0 and 1" in result.output
     assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_train_quick_registers_synthetic_first_run_models(tmp_path: Path, tmp_mlflow_uri: str,
+                                                          tmp_bentoml_home: Path) -> None:
+    """The first-run path of `make run`: both models trained on generated photos, registered, marked synthetic."""
+    import bentoml
+
+    from training.cli_train import train_quick
+
+    outcome = train_quick(tmp_path / "quick", n_images=120)
+    assert set(outcome) == {"classifier", "segmenter"}
+    for name in ("skin-classifier", "skin-segmenter"):
+        model = bentoml.models.get(f"{name}:latest")
+        assert model.info.metadata["synthetic"] is True
+        assert (Path(model.path) / "model.onnx").exists()
+    assert (tmp_path / "quick" / "synthetic-data" / "GroundTruth.csv").exists()
