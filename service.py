@@ -705,14 +705,10 @@ class DrSkin:
 
     async def _lesion_mask(self, photo: _Photo) -> np.ndarray:
         """The segmenter's cleaned lesion mask at the photo's size (all False when it finds no lesion)."""
-        from skin_models.postprocess import clean_mask
-        from skin_models.preprocess import restore_probability_map
+        from skin_models.predict import lesion_mask
 
-        network_map = np.array(await _predict(self.segmenter, photo.for_segmenter), dtype=np.float32)
-        config = self.segmenter_config
-        return await asyncio.to_thread(
-            lambda: clean_mask(restore_probability_map(network_map, photo.image.size, config),
-                               threshold=config.mask_threshold))
+        network_map = await _predict(self.segmenter, photo.for_segmenter)
+        return await asyncio.to_thread(lesion_mask, network_map, photo.image.size, self.segmenter_config)
 
     async def _class_probabilities(self, photo: _Photo, mask: np.ndarray | None = None) -> np.ndarray:
         """The classifier's probabilities; a lesion_crop classifier sees the crop around the lesion ``mask``

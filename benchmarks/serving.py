@@ -63,11 +63,9 @@ class NaivePipeline:
         maps = self.segmenter.network_maps_from_uint8(to_uint8_batch([image], self.segmenter.config))
         lesion = None
         if self.classifier.needs_lesion_mask:  # the crop needs the mask, as in the service
-            from skin_models.postprocess import clean_mask
-            from skin_models.preprocess import restore_probability_map
+            from skin_models.predict import lesion_mask
 
-            lesion = [clean_mask(restore_probability_map(maps[0], image.size, self.segmenter.config),
-                                 threshold=self.segmenter.config.mask_threshold)]
+            lesion = [lesion_mask(maps[0], image.size, self.segmenter.config)]
         self.classifier.logits_from_uint8(to_uint8_batch([image], self.classifier.config, lesion))
 
     def diagnose(self, data: bytes) -> dict[str, Any]:
@@ -77,15 +75,14 @@ class NaivePipeline:
 
         from skin_models.imaging import decode_image, encode_png
         from skin_models.labels import get_label
-        from skin_models.postprocess import clean_mask, draw_overlay, lesion_measurements, top_k
+        from skin_models.postprocess import draw_overlay, lesion_measurements, top_k
         from skin_models.quality import assess_quality
         from skin_models.triage import triage
 
         image = decode_image(data)
         pixels = np.asarray(image, dtype=np.uint8)
         codes = self.classifier.config.labels
-        prob_map = self.segmenter.predict_probability_maps([image])[0]
-        mask = clean_mask(prob_map, threshold=self.segmenter.config.mask_threshold)
+        mask = self.segmenter.predict_masks([image])[0]
         probabilities = self.classifier.predict_proba([image], [mask] if self.classifier.needs_lesion_mask else None)[0]
         measured = lesion_measurements(pixels, mask)
         warnings = [w.as_dict() for w in assess_quality(pixels, mask)]

@@ -122,6 +122,14 @@ class SegmenterPredictor(_Predictor):
 
     def predict_masks(self, images: Sequence[Image.Image]) -> list[np.ndarray]:
         """Per photo, a cleaned boolean lesion mask (largest component, holes filled) at the photo's size."""
-        from skin_models.postprocess import clean_mask
+        maps = self.network_maps_from_uint8(to_uint8_batch(images, self.config))
+        return [lesion_mask(m, img.size, self.config) for m, img in zip(maps, images, strict=True)]
 
-        return [clean_mask(m, threshold=self.config.mask_threshold) for m in self.predict_probability_maps(images)]
+
+def lesion_mask(network_map: np.ndarray, photo_size: tuple[int, int], config: ModelConfig) -> np.ndarray:
+    """A segmenter's network-sized probability map → the cleaned boolean lesion mask on the photo's own pixels
+    (``photo_size`` is PIL's (width, height)), with the bundle's mask threshold. What serving and evaluation use."""
+    from skin_models.postprocess import clean_mask
+
+    restored = restore_probability_map(np.asarray(network_map, dtype=np.float32), photo_size, config)
+    return clean_mask(restored, threshold=config.mask_threshold)
