@@ -72,8 +72,7 @@ class _Predictor:
 
     def _run(self, batch: np.ndarray, *, spatial: bool) -> np.ndarray:
         """Network outputs for a uint8 NHWC batch, averaged over the bundle's test-time views."""
-        views = tta.expand(normalise(batch, self.config), self.config.tta)
-        return tta.merge(self._runner(views), self.config.tta, spatial=spatial)
+        return tta.apply(self._runner, normalise(batch, self.config), self.config.tta, spatial=spatial)
 
 
 class ClassifierPredictor(_Predictor):

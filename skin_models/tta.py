@@ -10,6 +10,7 @@ horizontal, vertical, both). All views of a batch go through the network as one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -53,3 +54,8 @@ def merge(outputs: np.ndarray, mode: str, *, spatial: bool) -> np.ndarray:
     if spatial:
         per_view = [np.flip(out, axis=axes) if axes else out for out, axes in zip(per_view, VIEWS[mode], strict=True)]
     return np.mean(per_view, axis=0).astype(outputs.dtype, copy=False)
+
+
+def apply(run: Callable[[torch.Tensor], np.ndarray], batch: torch.Tensor, mode: str, *, spatial: bool) -> np.ndarray:
+    """``run`` (a network: NCHW tensor → numpy outputs) on every view of ``batch`` in one call, averaged."""
+    return merge(run(expand(batch, mode)), mode, spatial=spatial)

@@ -107,13 +107,14 @@ def predict_arrays(model: nn.Module, arrays: CachedArrays, model_config: ModelCo
     from skin_models import tta
     from skin_models.preprocess import normalise
 
+    def run(batch: torch.Tensor) -> np.ndarray:
+        return model(batch.to(device).contiguous(memory_format=torch.channels_last)).float().cpu().numpy()
+
     mode = model_config.tta if use_tta else "none"
     model.eval()
-    outputs = []
-    for start in range(0, len(arrays.images), batch_size):
-        batch = tta.expand(normalise(arrays.images[start : start + batch_size], model_config), mode).to(device)
-        logits = model(batch.contiguous(memory_format=torch.channels_last)).float().cpu().numpy()
-        outputs.append(tta.merge(logits, mode, spatial=model_config.task == "segmentation"))
+    outputs = [tta.apply(run, normalise(arrays.images[start : start + batch_size], model_config), mode,
+                         spatial=model_config.task == "segmentation")
+               for start in range(0, len(arrays.images), batch_size)]
     return np.concatenate(outputs) if outputs else np.empty((0,))
 
 
