@@ -23,8 +23,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 TRAIN_IMAGES = 7519
 CLASSIFIERS = [("resnet18", 64, 80), ("resnet18", 96, 128), ("resnet10t", 96, 128), ("efficientnet_b0", 96, 128),
                ("resnet18", 128, 160)]
-SEGMENTERS = [("unet", 64, 96, [128, 64, 32, 16, 16]), ("unet", 96, 128, [128, 64, 32, 16, 16]),
-              ("unet", 128, 160, [128, 64, 32, 16, 16]), ("fpn", 96, 128, None), ("linknet", 128, 160, None)]
+LIGHT_DECODER = [128, 64, 32, 16, 16]
+SEGMENTERS = [("unet", "resnet18", 64, 96, LIGHT_DECODER), ("unet", "resnet18", 48, 64, LIGHT_DECODER),
+              ("unet", "tu-resnet10t", 64, 96, LIGHT_DECODER), ("unet", "resnet18", 96, 128, LIGHT_DECODER),
+              ("unet", "resnet18", 128, 160, LIGHT_DECODER), ("fpn", "resnet18", 96, 128, None),
+              ("linknet", "resnet18", 128, 160, None)]
 
 
 def step_seconds(model: object, batch: int, height: int, width: int, *, segmentation: bool, steps: int = 6) -> float:
@@ -62,11 +65,11 @@ def main() -> None:
         seconds = step_seconds(create_classifier(arch), 32, height, width, segmentation=False)
         minutes = TRAIN_IMAGES / 32 * seconds / 60
         print(f"| {arch} | {height}x{width} | 32 | {seconds:.2f} | {minutes:.1f} |", flush=True)
-    for arch, height, width, decoder in SEGMENTERS:
+    for arch, encoder, height, width, decoder in SEGMENTERS:
         kwargs: dict[str, Any] = {"decoder_channels": decoder} if decoder else {}
-        seconds = step_seconds(create_segmenter(arch, "resnet18", **kwargs), 16, height, width, segmentation=True)
+        seconds = step_seconds(create_segmenter(arch, encoder, **kwargs), 16, height, width, segmentation=True)
         minutes = TRAIN_IMAGES / 16 * seconds / 60
-        print(f"| {arch}/resnet18 | {height}x{width} | 16 | {seconds:.2f} | {minutes:.1f} |", flush=True)
+        print(f"| {arch}/{encoder} | {height}x{width} | 16 | {seconds:.2f} | {minutes:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -70,12 +70,25 @@ def test_classifier_outputs_seven_finite_logits(arch: str) -> None:
     assert torch.isfinite(out).all()
 
 
-def test_segmenter_output_matches_input_size() -> None:
-    model = create_segmenter("unet", "resnet18").eval()
+@pytest.mark.parametrize("encoder", ["resnet18", "tu-resnet10t"])
+def test_segmenter_output_matches_input_size(encoder: str) -> None:
+    model = create_segmenter("unet", encoder).eval()
     with torch.inference_mode():
         out = model(torch.randn(1, 3, 64, 96))
     assert out.shape == (1, 1, 64, 96)
     assert torch.isfinite(out).all()
+
+
+def test_timm_encoder_segmenter_exports_to_onnx_and_predicts(tmp_path: Path) -> None:
+    """The timm-adapter encoder goes through the same bundle path as the others: ONNX checked against PyTorch."""
+    config = tiny_segmenter_config(encoder="tu-resnet10t")
+    save_bundle(tmp_path / "seg", create_segmenter("unet", "tu-resnet10t"), config, onnx=True)
+    assert has_onnx(tmp_path / "seg")
+    photo = [Image.new("RGB", (120, 90), (180, 120, 90))]
+    onnx_maps = SegmenterPredictor(tmp_path / "seg", device="cpu", backend="onnx").predict_probability_maps(photo)
+    torch_maps = SegmenterPredictor(tmp_path / "seg", device="cpu", backend="torch").predict_probability_maps(photo)
+    assert onnx_maps[0].shape == (90, 120)
+    np.testing.assert_allclose(onnx_maps[0], torch_maps[0], atol=1e-4)
 
 
 def test_config_rejects_bad_values() -> None:
