@@ -42,7 +42,7 @@ SEGMENTER_ENCODERS = (
     "mobilenet_v2",
     "efficientnet-b0",
     "timm-efficientnet-b0",
-    "tu-resnet10t",  # timm's ResNet-10-T through smp's timm adapter: ~0.77x a ResNet-18 U-Net's step time on CPU
+    "tu-resnet10t",  # timm's ResNet-10-T through smp's timm adapter: ~0.71x a ResNet-18 U-Net's step time on CPU
 )
 
 _HUB_HOST = ("huggingface.co", 443)
