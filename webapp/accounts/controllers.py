@@ -16,6 +16,7 @@ from webapp.accounts.dependencies import provide_user, provide_user_service
 from webapp.accounts.schemas import (
     AccountView,
     DeleteAccountForm,
+    LanguageForm,
     LoginForm,
     PasswordForm,
     RegisterForm,
@@ -23,7 +24,7 @@ from webapp.accounts.schemas import (
 )
 from webapp.accounts.services import AccountError, UserService, export_user_data
 from webapp.core.guards import SESSION_EMAIL, SESSION_USER_ID, requires_login
-from webapp.core.i18n import _
+from webapp.core.i18n import LANGUAGE_FULL_NAMES, _, gettext, request_language, with_language
 from webapp.core.sessions import rotate_session_id
 from webapp.db.models import User
 
@@ -49,7 +50,7 @@ class AuthController(Controller):
         errors = data.errors()
         if not errors:
             try:
-                user = await users.register(data.email, data.password)
+                user = await users.register(data.email, data.password, request_language(request))
             except AccountError as exc:
                 errors = [str(exc)]
         if errors:
@@ -74,7 +75,10 @@ class AuthController(Controller):
         await users.repository.session.commit()
         _log_in(request, user)
         flash(request, _("You are logged in."), "success")
-        return Redirect(safe_next(data.next))
+        target = safe_next(data.next)
+        if user.language and user.language != request_language(request):  # the account's language, on any device
+            target = with_language(target, user.language)
+        return Redirect(target)
 
     @post("/logout")
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
@@ -91,9 +95,9 @@ class AccountController(Controller):
                     status_code: int = 200) -> Template:
         diagnoses, lesions = await users.counts(user.id)
         view = AccountView(id=user.id, email=user.email, is_moderator=user.is_moderator,
-                           diagnosis_count=diagnoses, lesion_count=lesions)
-        return Template("accounts/account.html", context={"account": view, "errors": errors or {}},
-                        status_code=status_code)
+                           diagnosis_count=diagnoses, lesion_count=lesions, language=user.language)
+        return Template("accounts/account.html", status_code=status_code, context={
+            "account": view, "errors": errors or {}, "language_names": LANGUAGE_FULL_NAMES})
 
     @get("/", name="account")
     async def account_page(self, users: UserService, user: User) -> Template:
@@ -113,6 +117,17 @@ class AccountController(Controller):
         await users.repository.session.commit()
         flash(request, _("Your password was changed."), "success")
         return Redirect("/account")
+
+    @post("/language")
+    async def change_language(self, request: Request[Any, Any, Any], users: UserService, user: User,
+                              data: Annotated[LanguageForm, Form]) -> Response[Any]:
+        try:
+            chosen = await users.set_language(user, data.language)
+        except AccountError as exc:
+            return await self._page(users, user, {"language": [str(exc)]}, status_code=400)
+        await users.repository.session.commit()
+        flash(request, gettext(chosen, "Your language was saved: the site uses it wherever you log in."), "success")
+        return Redirect(with_language("/account", chosen))
 
     @get("/export")
     async def export(self, db_session: AsyncSession, user: User) -> Response[bytes]:

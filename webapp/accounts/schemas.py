@@ -57,6 +57,11 @@ class DeleteAccountForm:
     confirm: str = ""
 
 
+@dataclass
+class LanguageForm:
+    language: str = ""
+
+
 @dataclass(frozen=True)
 class AccountView:
     id: uuid.UUID
@@ -64,6 +69,7 @@ class AccountView:
     is_moderator: bool
     diagnosis_count: int
     lesion_count: int
+    language: str | None = None
 
 
 def normalise_email(email: str) -> str:

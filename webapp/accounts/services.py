@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.accounts.schemas import normalise_email
-from webapp.core.i18n import _
+from webapp.core.i18n import _, normalize
 from webapp.core.passwords import hash_password, needs_rehash, verify_password
 from webapp.db.models import Diagnosis, Lesion, Photo, User
 
@@ -33,12 +33,21 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
     async def get_by_email(self, email: str) -> User | None:
         return await self.get_one_or_none(email=normalise_email(email))
 
-    async def register(self, email: str, password: str) -> User:
+    async def register(self, email: str, password: str, language: str | None = None) -> User:
         email = normalise_email(email)
         if await self.exists(email=email):
             raise AccountError(_("An account with this email already exists. Log in instead."))
-        return await self.create({"email": email, "password_hash": hash_password(password), "is_moderator": False},
-                                 auto_commit=False)
+        return await self.create({"email": email, "password_hash": hash_password(password), "is_moderator": False,
+                                  "language": normalize(language)}, auto_commit=False)
+
+    async def set_language(self, user: User, language: str) -> str:
+        """Save the account's language; an unsupported one is refused with the choices."""
+        chosen = normalize(language)
+        if chosen is None:
+            raise AccountError(_("Choose one of the site's languages: English or Korean."))
+        user.language = chosen
+        await self.repository.session.flush()
+        return chosen
 
     async def authenticate(self, email: str, password: str) -> User | None:
         user = await self.get_by_email(email)
@@ -93,7 +102,8 @@ async def export_user_data(session: AsyncSession, user: User) -> bytes:
         photo = by_id.get(photo_id) if photo_id else None
         return f"images/{photo.id}.{extension.get(photo.content_type, 'bin')}" if photo else None
 
-    account: dict[str, Any] = {"email": user.email, "created_at": user.created_at.isoformat(),
+    account: dict[str, Any] = {"email": user.email, "language": user.language,
+                               "created_at": user.created_at.isoformat(),
                                "exported_at": datetime.now(UTC).isoformat()}
     lesion_rows = [{"id": str(lesion.id), "name": lesion.name, "body_site": lesion.body_site,
                     "created_at": lesion.created_at.isoformat()} for lesion in lesions]

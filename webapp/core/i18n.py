@@ -40,7 +40,8 @@ DEFAULT = "en"
 LANG_PARAM = "lang"
 LANG_COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
-LANGUAGE_NAMES = {"en": "EN", "ko": "한국어"}
+LANGUAGE_NAMES = {"en": "EN", "ko": "한국어"}  # the header's switcher
+LANGUAGE_FULL_NAMES = {"en": "English", "ko": "한국어"}  # each in its own language (the account page)
 LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 DOMAIN = "messages"
 
@@ -206,6 +207,17 @@ def lazy_gettext(msgid: str, **kwargs: Any) -> LazyText:
     return LazyText(msgid, **kwargs)
 
 
+def with_language(url: str, lang: str) -> str:
+    """``url`` (a path with an optional query) with ``?lang=`` set to ``lang``, other query parameters kept: the
+    page it leads to switches to that language and remembers it (``remember_language_hook``)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    params = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != LANG_PARAM]
+    params.append((LANG_PARAM, lang))
+    return urlunsplit(parts._replace(query=urlencode(params)))
+
+
 # ------------------------------------------------------------------------------------------------------- dates
 _DATE_FORMATS = {"en": ("%d %b %Y, %H:%M", "%d %b %y"), "ko": ("%Y. %m. %d. %H:%M", "%y. %m. %d.")}
 
@@ -286,12 +298,8 @@ def install_jinja(env: Any) -> None:
         """This page's address with ``?lang=`` set (other query parameters kept)."""
         request = context.get("request")
         if request is None:
-            return f"/?{LANG_PARAM}={lang}"
-        from urllib.parse import urlencode
-
-        params = [(key, value) for key, value in request.query_params.multi_items() if key != LANG_PARAM]
-        params.append((LANG_PARAM, lang))
-        return f"{request.url.path}?{urlencode(params)}"
+            return with_language("/", lang)
+        return with_language(f"{request.url.path}?{request.url.query}", lang)
 
     env.globals["_"] = jinja_gettext
     env.globals["gettext"] = jinja_gettext
@@ -372,6 +380,7 @@ def remember_language_hook(secure: bool = False) -> Callable[..., Any]:
 
 __all__ = [
     "COOKIE_MAX_AGE",
+    "LANGUAGE_FULL_NAMES",
     "LANG_COOKIE",
     "LANG_PARAM",
     "N_",
@@ -385,8 +394,10 @@ __all__ = [
     "lazy_gettext",
     "negotiate",
     "ngettext",
+    "normalize",
     "remember_language_hook",
     "request_language",
     "set_current_language",
     "translations",
+    "with_language",
 ]

@@ -41,6 +41,8 @@ class User(UUIDAuditBase):
     email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_moderator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The site's language for this account ("en", "ko"), applied at log-in on any device; None: not chosen yet.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
 
 
 class Photo(UUIDAuditBase):

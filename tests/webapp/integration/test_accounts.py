@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 from litestar.testing import AsyncTestClient
 
 from tests.webapp.conftest import count_rows, post_form, register, store_rows
@@ -83,6 +87,36 @@ async def test_change_password(client):
     await post_form(client, "/", "/logout", {})
     again = await post_form(client, "/login", "/login", {"email": "pw@example.org", "password": "new password 2"})
     assert again.status_code in (302, 303)
+
+
+async def test_the_account_language_is_saved_and_follows_the_user_to_another_device(client):
+    await client.get("/?lang=ko")  # signs up in Korean: that becomes the account's language
+    await register(client, "lang@example.org")
+    page = await client.get("/account?lang=en")  # this device switches to English; the account keeps Korean
+    assert '<option value="ko" lang="ko" selected>' in page.text
+    refused = await post_form(client, "/account", "/account/language", {"language": "fr"})
+    assert refused.status_code == 400 and "English or Korean" in refused.text
+    saved = await post_form(client, "/account", "/account/language", {"language": "en"})
+    assert saved.status_code in (302, 303) and saved.headers["location"] == "/account?lang=en"
+    saved = await post_form(client, "/account", "/account/language", {"language": "ko"})
+    assert saved.headers["location"] == "/account?lang=ko"
+    page = await client.get(saved.headers["location"])
+    assert '<html lang="ko">' in page.text and "언어를 저장했습니다" in page.text
+    exported = await client.get("/account/export")
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        assert json.loads(archive.read("account.json"))["language"] == "ko"
+
+    await post_form(client, "/account", "/logout", {})
+    client.cookies.clear()  # another device: no cookies, an English browser
+    client.headers["accept-language"] = "en-GB,en;q=0.9"
+    login = await post_form(client, "/login?next=/history%3Fpage%3D2", "/login",
+                            {"email": "lang@example.org", "password": "correct horse 1", "next": "/history?page=2"})
+    assert login.headers["location"] == "/history?page=2&lang=ko"
+    page = await client.get(login.headers["location"])
+    assert '<html lang="ko">' in page.text and client.cookies.get("lang") == "ko"
+    await post_form(client, "/", "/logout", {})
+    login = await post_form(client, "/login", "/login", {"email": "lang@example.org", "password": "correct horse 1"})
+    assert login.headers["location"] == "/"  # already in the account's language: nothing to switch
 
 
 async def test_delete_account_removes_everything(client, db_url):
