@@ -14,7 +14,9 @@ This module holds no model logic: decoding, preprocessing, post-processing, qual
 ``skin-classifier:latest`` / ``skin-segmenter:latest``) and are declared at class scope so ``bentoml build`` packs
 them. Environment knobs: ``DRSKIN_BATCHING=off`` (one request per forward pass, for benchmarks),
 ``DRSKIN_MAX_BATCH_SIZE``, ``DRSKIN_MAX_LATENCY_MS``, ``DRSKIN_MAX_IMAGE_BYTES`` (15 MiB),
-``DRSKIN_MAX_IMAGE_PIXELS`` (40 MP), ``DRSKIN_DEVICE`` (auto|cpu|cuda), ``DRSKIN_BACKEND`` (auto|onnx|torch).
+``DRSKIN_MAX_IMAGE_PIXELS`` (40 MP), ``DRSKIN_MAX_SIDE`` (1024: larger photos are scaled down to this longer side
+before anything else, so a 12-megapixel phone photo costs about what a 1-megapixel one does), ``DRSKIN_DEVICE``
+(auto|cpu|cuda), ``DRSKIN_BACKEND`` (auto|onnx|torch).
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ MAX_BATCH_SIZE = int(os.environ.get("DRSKIN_MAX_BATCH_SIZE", "8"))
 MAX_LATENCY_MS = int(os.environ.get("DRSKIN_MAX_LATENCY_MS", "20000"))
 MAX_IMAGE_BYTES = int(os.environ.get("DRSKIN_MAX_IMAGE_BYTES", str(15 * 1024 * 1024)))
 MAX_IMAGE_PIXELS = int(os.environ.get("DRSKIN_MAX_IMAGE_PIXELS", "40000000"))
+# The networks see 64-96 px; the mask, overlay and measurements at a phone camera's 12 MP cost seconds
+# (docs/performance.md), at 1024 px a few hundred milliseconds, and nobody reads an outline finer than that.
+MAX_SIDE = int(os.environ.get("DRSKIN_MAX_SIDE", "1024"))
 # A multipart body carries the file plus boundaries and part headers.
 MAX_REQUEST_BYTES = MAX_IMAGE_BYTES + 64 * 1024
 DEVICE = os.environ.get("DRSKIN_DEVICE", "auto")
@@ -180,10 +185,13 @@ class Measurements(BaseModel):
 
 class SegmentResponse(BaseModel):
     lesion_found: bool = Field(description="false when the mask is empty")
-    width: int = Field(description="photo width in pixels, after EXIF rotation")
-    height: int = Field(description="photo height in pixels, after EXIF rotation")
-    mask_png: str = Field(description="base64 PNG, L mode, 255 = lesion, at the photo's size")
-    overlay_png: str = Field(description="base64 PNG of the photo with the lesion outlined, at the photo's size")
+    width: int = Field(description="width of the mask and overlay in pixels: the photo's (after EXIF rotation), "
+                                   f"or scaled down so that the longer side is at most {MAX_SIDE} px")
+    height: int = Field(description="height of the mask and overlay in pixels (see width)")
+    original_width: int = Field(description="the uploaded photo's width in pixels, after EXIF rotation")
+    original_height: int = Field(description="the uploaded photo's height in pixels, after EXIF rotation")
+    mask_png: str = Field(description="base64 PNG, L mode, 255 = lesion, width × height")
+    overlay_png: str = Field(description="base64 PNG of the photo with the lesion outlined, width × height")
     area_fraction: float = Field(description="share of the photo covered by the lesion")
     bbox: BoundingBox | None = Field(description="the lesion's bounding box; null when no lesion was found")
     measurements: Measurements = Field(description="ABCD-style lesion measurements (zeros when no lesion)")
@@ -520,10 +528,11 @@ async def _predict(dependency: Any, image: np.ndarray, attempts: int = 5) -> np.
 
 @dataclass(frozen=True)
 class _Photo:
-    """One decoded upload and its network-sized copies."""
+    """One decoded upload (EXIF-rotated, longer side at most ``MAX_SIDE``) and its network-sized copies."""
 
     image: Image.Image
-    pixels: np.ndarray  # uint8 H×W×3, EXIF-rotated
+    original_size: tuple[int, int]  # (width, height) as uploaded, after EXIF rotation
+    pixels: np.ndarray  # uint8 H×W×3 of ``image``
     for_classifier: np.ndarray | None  # None for a lesion_crop classifier: its crop needs the lesion mask first
     for_segmenter: np.ndarray
 
@@ -680,8 +689,8 @@ class DrSkin:
             probabilities, mask = await asyncio.gather(self._class_probabilities(photo), self._lesion_mask(photo))
         classification = self._classification(probabilities)
         segmentation = await asyncio.to_thread(self._segmentation, photo, mask)
-        warnings = [QualityWarningOut(**w.as_dict()) for w in await asyncio.to_thread(assess_quality, photo.pixels,
-                                                                                           mask)]
+        found = await asyncio.to_thread(assess_quality, photo.pixels, mask, photo_size=photo.original_size)
+        warnings = [QualityWarningOut(**w.as_dict()) for w in found]
         top = classification.top3[0]
         if top.probability < LOW_CONFIDENCE:
             warnings.append(QualityWarningOut(
@@ -732,16 +741,18 @@ class DrSkin:
             return _error_response(_STATUS_BY_IMAGE_ERROR.get(exc.code, 400), str(exc))
 
     def _prepare(self, upload: Path) -> _Photo:
-        from skin_models.imaging import ImageTooLargeError, decode_image
+        from skin_models.imaging import ImageTooLargeError, decode_image, fit_within
         from skin_models.preprocess import resize_for_network
 
         upload = Path(upload)
         if upload.stat().st_size > MAX_IMAGE_BYTES:  # do not even read it
             raise ImageTooLargeError(f"The file is larger than the limit of {MAX_IMAGE_BYTES / 1024 / 1024:.0f} MB; "
                                      "please send a smaller photo (for example, export it as a JPEG).")
-        image = decode_image(upload.read_bytes(), max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS)
+        uploaded = decode_image(upload.read_bytes(), max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS)
+        image = fit_within(uploaded, MAX_SIDE, reducing_gap=3.0)
         return _Photo(
             image=image,
+            original_size=uploaded.size,
             pixels=np.asarray(image, dtype=np.uint8),
             for_classifier=None if self.classifier_config.resize_policy == "lesion_crop" else np.asarray(
                 resize_for_network(image, self.classifier_config), dtype=np.uint8),
@@ -776,6 +787,8 @@ class DrSkin:
             lesion_found=bool(mask.any()),
             width=photo.image.width,
             height=photo.image.height,
+            original_width=photo.original_size[0],
+            original_height=photo.original_size[1],
             mask_png=base64.b64encode(encode_png(mask)).decode("ascii"),
             # No tint inside the outline: the lesion's own colours matter to whoever looks at it.
             overlay_png=base64.b64encode(encode_png(draw_overlay(photo.image, mask, fill_alpha=0.0))).decode(

@@ -68,30 +68,34 @@ class NaivePipeline:
             lesion = [lesion_mask(maps[0], image.size, self.segmenter.config)]
         self.classifier.logits_from_uint8(to_uint8_batch([image], self.classifier.config, lesion))
 
-    def diagnose(self, data: bytes) -> dict[str, Any]:
+    def diagnose(self, data: bytes, max_side: int | None = 1024) -> dict[str, Any]:
+        """One diagnosis; like the service, a photo whose longer side is over ``max_side`` is scaled down first
+        (``None``: work at the photo's own size, as the service did before ``DRSKIN_MAX_SIDE``)."""
         import base64
 
         import numpy as np
 
-        from skin_models.imaging import decode_image, encode_png
+        from skin_models.imaging import decode_image, encode_png, fit_within
         from skin_models.labels import get_label
         from skin_models.postprocess import draw_overlay, lesion_measurements, top_k
         from skin_models.quality import assess_quality
         from skin_models.triage import triage
 
-        image = decode_image(data)
+        uploaded = decode_image(data)
+        image = uploaded if max_side is None else fit_within(uploaded, max_side, reducing_gap=3.0)
         pixels = np.asarray(image, dtype=np.uint8)
         codes = self.classifier.config.labels
         mask = self.segmenter.predict_masks([image])[0]
         probabilities = self.classifier.predict_proba([image], [mask] if self.classifier.needs_lesion_mask else None)[0]
         measured = lesion_measurements(pixels, mask)
-        warnings = [w.as_dict() for w in assess_quality(pixels, mask)]
+        warnings = [w.as_dict() for w in assess_quality(pixels, mask, photo_size=uploaded.size)]
         top3 = [{"label": c, "label_name": get_label(c).name_en, "probability": p}
                 for c, p in top_k(probabilities, codes)]
         return {
             "classification": {"label": top3[0]["label"], "probabilities": dict(zip(codes, map(float, probabilities),
                                                                                      strict=True)), "top3": top3},
             "segmentation": {"lesion_found": bool(mask.any()), "width": image.width, "height": image.height,
+                             "original_width": uploaded.width, "original_height": uploaded.height,
                              "mask_png": base64.b64encode(encode_png(mask)).decode(),
                              "overlay_png": base64.b64encode(encode_png(draw_overlay(image, mask))).decode(),
                              "measurements": measured.as_dict()},
@@ -356,6 +360,41 @@ print(json.dumps(out))
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def use_service_threads() -> None:
+    """The same per-model thread count as the service's default (half the cores each), for in-process numbers and
+    the naive server alike, so every setting measured sees equally tuned models."""
+    threads = os.environ.get("DRSKIN_MODEL_THREADS") or str(max(1, (os.cpu_count() or 2) // 2))
+    os.environ.setdefault("DRSKIN_ORT_THREADS", threads)
+    import torch
+
+    torch.set_num_threads(int(threads))
+
+
+def served_or_tiny_models() -> tuple[Path, dict[str, dict[str, Any]], str, Path | None]:
+    """(BentoML home, {name: {tag, path, synthetic}}, a note for the report, the temporary home or None): the
+    default store's served models, or the tests' tiny models registered into a temporary home when it has none."""
+    from tests.fixtures.service import register_tiny_models
+
+    default_home = Path(os.environ.get("BENTOML_HOME", Path.home() / "bentoml"))
+    models = store_models(default_home) if (default_home / "models").is_dir() else None
+    temp_home = None
+    if models is None:
+        temp_home = Path(tempfile.mkdtemp(prefix="drskin-bench-"))
+        print(f"The BentoML store at {default_home} has no skin-classifier/skin-segmenter: registering the tests' "
+              f"tiny models into {temp_home} for this run.", flush=True)
+        register_tiny_models(temp_home)
+        home = temp_home
+        models = store_models(home)
+        assert models is not None
+        note = (f"tiny test models registered into a temporary BENTOML_HOME (the default store at {default_home} was "
+                "empty): classifier resnet18 at 32x40, segmenter unet-resnet18 (depth 3) at 64x64")
+    else:
+        home = default_home
+        note = f"from the BentoML store at {home}"
+    note += "; " + ", ".join(f"{v['tag']} (synthetic={v['synthetic']})" for v in models.values())
+    return home, models, note, temp_home
+
+
 @dataclass
 class Report:
     command: str
@@ -404,33 +443,10 @@ def main() -> None:
     parser.add_argument("--skip", action="append", default=[], choices=["shipped", "no-batching", "naive"])
     args = parser.parse_args()
 
-    from tests.fixtures.service import BentoServer, register_tiny_models
+    from tests.fixtures.service import BentoServer
 
-    # The same per-model thread count as the service's default (half the cores each), for the in-process numbers
-    # and the naive server alike, so all three see equally tuned models.
-    threads = os.environ.get("DRSKIN_MODEL_THREADS") or str(max(1, (os.cpu_count() or 2) // 2))
-    os.environ.setdefault("DRSKIN_ORT_THREADS", threads)
-    import torch
-
-    torch.set_num_threads(int(threads))
-
-    default_home = Path(os.environ.get("BENTOML_HOME", Path.home() / "bentoml"))
-    models = store_models(default_home) if (default_home / "models").is_dir() else None
-    temp_home = None
-    if models is None:
-        temp_home = Path(tempfile.mkdtemp(prefix="drskin-bench-"))
-        print(f"The BentoML store at {default_home} has no skin-classifier/skin-segmenter: registering the tests' "
-              f"tiny models into {temp_home} for this run.", flush=True)
-        register_tiny_models(temp_home)
-        home = temp_home
-        models = store_models(home)
-        assert models is not None
-        note = (f"tiny test models registered into a temporary BENTOML_HOME (the default store at {default_home} was "
-                "empty): classifier resnet18 at 32x40, segmenter unet-resnet18 (depth 3) at 64x64")
-    else:
-        home = default_home
-        note = f"from the BentoML store at {home}"
-    note += "; " + ", ".join(f"{v['tag']} (synthetic={v['synthetic']})" for v in models.values())
+    use_service_threads()
+    home, models, note, temp_home = served_or_tiny_models()
 
     photos, photos_note = load_photos(args.photos)
     load = os.getloadavg()

@@ -34,6 +34,7 @@ __all__ = [
     "decode_image",
     "encode_jpeg",
     "encode_png",
+    "fit_within",
     "image_to_array",
     "sniff_format",
     "strip_metadata_and_downscale",
@@ -346,25 +347,32 @@ def encode_jpeg(image: Image.Image, quality: int = 90) -> bytes:
     return buffer.getvalue()
 
 
+def fit_within(image: Image.Image, max_side: int, *, reducing_gap: float | None = None) -> Image.Image:
+    """``image`` itself when its longer side is at most ``max_side``, else a copy scaled down to fit (aspect kept,
+    Lanczos). ``reducing_gap`` (e.g. 3.0) first shrinks by an integer factor with a box filter, which is several
+    times faster on camera-sized photos at no visible cost (Pillow's ``Image.resize``)."""
+    if max_side < 1:
+        raise ValueError(f"max_side must be at least 1, not {max_side}")
+    width, height = image.size
+    if max(width, height) <= max_side:
+        return image
+    scale = max_side / max(width, height)
+    size = (max(1, min(max_side, round(width * scale))), max(1, min(max_side, round(height * scale))))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
+
+
 def strip_metadata_and_downscale(image: Image.Image, max_side: int = 1024) -> Image.Image:
     """A new RGB image with no EXIF (GPS!), ICC or text metadata, longer side ≤ ``max_side`` (Lanczos).
 
     The EXIF orientation is applied first, since dropping the tag would otherwise show the photo rotated.
     Smaller images are never upscaled.
     """
-    if max_side < 1:
-        raise ValueError(f"max_side must be at least 1, not {max_side}")
     try:
         oriented = ImageOps.exif_transpose(image)
     except Exception:  # damaged EXIF: keep the stored orientation rather than fail
         oriented = image
     assert oriented is not None
-    rgb = to_rgb(oriented)
-    width, height = rgb.size
-    if max(width, height) > max_side:
-        scale = max_side / max(width, height)
-        size = (max(1, min(max_side, round(width * scale))), max(1, min(max_side, round(height * scale))))
-        rgb = rgb.resize(size, Image.Resampling.LANCZOS)
+    rgb = fit_within(to_rgb(oriented), max_side)
     # Rebuilding from raw pixels guarantees nothing from ``info`` (exif, icc_profile, text chunks, ...) survives.
     return Image.frombytes("RGB", rgb.size, rgb.tobytes())
 

@@ -87,11 +87,13 @@ _MESSAGES: dict[QualityCode, str] = {
 }
 
 
-def assess_quality(image: np.ndarray, mask: np.ndarray | None = None, *, min_side: int = 128) -> list[QualityWarning]:
+def assess_quality(image: np.ndarray, mask: np.ndarray | None = None, *, min_side: int = 128,
+                   photo_size: tuple[int, int] | None = None) -> list[QualityWarning]:
     """Warnings about a uint8 H×W×3 (or H×W grey) photo and, when given, its H×W lesion mask; [] when all is well.
 
     Codes, in this order: ``too_small``, ``blurred``, ``too_dark``, ``too_bright``, then with a mask
-    ``no_lesion_found`` (the mask is empty) or ``lesion_touches_border``.
+    ``no_lesion_found`` (the mask is empty) or ``lesion_touches_border``. When ``image`` is a scaled-down copy of
+    the photo, ``photo_size`` (width, height) is the photo's own size: ``too_small`` judges that one.
     """
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
@@ -101,7 +103,8 @@ def assess_quality(image: np.ndarray, mask: np.ndarray | None = None, *, min_sid
     height, width = image.shape[:2]
     luminance = _luminance(image)
     codes: list[QualityCode] = []
-    if min(height, width) < min_side:
+    photo_width, photo_height = photo_size or (width, height)
+    if min(photo_height, photo_width) < min_side:
         codes.append(QualityCode.TOO_SMALL)
     if blur_score(luminance) < BLUR_THRESHOLD:
         codes.append(QualityCode.BLURRED)
@@ -118,7 +121,8 @@ def assess_quality(image: np.ndarray, mask: np.ndarray | None = None, *, min_sid
             codes.append(QualityCode.NO_LESION_FOUND)
         elif border_contact_fraction(mask) > BORDER_CONTACT_FRACTION:
             codes.append(QualityCode.LESION_TOUCHES_BORDER)
-    return [QualityWarning(code.value, _MESSAGES[code].format(width=width, height=height)) for code in codes]
+    return [QualityWarning(code.value, _MESSAGES[code].format(width=photo_width, height=photo_height))
+            for code in codes]
 
 
 def blur_score(grey: np.ndarray) -> float:

@@ -72,7 +72,7 @@ def test_segment_mask_lands_on_the_lesion(service_client: httpx.Client) -> None:
         response = post_image(service_client, "/segment", synthetic_lesion_photo(WIDTH, HEIGHT, seed=seed))
         assert response.status_code == 200, response.text
         body = response.json()
-        assert (body["width"], body["height"]) == (WIDTH, HEIGHT)
+        assert (body["width"], body["height"]) == (body["original_width"], body["original_height"]) == (WIDTH, HEIGHT)
         mask_image = decode_png(body["mask_png"])
         assert mask_image.mode == "L" and mask_image.size == (WIDTH, HEIGHT)
         mask = np.asarray(mask_image)
@@ -107,6 +107,21 @@ def test_exif_rotated_photo_gets_a_mask_aligned_with_the_rotated_view(service_cl
     mask = np.asarray(decode_png(body["mask_png"])) > 0
     assert mask.shape == (HEIGHT, WIDTH)
     assert iou(mask, synthetic_lesion_mask(WIDTH, HEIGHT, seed=4)) > 0.5
+
+
+def test_a_camera_sized_photo_is_worked_on_at_1024_px_and_says_both_sizes(service_client: httpx.Client) -> None:
+    width, height = 2400, 1800
+    response = post_image(service_client, "/diagnose", synthetic_lesion_photo(width, height, seed=2))
+    assert response.status_code == 200, response.text
+    segmentation = response.json()["segmentation"]
+    assert (segmentation["original_width"], segmentation["original_height"]) == (width, height)
+    assert (segmentation["width"], segmentation["height"]) == (1024, 768)
+    mask = np.asarray(decode_png(segmentation["mask_png"])) > 0
+    assert mask.shape == (768, 1024) and decode_png(segmentation["overlay_png"]).size == (1024, 768)
+    truth = np.asarray(Image.fromarray(synthetic_lesion_mask(width, height, seed=2)).resize((1024, 768))) > 0
+    assert iou(mask, truth) > 0.5
+    box = segmentation["bbox"]
+    assert box["x"] + box["width"] <= 1024 and box["y"] + box["height"] <= 768
 
 
 def test_diagnose(service_client: httpx.Client) -> None:

@@ -20,6 +20,7 @@ from skin_models.imaging import (
     decode_image,
     encode_jpeg,
     encode_png,
+    fit_within,
     image_to_array,
     sniff_format,
     strip_metadata_and_downscale,
@@ -255,6 +256,24 @@ def test_strip_metadata_applies_orientation_and_never_upscales() -> None:
     assert strip_metadata_and_downscale(Image.new("RGB", (10, 5000)), max_side=100).size == (1, 100)
     with pytest.raises(ValueError):
         strip_metadata_and_downscale(Image.new("RGB", (10, 10)), max_side=0)
+
+
+def test_fit_within_scales_only_larger_images_and_keeps_the_aspect() -> None:
+    small = Image.new("RGB", (1024, 700))
+    assert fit_within(small, 1024) is small
+    rng = np.random.default_rng(0)
+    # smooth content (a blurred noise field), where a box pre-reduction must not be visible
+    field = np.asarray(Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)).resize((4000, 3000),
+                                                                                                 Image.BICUBIC))
+    photo = Image.fromarray(field)
+    exact = fit_within(photo, 1024)
+    fast = fit_within(photo, 1024, reducing_gap=3.0)
+    assert exact.size == fast.size == (1024, 768)
+    assert fit_within(Image.new("RGB", (300, 4000)), 1000).size == (75, 1000)
+    difference = np.abs(np.asarray(exact, dtype=np.int16) - np.asarray(fast, dtype=np.int16))
+    assert difference.mean() < 1.0 and difference.max() <= 16
+    with pytest.raises(ValueError, match="max_side"):
+        fit_within(small, 0)
 
 
 def test_image_to_array_is_writable_uint8_hwc() -> None:

@@ -88,6 +88,14 @@ def test_small_photo() -> None:
     assert "too_small" not in codes(assess_quality(image, min_side=64))
 
 
+def test_small_is_judged_on_the_photo_as_taken_when_given_a_scaled_down_copy() -> None:
+    copy = skin_photo(3, (100, 1024))  # a 2000×200 photo scaled down to a 1024-px longer side for the work
+    assert "too_small" in codes(assess_quality(copy))
+    assert "too_small" not in codes(assess_quality(copy, photo_size=(2000, 200)))
+    warnings = assess_quality(skin_photo(3, (50, 512)), photo_size=(1000, 98))
+    assert codes(warnings)[0] == "too_small" and "1000×98" in warnings[0].message
+
+
 def test_lesion_checks() -> None:
     image = skin_photo(4)
     empty = np.zeros(image.shape[:2], dtype=bool)
