@@ -29,6 +29,8 @@ RunNameOpt = Annotated[str | None, typer.Option(help="MLflow run name")]
 WorkDirOpt = Annotated[Path | None, typer.Option(help="where checkpoints and reports are written")]
 EmaDecayOpt = Annotated[float | None, typer.Option(help="moving average of the weights (e.g. 0.998; 0 = off)")]
 TtaOpt = Annotated[str | None, typer.Option(help="test-time views: none | hflip | flips (4 mirrors)")]
+InitFromOpt = Annotated[str | None, typer.Option(
+    help="start from this model's weights (BentoML tag or bundle folder; same network): fine-tuning")]
 
 # `train all`'s split of the budget. The classifier's validation score stops rising after 3-4 epochs (~14 min)
 # while the segmenter's is still climbing when its time ends, so the segmenter gets the larger part
@@ -54,18 +56,23 @@ def _train_one(task: str, data: Path, config_path: Path | None, overrides: dict[
         _register(result.run_id)
 
 
-def _segmenter_bundle(reference: str | None) -> Path | None:
-    """A segmenter bundle folder from a folder path or a BentoML tag."""
+def _bundle_path(reference: str | None, option: str) -> Path | None:
+    """A model bundle folder from a folder path or a BentoML tag."""
     if reference is None:
         return None
     if Path(reference).is_dir():
-        return Path(reference)
+        return Path(reference).resolve()
     from training.registry import RegistryError, bentoml_model_path
 
     try:
         return bentoml_model_path(reference)
     except RegistryError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--lesion-segmenter") from None
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def _init_from(reference: str | None) -> str | None:
+    path = _bundle_path(reference, "--init-from")
+    return str(path) if path is not None else None
 
 
 def _print_result(result: Any) -> None:
@@ -101,12 +108,14 @@ def train_classifier(
     schedule: Annotated[str | None, typer.Option(help="cosine | constant")] = None,
     augmentation: AugmentationOpt = None,
     imbalance: Annotated[str | None, typer.Option(help="none | sampler | loss_weights | both")] = None,
+    mix: Annotated[str | None, typer.Option(help="batch mixing: none | mixup | cutmix")] = None,
     seed: SeedOpt = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     workers: Annotated[int | None, typer.Option(help="data-loader worker processes")] = None,
     time_budget_min: TimeBudgetOpt = None,
     ema_decay: EmaDecayOpt = None,
     tta: TtaOpt = None,
+    init_from: InitFromOpt = None,
     pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet weights (needs internet)")] = False,
     split_file: SplitFileOpt = None,
     resume: ResumeOpt = None,
@@ -119,11 +128,11 @@ def train_classifier(
 ) -> None:
     overrides = _common_overrides(arch=arch, input_size=input_size, resize_policy=resize_policy, epochs=epochs,
                                   batch_size=batch_size, lr=lr, schedule=schedule, augmentation=augmentation,
-                                  imbalance=imbalance, seed=seed, device=device, workers=workers,
+                                  imbalance=imbalance, mix=mix, seed=seed, device=device, workers=workers,
                                   time_budget_min=time_budget_min, ema_decay=ema_decay, tta=tta,
-                                  pretrained=pretrained or None)
+                                  init_from=_init_from(init_from), pretrained=pretrained or None)
     _train_one("classification", data, config, overrides, split_file, register, resume, run_name, work_dir,
-               _segmenter_bundle(lesion_segmenter))
+               _bundle_path(lesion_segmenter, "--lesion-segmenter"))
 
 
 @train_app.command("segmenter", help="Train the lesion segmenter (segmentation-models-pytorch). " + OPTIONS_DOC)
@@ -143,6 +152,8 @@ def train_segmenter(
     time_budget_min: TimeBudgetOpt = None,
     ema_decay: EmaDecayOpt = None,
     tta: TtaOpt = None,
+    loss: Annotated[str | None, typer.Option(help="bce_dice | bce_lovasz (Lovász hinge on each image's IoU)")] = None,
+    init_from: InitFromOpt = None,
     pretrained: Annotated[bool, typer.Option("--pretrained", help="ImageNet encoder weights (needs internet)")] = False,
     split_file: SplitFileOpt = None,
     resume: ResumeOpt = None,
@@ -153,7 +164,7 @@ def train_segmenter(
     overrides = _common_overrides(arch=arch, encoder=encoder, input_size=input_size, epochs=epochs,
                                   batch_size=batch_size, lr=lr, augmentation=augmentation, seed=seed, device=device,
                                   workers=workers, time_budget_min=time_budget_min, ema_decay=ema_decay, tta=tta,
-                                  pretrained=pretrained or None)
+                                  seg_loss=loss, init_from=_init_from(init_from), pretrained=pretrained or None)
     _train_one("segmentation", data, config, overrides, split_file, register, resume, run_name, work_dir)
 
 

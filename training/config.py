@@ -33,6 +33,11 @@ class TrainConfig:
     imbalance: Literal["none", "sampler", "loss_weights", "both"] = "sampler"
     sampler_power: float = 0.75
     label_smoothing: float = 0.05
+    mix: Literal["none", "mixup", "cutmix"] = "none"  # classification: batch mixing (training.augment.BatchMixer)
+    mix_alpha: float = 1.0
+    mix_probability: float = 0.5
+    seg_loss: Literal["bce_dice", "bce_lovasz"] = "bce_dice"  # segmentation: BCE + soft Dice, or + Lovász hinge
+    init_from: str | None = None  # a bundle folder whose weights start the run (fine-tuning); same network
     drop_rate: float = 0.2
     seed: int = 42
     device: str = "auto"

@@ -101,9 +101,11 @@ def train(
     ema_state: dict[str, torch.Tensor] | None = None,
     best_state: dict[str, torch.Tensor] | None = None,
     steps_per_epoch: int,
+    batch_transform: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
 ) -> tuple[nn.Module, LoopState]:
     """Train ``model``; return it holding the best validation weights (of the moving average when
-    ``settings.ema_decay`` > 0), and the loop's state."""
+    ``settings.ema_decay`` > 0), and the loop's state. ``batch_transform`` (e.g. ``BatchMixer``) rewrites each
+    training batch, images and targets, before the forward pass."""
     state = state or LoopState()
     model.to(device)
     if settings.channels_last:
@@ -136,9 +138,11 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = settings.lr * factor
             images = images.to(device, non_blocking=True)
+            targets = targets.to(device, non_blocking=True)
+            if batch_transform is not None:
+                images, targets = batch_transform(images, targets)
             if settings.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
-            targets = targets.to(device, non_blocking=True)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
                 loss = loss_fn(model(images), targets)
             optimizer.zero_grad(set_to_none=True)

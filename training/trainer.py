@@ -30,7 +30,7 @@ from skin_models.factory import create_classifier, create_segmenter
 from skin_models.labels import CLASS_CODES
 from skin_models.postprocess import softmax
 from training import tracking
-from training.augment import build_augmentation
+from training.augment import BatchMixer, build_augmentation
 from training.calibration import choose_triage_threshold, fit_temperature
 from training.config import TrainConfig, save_config
 from training.data import Record, dataset_fingerprint, load_records
@@ -129,6 +129,40 @@ def _segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Ten
     return nn.functional.binary_cross_entropy_with_logits(logits, targets) + _dice_loss(logits, targets)
 
 
+def segmentation_loss(name: str) -> Any:
+    """The segmenter's training loss: ``bce_dice`` (BCE + soft Dice) or ``bce_lovasz`` (BCE + the Lovász hinge,
+    a convex surrogate of each image's Jaccard index, Berman et al. 2018: it weighs an image whose mask is
+    badly wrong as much as any other, which is what the thresholded Jaccard punishes)."""
+    if name == "bce_dice":
+        return _segmentation_loss
+    if name != "bce_lovasz":
+        raise ValueError(f"unknown segmentation loss {name!r}; valid: bce_dice, bce_lovasz")
+    from segmentation_models_pytorch.losses import LovaszLoss
+
+    lovasz = LovaszLoss(mode="binary", per_image=True, from_logits=True)
+
+    def loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return nn.functional.binary_cross_entropy_with_logits(logits, targets) + lovasz(logits, targets)
+
+    return loss
+
+
+def load_initial_weights(model: nn.Module, model_config: ModelConfig, bundle: Path) -> None:
+    """Start ``model`` from the weights of ``bundle`` (fine-tuning): the same network, or a clear error."""
+    from safetensors.torch import load_file
+
+    from skin_models.bundle import WEIGHTS_FILE, load_config
+
+    source = load_config(Path(bundle))
+    keys = ("task", "arch", "encoder", "model_kwargs", "labels")
+    differ = [f"{k} {getattr(source, k)!r} ≠ {getattr(model_config, k)!r}" for k in keys
+              if getattr(source, k) != getattr(model_config, k)]
+    if differ:
+        raise ValueError(f"--init-from {bundle}: a different network from this run's ({'; '.join(differ)}); "
+                         "fine-tune with the same arch, encoder and settings as the bundle")
+    model.load_state_dict(load_file(str(Path(bundle) / WEIGHTS_FILE), device="cpu"))
+
+
 def _best_mask_threshold(prob_maps: np.ndarray, masks: np.ndarray) -> float:
     """The threshold among 0.3…0.7 with the best mean validation Dice (masks at network size)."""
     best, best_dice = 0.5, -1.0
@@ -181,6 +215,8 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
               for name, recs in by_split.items() if recs}
 
     model = _build_network(config, model_config)
+    if config.init_from and resume is None:
+        load_initial_weights(model, model_config, Path(config.init_from))
     train_set = LesionDataset(cached["train"], model_config, build_augmentation(config.augmentation), task)
     n_classes = len(CLASS_CODES)
     generator = torch.Generator().manual_seed(config.seed)
@@ -198,8 +234,12 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
                         num_workers=config.workers, drop_last=len(train_set) > config.batch_size,
                         generator=generator, persistent_workers=config.workers > 0)
 
+    mixer = None
     if task == "classification":
         smoothing = config.label_smoothing
+        if config.mix != "none":
+            mixer = BatchMixer(config.mix, n_classes, alpha=config.mix_alpha, probability=config.mix_probability,
+                               seed=config.seed)
 
         def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
             return nn.functional.cross_entropy(logits, targets, weight=loss_weight, label_smoothing=smoothing)
@@ -213,7 +253,7 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
 
         metric_name = "val_balanced_accuracy"
     else:
-        loss_fn = _segmentation_loss
+        loss_fn = segmentation_loss(config.seg_loss)
 
         def validate(net: nn.Module) -> dict[str, float]:
             logits = predict_arrays(net, cached["val"], model_config, device)
@@ -271,7 +311,7 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
                                 checkpoint_path=checkpoint_path, ema_decay=config.ema_decay)
         model, state = train(model, loader, loss_fn, validate, settings, device, on_epoch_end=on_epoch_end,
                              state=state, optimizer_state=optimizer_state, ema_state=ema_state, best_state=best_state,
-                             steps_per_epoch=len(loader))
+                             steps_per_epoch=len(loader), batch_transform=mixer)
 
         artifacts = work_dir / "artifacts"
         artifacts.mkdir(exist_ok=True)

@@ -99,6 +99,39 @@ def test_resume_continues_from_checkpoint(synth_dir: Path, tmp_path: Path, tmp_m
     assert resumed.run_id == first.run_id  # the same MLflow run goes on
 
 
+def test_fine_tuning_starts_from_a_bundle_with_the_lovasz_loss(synth_dir: Path, tmp_path: Path,
+                                                                 tmp_mlflow_uri: str) -> None:
+    import torch
+    from mlflow import MlflowClient
+    from safetensors.torch import load_file
+
+    from training.trainer import run_training
+
+    base = run_training(synth_dir, _tiny("segmentation", epochs=1), work_dir=tmp_path / "base", progress=False)
+    # A learning rate too small to move anything: the fine-tuned network must come out as the bundle went in.
+    tuned = run_training(synth_dir, _tiny("segmentation", epochs=1, lr=1e-12, ema_decay=0.0, seg_loss="bce_lovasz",
+                                          init_from=str(base.bundle_dir)),
+                         work_dir=tmp_path / "tuned", progress=False)
+    fresh = run_training(synth_dir, _tiny("segmentation", epochs=1, lr=1e-12, ema_decay=0.0),
+                         work_dir=tmp_path / "fresh", progress=False)
+    weights = {name: load_file(str(run.bundle_dir / "model.safetensors")) for name, run in
+               (("base", base), ("tuned", tuned), ("fresh", fresh))}
+    convs = [k for k, v in weights["base"].items() if v.ndim == 4]
+    assert convs
+    for key in convs:
+        torch.testing.assert_close(weights["tuned"][key], weights["base"][key], rtol=0, atol=1e-6)
+    assert any(not torch.allclose(weights["fresh"][k], weights["base"][k]) for k in convs)
+    params = MlflowClient(tmp_mlflow_uri).get_run(tuned.run_id).data.params
+    assert (params["seg_loss"], params["init_from"]) == ("bce_lovasz", str(base.bundle_dir))
+
+    other = _tiny("segmentation", epochs=1, init_from=str(base.bundle_dir),
+                  extra={"model_kwargs": {"decoder_channels": [16, 16, 8, 8, 8]}})
+    with pytest.raises(ValueError, match=r"a different network from this run's .*model_kwargs"):
+        run_training(synth_dir, other, work_dir=tmp_path / "other", progress=False)
+    with pytest.raises(ValueError, match="unknown segmentation loss 'focal'"):
+        run_training(synth_dir, _tiny("segmentation", seg_loss="focal"), work_dir=tmp_path / "x", progress=False)
+
+
 def test_seeded_runs_repeat(synth_dir: Path, tmp_path: Path, tmp_mlflow_uri: str) -> None:
     from training.trainer import run_training
 
@@ -147,7 +180,7 @@ def test_train_cli_flags_reach_the_run(synth_dir: Path, tmp_path: Path, tmp_mlfl
     result = CliRunner().invoke(app, ["train", "classifier", "--data", str(synth_dir), "--arch", "resnet10t",
                                       "--input-size", "32x40", "--epochs", "1", "--batch-size", "8", "--seed", "3",
                                       "--augmentation", "light", "--ema-decay", "0.9", "--tta", "hflip",
-                                      "--resize-policy", "lesion_crop", "--run-name", "cli-run",
+                                      "--resize-policy", "lesion_crop", "--mix", "cutmix", "--run-name", "cli-run",
                                       "--work-dir", str(tmp_path / "w")])
     assert result.exit_code == 0, result.output
     runs = MlflowClient(tmp_mlflow_uri).search_runs(
@@ -157,7 +190,8 @@ def test_train_cli_flags_reach_the_run(synth_dir: Path, tmp_path: Path, tmp_mlfl
     params = runs[0].data.params
     assert (params["arch"], params["epochs"], params["batch_size"], params["seed"], params["augmentation"]) == (
         "resnet10t", "1", "8", "3", "light")
-    assert (params["ema_decay"], params["tta"], params["resize_policy"]) == ("0.9", "hflip", "lesion_crop")
+    assert (params["ema_decay"], params["tta"], params["resize_policy"], params["mix"]) == (
+        "0.9", "hflip", "lesion_crop", "cutmix")
     assert params["lesion_masks_for_evaluation"] == "ground truth"  # no --lesion-segmenter given
 
 
