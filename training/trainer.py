@@ -147,8 +147,12 @@ def segmentation_loss(name: str) -> Any:
     return loss
 
 
-def load_initial_weights(model: nn.Module, model_config: ModelConfig, bundle: Path) -> None:
-    """Start ``model`` from the weights of ``bundle`` (fine-tuning): the same network, or a clear error."""
+def load_initial_weights(model: nn.Module, model_config: ModelConfig, bundle: Path,
+                         split_fingerprint: str | None = None) -> None:
+    """Start ``model`` from the weights of ``bundle`` (fine-tuning): the same network, or a clear error.
+
+    When the bundle records the split it was trained on, the run must use that split too: on another split, the
+    new validation and test images would include ones the starting weights were trained on."""
     from safetensors.torch import load_file
 
     from skin_models.bundle import WEIGHTS_FILE, load_config
@@ -160,6 +164,11 @@ def load_initial_weights(model: nn.Module, model_config: ModelConfig, bundle: Pa
     if differ:
         raise ValueError(f"--init-from {bundle}: a different network from this run's ({'; '.join(differ)}); "
                          "fine-tune with the same arch, encoder and settings as the bundle")
+    trained_on = source.extra.get("split_fingerprint")
+    if split_fingerprint and trained_on and trained_on != split_fingerprint:
+        raise ValueError(f"--init-from {bundle}: that model was trained on another split than this run's, so this "
+                         "run's validation and test images could be ones it learned from; give the split file of "
+                         "the run that trained it (--split-file …/splits.csv)")
     model.load_state_dict(load_file(str(Path(bundle) / WEIGHTS_FILE), device="cpu"))
 
 
@@ -216,7 +225,7 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
 
     model = _build_network(config, model_config)
     if config.init_from and resume is None:
-        load_initial_weights(model, model_config, Path(config.init_from))
+        load_initial_weights(model, model_config, Path(config.init_from), split_fingerprint(split_path))
     train_set = LesionDataset(cached["train"], model_config, build_augmentation(config.augmentation), task)
     n_classes = len(CLASS_CODES)
     generator = torch.Generator().manual_seed(config.seed)

@@ -128,6 +128,9 @@ def test_fine_tuning_starts_from_a_bundle_with_the_lovasz_loss(synth_dir: Path, 
                   extra={"model_kwargs": {"decoder_channels": [16, 16, 8, 8, 8]}})
     with pytest.raises(ValueError, match=r"a different network from this run's .*model_kwargs"):
         run_training(synth_dir, other, work_dir=tmp_path / "other", progress=False)
+    elsewhere = _tiny("segmentation", epochs=1, init_from=str(base.bundle_dir), split_seed=7)
+    with pytest.raises(ValueError, match="trained on another split than this run's"):
+        run_training(synth_dir, elsewhere, work_dir=tmp_path / "elsewhere", progress=False)
     with pytest.raises(ValueError, match="unknown segmentation loss 'focal'"):
         run_training(synth_dir, _tiny("segmentation", seg_loss="focal"), work_dir=tmp_path / "x", progress=False)
 
