@@ -198,6 +198,19 @@ def test_train_cli_flags_reach_the_run(synth_dir: Path, tmp_path: Path, tmp_mlfl
     assert params["lesion_masks_for_evaluation"] == "ground truth"  # no --lesion-segmenter given
 
 
+def test_init_from_an_unknown_model_is_named(synth_dir: Path, tmp_bentoml_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    result = CliRunner().invoke(app, ["train", "segmenter", "--data", str(synth_dir), "--init-from",
+                                      "skin-segmenter:nosuchversion"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.replace("│", " ").split())  # the error box wraps the message
+    assert "no model 'skin-segmenter:nosuchversion' in the BentoML store" in text
+    assert "--init-from" in text
+
+
 def test_train_all_refuses_a_share_outside_zero_to_one(synth_dir: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
