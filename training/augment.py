@@ -6,7 +6,7 @@ training sees exactly the geometry that serving sees, plus these perturbations.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import albumentations as A
 import cv2
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 MixMode = Literal["none", "mixup", "cutmix"]
-MIX_MODES: tuple[str, ...] = ("none", "mixup", "cutmix")
+MIX_MODES: tuple[str, ...] = get_args(MixMode)
 
 
 def build_augmentation(level: str) -> A.Compose | None:
