@@ -13,6 +13,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,7 @@ def _segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Ten
     return nn.functional.binary_cross_entropy_with_logits(logits, targets) + _dice_loss(logits, targets)
 
 
-def segmentation_loss(name: str) -> Any:
+def segmentation_loss(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """The segmenter's training loss: ``bce_dice`` (BCE + soft Dice) or ``bce_lovasz`` (BCE + the Lovász hinge,
     a convex surrogate of each image's Jaccard index, Berman et al. 2018: it weighs an image whose mask is
     badly wrong as much as any other, which is what the thresholded Jaccard punishes)."""
@@ -153,11 +154,9 @@ def load_initial_weights(model: nn.Module, model_config: ModelConfig, bundle: Pa
 
     When the bundle records the split it was trained on, the run must use that split too: on another split, the
     new validation and test images would include ones the starting weights were trained on."""
-    from safetensors.torch import load_file
+    from skin_models.bundle import load_bundle
 
-    from skin_models.bundle import WEIGHTS_FILE, load_config
-
-    source = load_config(Path(bundle))
+    source_model, source = load_bundle(bundle)
     keys = ("task", "arch", "encoder", "model_kwargs", "labels")
     differ = [f"{k} {getattr(source, k)!r} ≠ {getattr(model_config, k)!r}" for k in keys
               if getattr(source, k) != getattr(model_config, k)]
@@ -169,7 +168,7 @@ def load_initial_weights(model: nn.Module, model_config: ModelConfig, bundle: Pa
         raise ValueError(f"--init-from {bundle}: that model was trained on another split than this run's, so this "
                          "run's validation and test images could be ones it learned from; give the split file of "
                          "the run that trained it (--split-file …/splits.csv)")
-    model.load_state_dict(load_file(str(Path(bundle) / WEIGHTS_FILE), device="cpu"))
+    model.load_state_dict(source_model.state_dict())
 
 
 def _best_mask_threshold(prob_maps: np.ndarray, masks: np.ndarray) -> float:
@@ -244,14 +243,17 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
                         generator=generator, persistent_workers=config.workers > 0)
 
     mixer = None
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     if task == "classification":
         smoothing = config.label_smoothing
         if config.mix != "none":
             mixer = BatchMixer(config.mix, n_classes, alpha=config.mix_alpha, probability=config.mix_probability,
                                seed=config.seed)
 
-        def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        def classification_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
             return nn.functional.cross_entropy(logits, targets, weight=loss_weight, label_smoothing=smoothing)
+
+        loss_fn = classification_loss
 
         def validate(net: nn.Module) -> dict[str, float]:
             logits = predict_arrays(net, cached["val"], model_config, device)
