@@ -45,12 +45,17 @@ def _common_overrides(**values: Any) -> dict[str, Any]:
 def _train_one(task: str, data: Path, config_path: Path | None, overrides: dict[str, Any], split_file: Path | None,
                register: bool, resume: Path | None, run_name: str | None, work_dir: Path | None,
                lesion_segmenter: Path | None = None) -> None:
+    from skin_models.bundle import BundleError
+    from training.cli_models import _fail
     from training.config import load_config
     from training.trainer import run_training
 
-    config = load_config(config_path, task, **overrides)
-    result = run_training(data, config, split_file=split_file, run_name=run_name, resume=resume, work_dir=work_dir,
-                          lesion_segmenter=lesion_segmenter)
+    try:
+        config = load_config(config_path, task, **overrides)
+        result = run_training(data, config, split_file=split_file, run_name=run_name, resume=resume,
+                              work_dir=work_dir, lesion_segmenter=lesion_segmenter)
+    except (ValueError, FileNotFoundError, BundleError) as exc:  # bad settings or data: say what, not a traceback
+        raise _fail(str(exc)) from None
     _print_result(result)
     if register:
         _register(result.run_id)

@@ -211,6 +211,19 @@ def test_init_from_an_unknown_model_is_named(synth_dir: Path, tmp_bentoml_home: 
     assert "--init-from" in text
 
 
+def test_a_bad_setting_is_an_error_message_not_a_traceback(synth_dir: Path, tmp_path: Path,
+                                                         tmp_mlflow_uri: str) -> None:
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    result = CliRunner().invoke(app, ["train", "segmenter", "--data", str(synth_dir), "--loss", "focal",
+                                      "--epochs", "1", "--work-dir", str(tmp_path / "w")])
+    assert result.exit_code == 1
+    assert "unknown segmentation loss 'focal'; valid: bce_dice, bce_lovasz" in " ".join(result.output.split())
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_train_all_refuses_a_share_outside_zero_to_one(synth_dir: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
