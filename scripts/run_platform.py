@@ -72,6 +72,10 @@ def main() -> None:
     site_url = f"http://{args.host}:{args.web_port}"
     env = {**os.environ, "DRSKIN_SERVICE_URL": service_url, "DRSKIN_WEB_HOST": args.host,
            "DRSKIN_WEB_PORT": str(args.web_port)}
+    def stop(signum: int, frame: object) -> None:  # `kill` (SIGTERM) stops both as Ctrl-C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     service = subprocess.Popen([str(BIN / "bentoml"), "serve", "service:DrSkin", "--host", args.host, "--port",
                                 str(args.service_port)], env=env, start_new_session=True)
     site: subprocess.Popen[bytes] | None = None
