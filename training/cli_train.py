@@ -113,6 +113,11 @@ def train_classifier(
     schedule: Annotated[str | None, typer.Option(help="cosine | constant")] = None,
     augmentation: AugmentationOpt = None,
     imbalance: Annotated[str | None, typer.Option(help="none | sampler | loss_weights | both")] = None,
+    sampler_power: Annotated[float | None, typer.Option(
+        help="sampler: weights ∝ class frequency^-POWER (0 natural mix, 1 balanced)")] = None,
+    logit_adjust: Annotated[float | None, typer.Option(
+        help="τ > 0: the loss sees the logits plus τ·log(class mix of the batches), so the plain argmax aims at "
+             "balanced accuracy (logit adjustment); 0 off")] = None,
     mix: Annotated[str | None, typer.Option(help="batch mixing: none | mixup | cutmix")] = None,
     seed: SeedOpt = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
@@ -135,7 +140,8 @@ def train_classifier(
                                   batch_size=batch_size, lr=lr, schedule=schedule, augmentation=augmentation,
                                   imbalance=imbalance, mix=mix, seed=seed, device=device, workers=workers,
                                   time_budget_min=time_budget_min, ema_decay=ema_decay, tta=tta,
-                                  init_from=_init_from(init_from), pretrained=pretrained or None)
+                                  init_from=_init_from(init_from), pretrained=pretrained or None,
+                                  sampler_power=sampler_power, logit_adjust=logit_adjust)
     _train_one("classification", data, config, overrides, split_file, register, resume, run_name, work_dir,
                _bundle_path(lesion_segmenter, "--lesion-segmenter"))
 

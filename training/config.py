@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import yaml
 
@@ -32,6 +32,8 @@ class TrainConfig:
     augmentation: Literal["none", "light", "standard", "strong"] = "standard"
     imbalance: Literal["none", "sampler", "loss_weights", "both"] = "sampler"
     sampler_power: float = 0.75
+    logit_adjust: float = 0.0     # classification: τ > 0 adds τ·log(class mix of the batches) to the logits in the
+                                  # loss only, so the plain argmax serves balanced accuracy (Menon et al., 2021)
     label_smoothing: float = 0.05
     mix: Literal["none", "mixup", "cutmix"] = "none"  # classification: batch mixing (training.augment.BatchMixer)
     mix_alpha: float = 1.0
@@ -55,6 +57,20 @@ class TrainConfig:
     max_train_images: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Refuse a setting no run could use when the config is made, not minutes later when the run needs it."""
+        for name, hint in get_type_hints(TrainConfig).items():
+            value = getattr(self, name)
+            if get_origin(hint) is Literal and value not in get_args(hint):
+                choices = ", ".join(str(choice) for choice in get_args(hint))
+                raise ValueError(f"unknown {name} {value!r}; valid: {choices}")
+        for name, low, high in _RANGES:
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not low <= value <= high:
+                raise ValueError(f"{name} must be a number from {low} to {high}, not {value!r}")
+        if len(self.input_size) != 2 or min(self.input_size) < 8:
+            raise ValueError(f"input_size must be HEIGHTxWIDTH of at least 8x8 pixels, not {self.input_size!r}")
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -66,6 +82,12 @@ class TrainConfig:
             raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(names)}")
         clean = {k: _coerce(k, v) for k, v in overrides.items() if v is not None}
         return replace(self, **clean)
+
+
+_RANGES = (("epochs", 1, 10_000), ("batch_size", 1, 4096), ("lr", 1e-8, 10.0), ("weight_decay", 0.0, 1.0),
+           ("warmup_fraction", 0.0, 0.5), ("sampler_power", 0.0, 1.0), ("logit_adjust", 0.0, 10.0),
+           ("label_smoothing", 0.0, 0.5), ("mix_alpha", 1e-3, 100.0), ("mix_probability", 0.0, 1.0),
+           ("drop_rate", 0.0, 0.95), ("ema_decay", 0.0, 0.99999), ("min_triage_sensitivity", 0.5, 1.0))
 
 
 def _coerce(key: str, value: Any) -> Any:

@@ -118,6 +118,15 @@ def class_sampling_weights(targets: np.ndarray, power: float, n_classes: int) ->
     return class_weight[targets]
 
 
+def class_log_prior(targets: np.ndarray, n_classes: int, sampler_power: float = 0.0) -> torch.Tensor:
+    """Log of the class mix a training batch is drawn from: the data's frequencies, flattened by a sampler of
+    ``sampler_power`` (weights ∝ frequency^-power leave a mix ∝ frequency^(1 - power)). Absent classes count as one
+    image, so the log stays finite. Used for logit adjustment (Menon et al., 2021)."""
+    counts = np.maximum(np.bincount(targets, minlength=n_classes).astype(np.float64), 1.0)
+    mix = counts ** (1.0 - sampler_power)
+    return torch.tensor(np.log(mix / mix.sum()), dtype=torch.float32)
+
+
 def class_loss_weights(targets: np.ndarray, n_classes: int) -> torch.Tensor:
     """Inverse-frequency loss weights, normalised to mean 1 over the present classes."""
     counts = np.bincount(targets, minlength=n_classes).astype(np.float64)

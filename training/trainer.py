@@ -44,6 +44,7 @@ from training.torchdata import (
     LesionDataset,
     LesionMasks,
     cache_records,
+    class_log_prior,
     class_loss_weights,
     class_sampling_weights,
 )
@@ -230,9 +231,14 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
     generator = torch.Generator().manual_seed(config.seed)
     sampler = None
     loss_weight = None
+    logit_shift = None
     if task == "classification":
         targets = cached["train"].targets
-        if config.imbalance in {"sampler", "both"}:
+        sampled = config.imbalance in {"sampler", "both"}
+        if config.logit_adjust:
+            logit_shift = config.logit_adjust * class_log_prior(
+                targets, n_classes, config.sampler_power if sampled else 0.0).to(device)
+        if sampled:
             weights = class_sampling_weights(targets, config.sampler_power, n_classes)
             sampler = WeightedRandomSampler(weights.tolist(), num_samples=len(targets),
                                             replacement=True, generator=generator)
@@ -251,6 +257,8 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
                                seed=config.seed)
 
         def classification_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+            if logit_shift is not None:
+                logits = logits + logit_shift
             return nn.functional.cross_entropy(logits, targets, weight=loss_weight, label_smoothing=smoothing)
 
         loss_fn = classification_loss

@@ -155,6 +155,15 @@ def test_config_yaml_and_overrides(tmp_path: Path) -> None:
     bad.write_text("task: segmentation\narch: unet\nencoder: resnet18\n")
     with pytest.raises(ValueError, match="not classification"):
         load_config(bad, "classification")
+    bad.write_text("task: classification\narch: resnet10t\nimbalance: oversample\n")
+    with pytest.raises(ValueError, match="unknown imbalance 'oversample'; valid: none, sampler, loss_weights, both"):
+        load_config(bad, "classification")
+    with pytest.raises(ValueError, match="unknown tta 'five_crop'; valid: none, hflip, flips"):
+        config.with_overrides(tta="five_crop")
+    with pytest.raises(ValueError, match="input_size must be HEIGHTxWIDTH"):
+        config.with_overrides(input_size="64")
+    with pytest.raises(ValueError, match="lr must be a number"):
+        config.with_overrides(lr=-1.0)
 
 
 def test_lr_schedule_warms_up_then_decays() -> None:
@@ -184,6 +193,7 @@ def test_train_cli_flags_reach_the_run(synth_dir: Path, tmp_path: Path, tmp_mlfl
                                       "--input-size", "32x40", "--epochs", "1", "--batch-size", "8", "--seed", "3",
                                       "--augmentation", "light", "--ema-decay", "0.9", "--tta", "hflip",
                                       "--resize-policy", "lesion_crop", "--mix", "cutmix", "--run-name", "cli-run",
+                                      "--sampler-power", "0.5", "--logit-adjust", "1.0",
                                       "--work-dir", str(tmp_path / "w")])
     assert result.exit_code == 0, result.output
     runs = MlflowClient(tmp_mlflow_uri).search_runs(
@@ -195,6 +205,7 @@ def test_train_cli_flags_reach_the_run(synth_dir: Path, tmp_path: Path, tmp_mlfl
         "resnet10t", "1", "8", "3", "light")
     assert (params["ema_decay"], params["tta"], params["resize_policy"], params["mix"]) == (
         "0.9", "hflip", "lesion_crop", "cutmix")
+    assert (params["sampler_power"], params["logit_adjust"]) == ("0.5", "1.0")
     assert params["lesion_masks_for_evaluation"] == "ground truth"  # no --lesion-segmenter given
 
 
@@ -220,8 +231,15 @@ def test_a_bad_setting_is_an_error_message_not_a_traceback(synth_dir: Path, tmp_
     result = CliRunner().invoke(app, ["train", "segmenter", "--data", str(synth_dir), "--loss", "focal",
                                       "--epochs", "1", "--work-dir", str(tmp_path / "w")])
     assert result.exit_code == 1
-    assert "unknown segmentation loss 'focal'; valid: bce_dice, bce_lovasz" in " ".join(result.output.split())
+    assert "unknown seg_loss 'focal'; valid: bce_dice, bce_lovasz" in " ".join(result.output.split())
     assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "decoding" not in result.output  # refused with the settings, before any photo is read
+    assert not (tmp_path / "w").exists()
+
+    result = CliRunner().invoke(app, ["train", "classifier", "--data", str(synth_dir), "--sampler-power", "3",
+                                      "--work-dir", str(tmp_path / "w")])
+    assert result.exit_code == 1
+    assert "sampler_power must be a number from 0.0 to 1.0, not 3.0" in " ".join(result.output.split())
 
 
 def test_train_all_refuses_a_share_outside_zero_to_one(synth_dir: Path, tmp_path: Path) -> None:
