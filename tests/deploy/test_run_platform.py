@@ -1,0 +1,82 @@
+"""`make run` (scripts/run_platform.py): starts the real Bento service and the real site, and stops both again.
+
+The script runs as a user runs it, on the tiny models of the test BentoML store and a throwaway SQLite database.
+`kill PID` (SIGTERM, what a process manager or a closed terminal sends) must stop the service and the site just as
+Ctrl-C does: nothing may keep running or keep holding its port after the script has ended.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.fixtures.service import REPO_ROOT, STARTUP_TIMEOUT_S, free_port
+
+pytestmark = pytest.mark.timeout(STARTUP_TIMEOUT_S * 2 + 120)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_up(url: str, script: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert script.poll() is None, f"run_platform.py exited with {script.returncode}:\n{log.read_text()}"
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} was not up after {STARTUP_TIMEOUT_S:.0f} s:\n{log.read_text()}")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_a_signal_to_make_run_stops_the_service_and_the_site(tiny_bentoml_home: Path, tmp_path: Path,
+                                                            signum: int) -> None:
+    service_port, web_port = free_port(), free_port()
+    env = {**os.environ, "BENTOML_HOME": str(tiny_bentoml_home), "BENTOML_DO_NOT_TRACK": "true",
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'site.db'}", "DRSKIN_SECRET_KEY": "test-secret-key",
+           "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        script = subprocess.Popen([sys.executable, "scripts/run_platform.py", "--service-port", str(service_port),
+                                   "--web-port", str(web_port)], cwd=REPO_ROOT, env=env, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    children: list[psutil.Process] = []
+    try:
+        _wait_up(f"http://127.0.0.1:{service_port}/readyz", script, log)
+        _wait_up(f"http://127.0.0.1:{web_port}/health/live", script, log)
+        deadline = time.monotonic() + 30  # the script polls the site once a second before it says so
+        while "Dr. Skin is running" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "Dr. Skin is running" in log.read_text()
+        children = psutil.Process(script.pid).children(recursive=True)
+        assert len(children) >= 2, "expected the service and the site as child processes"
+
+        os.kill(script.pid, signum)  # the script only, as `kill PID` or Ctrl-C in its terminal would
+        script.wait(timeout=60)
+
+        gone, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, f"still running after the script ended: {[p.cmdline() for p in alive]}"
+        assert not _port_open(service_port), "the service still holds its port"
+        assert not _port_open(web_port), "the site still holds its port"
+    finally:
+        for process in [*children, psutil.Process(script.pid) if script.poll() is None else None]:
+            if process is not None:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
