@@ -7,6 +7,7 @@ Ctrl-C does: nothing may keep running or keep holding its port after the script 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -19,7 +20,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.fixtures.service import REPO_ROOT, STARTUP_TIMEOUT_S, free_port
+from tests.fixtures.service import REPO_ROOT, STARTUP_TIMEOUT_S, free_port, register_tiny_models
 
 pytestmark = pytest.mark.timeout(STARTUP_TIMEOUT_S * 2 + 120)
 
@@ -44,10 +45,13 @@ def _wait_up(url: str, script: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["kill", "ctrl-c"])
-def test_a_signal_to_make_run_stops_the_service_and_the_site(tiny_bentoml_home: Path, tmp_path: Path,
-                                                            signum: int) -> None:
+def test_a_signal_to_make_run_stops_the_service_and_the_site(tmp_path: Path, signum: int) -> None:
+    # A BentoML home of its own: `bentoml serve` empties its home's Prometheus folder when it starts, which would
+    # wipe the metrics of the session's shared test server (tests/service/test_batching.py reads them).
+    bentoml_home = tmp_path / "bentoml"
+    register_tiny_models(bentoml_home)
     service_port, web_port = free_port(), free_port()
-    env = {**os.environ, "BENTOML_HOME": str(tiny_bentoml_home), "BENTOML_DO_NOT_TRACK": "true",
+    env = {**os.environ, "BENTOML_HOME": str(bentoml_home), "BENTOML_DO_NOT_TRACK": "true",
            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'site.db'}", "DRSKIN_SECRET_KEY": "test-secret-key",
            "PYTHONUNBUFFERED": "1"}
     log = tmp_path / "run.log"
@@ -69,14 +73,15 @@ def test_a_signal_to_make_run_stops_the_service_and_the_site(tiny_bentoml_home: 
         os.kill(script.pid, signum)  # the script only, as `kill PID` or Ctrl-C in its terminal would
         script.wait(timeout=60)
 
-        gone, alive = psutil.wait_procs(children, timeout=30)
+        _, alive = psutil.wait_procs(children, timeout=30)
         assert not alive, f"still running after the script ended: {[p.cmdline() for p in alive]}"
         assert not _port_open(service_port), "the service still holds its port"
         assert not _port_open(web_port), "the site still holds its port"
     finally:
-        for process in [*children, psutil.Process(script.pid) if script.poll() is None else None]:
-            if process is not None:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+        if script.poll() is None:
+            children.append(psutil.Process(script.pid))
+        for process in children:  # whatever a failed run left behind, with its process group
+            with contextlib.suppress(ProcessLookupError, PermissionError, psutil.NoSuchProcess):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
