@@ -68,8 +68,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not low <= value <= high:
                 raise ValueError(f"{name} must be a number from {low} to {high}, not {value!r}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be a positive number (e.g. 0.002), not {self.lr!r}")
+        if not isinstance(self.lr, int | float) or not 0.0 < self.lr <= 10.0:
+            raise ValueError(f"lr must be a number above 0 and up to 10.0 (e.g. 0.002), not {self.lr!r}")
         if len(self.input_size) != 2 or min(self.input_size) < 8:
             raise ValueError(f"input_size must be HEIGHTxWIDTH of at least 8x8 pixels, not {self.input_size!r}")
 
@@ -86,7 +86,7 @@ class TrainConfig:
         return replace(self, **clean)
 
 
-_RANGES = (("epochs", 1, 10_000), ("batch_size", 1, 4096), ("lr", 0.0, 10.0), ("weight_decay", 0.0, 1.0),
+_RANGES = (("epochs", 1, 10_000), ("batch_size", 1, 4096), ("weight_decay", 0.0, 1.0),
            ("warmup_fraction", 0.0, 0.5), ("sampler_power", 0.0, 1.0), ("logit_adjust", 0.0, 10.0),
            ("label_smoothing", 0.0, 0.5), ("mix_alpha", 1e-3, 100.0), ("mix_probability", 0.0, 1.0),
            ("drop_rate", 0.0, 0.95), ("ema_decay", 0.0, 0.99999), ("min_triage_sensitivity", 0.5, 1.0))

@@ -122,8 +122,9 @@ def class_log_prior(targets: np.ndarray, n_classes: int, sampler_power: float = 
     """Log of the class mix a training batch is drawn from: the data's frequencies, flattened by a sampler of
     ``sampler_power`` (weights ∝ frequency^-power leave a mix ∝ frequency^(1 - power)). Absent classes count as one
     image, so the log stays finite. Used for logit adjustment (Menon et al., 2021)."""
-    counts = np.maximum(np.bincount(targets, minlength=n_classes).astype(np.float64), 1.0)
-    mix = counts ** (1.0 - sampler_power)
+    drawn = np.bincount(targets, weights=class_sampling_weights(targets, sampler_power, n_classes),
+                        minlength=n_classes)
+    mix = np.maximum(drawn, 1.0)  # a present class draws count^(1 - power) >= 1; an absent one counts as 1
     return torch.tensor(np.log(mix / mix.sum()), dtype=torch.float32)
 
 
