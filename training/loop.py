@@ -44,6 +44,7 @@ class LoopSettings:
     metric_name: str = "val_metric"
     checkpoint_path: Path | None = None
     ema_decay: float = 0.0
+    cpu_bf16: bool = False  # on a CPU: forward pass and loss under bfloat16 autocast (CPUs with AVX512-BF16/AMX)
 
 
 class WeightAverage:
@@ -115,6 +116,9 @@ def train(
         optimizer.load_state_dict(optimizer_state)
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    # CUDA: float16 with loss scaling. CPU: bfloat16 (same exponent range as float32, so no scaler) when asked.
+    amp_dtype = torch.float16 if use_amp else torch.bfloat16
+    use_amp = use_amp or (settings.cpu_bf16 and device.type == "cpu")
     ema = WeightAverage(model, settings.ema_decay, ema_state) if settings.ema_decay > 0 else None
     total_steps = max(1, settings.epochs * steps_per_epoch)
     best_weights = best_state if best_state is not None else copy.deepcopy(model.state_dict())
@@ -143,7 +147,7 @@ def train(
                 images, targets = batch_transform(images, targets)
             if settings.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+            with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
                 loss = loss_fn(model(images), targets)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()

@@ -30,6 +30,7 @@ from skin_models.device import resolve_device
 from skin_models.factory import create_classifier, create_segmenter
 from skin_models.labels import CLASS_CODES
 from skin_models.postprocess import softmax
+from skin_models.pretrained import normalisation
 from training import tracking
 from training.augment import BatchMixer, build_augmentation
 from training.calibration import choose_triage_threshold, fit_temperature
@@ -90,8 +91,12 @@ def _model_config(config: TrainConfig) -> ModelConfig:
     model_kwargs = dict(config.extra.get("model_kwargs", {}))
     if config.task == "classification":
         model_kwargs.setdefault("drop_rate", config.drop_rate)
+    # A network family whose ImageNet weights expect other input statistics keeps them, pretrained or not, so
+    # serving feeds it exactly as training did.
+    stats = normalisation(config.encoder or config.arch)
+    mean_std = {"mean": stats[0], "std": stats[1]} if stats else {}
     return ModelConfig(task=config.task, arch=config.arch, encoder=config.encoder, input_size=config.input_size,
-                       resize_policy=config.resize_policy, model_kwargs=model_kwargs, tta=config.tta)
+                       resize_policy=config.resize_policy, model_kwargs=model_kwargs, tta=config.tta, **mean_std)
 
 
 def _build_network(config: TrainConfig, model_config: ModelConfig) -> nn.Module:
@@ -224,6 +229,7 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
               for name, recs in by_split.items() if recs}
 
     model = _build_network(config, model_config)
+    pretrained_source = getattr(model, "pretrained_source", None)
     if config.init_from and resume is None:
         load_initial_weights(model, model_config, Path(config.init_from), split_fingerprint(split_path))
     train_set = LesionDataset(cached["train"], model_config, build_augmentation(config.augmentation), task)
@@ -327,7 +333,8 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
                                 schedule=config.schedule, warmup_fraction=config.warmup_fraction,
                                 time_budget_s=budget_s, patience=config.patience,
                                 channels_last=config.channels_last, metric_name=metric_name,
-                                checkpoint_path=checkpoint_path, ema_decay=config.ema_decay)
+                                checkpoint_path=checkpoint_path, ema_decay=config.ema_decay,
+                                cpu_bf16=config.cpu_bf16)
         model, state = train(model, loader, loss_fn, validate, settings, device, on_epoch_end=on_epoch_end,
                              state=state, optimizer_state=optimizer_state, ema_state=ema_state, best_state=best_state,
                              steps_per_epoch=len(loader), batch_transform=mixer)
@@ -345,7 +352,8 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
             "extra": {**model_config.extra, "mlflow_run_id": run.info.run_id, "epochs": state.epoch,
                       **({"lesion_masks_for_evaluation": lesion_source} if lesion_source else {}),
                       "best_epoch": state.best_epoch, "split_fingerprint": split_fingerprint(split_path),
-                      "data_path": str(data)},
+                      "data_path": str(data),
+                      **({"pretrained": pretrained_source} if pretrained_source else {})},
         })
         bundle_dir = save_bundle(work_dir / "bundle", model.to("cpu").to(memory_format=torch.contiguous_format),
                                  model_config)
