@@ -26,7 +26,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 
 app.add_typer(train_app, name="train")
-register_commands(app)  # register, evaluate, models
+register_commands(app)  # register, evaluate, predict, models
 # Heavy libraries (torch, mlflow, bentoml) are imported inside the commands so that `drskin --help` stays fast.
 
 

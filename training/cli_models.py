@@ -1,4 +1,4 @@
-"""``drskin register``, ``drskin evaluate`` and ``drskin models``: from an MLflow run to the served models.
+"""``drskin register``, ``drskin evaluate``, ``drskin predict`` and ``drskin models``: from an MLflow run to the served models.
 
 Add them to the main app with ``register_commands(app)``. Heavy libraries (torch, mlflow, bentoml) are imported
 inside the commands so that ``drskin --help`` stays fast.
@@ -28,6 +28,11 @@ _EVALUATE_HELP = (
     "Run the stored BentoML models on a data folder (optionally one split of a split file) and report ISIC "
     "metrics: balanced accuracy, per-class recall/precision/AUC, malignant sensitivity/specificity at the "
     "classifier's triage threshold, and Dice / IoU / thresholded Jaccard on the images that have a mask."
+)
+_PREDICT_HELP = (
+    "Class probabilities of the stored classifier for every photo in a folder, written as an ISIC 2018 Task 3 "
+    "submission (image,MEL,NV,BCC,AKIEC,BKL,DF,VASC; each row sums to 1), with a progress bar. Files that "
+    "cannot be read are skipped and listed."
 )
 _MODELS_HELP = (
     "List the skin-classifier / skin-segmenter models in the BentoML store with their metrics, synthetic flag and "
@@ -128,14 +133,21 @@ def _print_evaluation(result: dict[str, Any]) -> None:
     summary = Table(title=f"Evaluation on {result['n_images']} images of {where}")
     summary.add_column("metric")
     summary.add_column("value", justify="right")
-    rows = [("balanced accuracy", result["balanced_accuracy"]), ("accuracy", result["accuracy"]),
+    intervals = result.get("intervals", {})
+    mel_recall = result["per_class"].get("mel", {}).get("recall")
+    rows = [("balanced accuracy", result["balanced_accuracy"]), ("melanoma recall", mel_recall),
+            ("accuracy", result["accuracy"]),
             ("malignant AUC", result.get("malignant_auc")),
             (f"malignant sensitivity @ {_fmt(result.get('triage_threshold'), 3)}", result["malignant_sensitivity"]),
             (f"malignant specificity @ {_fmt(result.get('triage_threshold'), 3)}", result["malignant_specificity"]),
             (f"Dice ({result['n_masks']} masks)", result["dice"]), ("IoU", result["iou"]),
             ("thresholded Jaccard (ISIC)", result["thresholded_jaccard"])]
+    interval_of = {"balanced accuracy": "balanced_accuracy", "melanoma recall": "mel_recall"}
+    summary.add_column("95 % interval (bootstrap over lesions)", justify="right")
     for name, value in rows:
-        summary.add_row(name, _fmt(value))
+        key = interval_of.get(name) or ("malignant_" + name.split()[1] if name.startswith("malignant s") else "")
+        low_high = intervals.get(key)
+        summary.add_row(name, _fmt(value), f"{_fmt(low_high[0], 3)} – {_fmt(low_high[1], 3)}" if low_high else "")
     out.print(summary)
     per_class = Table(title="Per class")
     for column in ("class", "support", "recall", "precision", "AUC"):
@@ -150,6 +162,34 @@ def _print_evaluation(result: dict[str, Any]) -> None:
             out.print(f"{role}: {info['tag']} ({info['arch']}, {info['backend']}){flag}")
     for warning in result.get("warnings", []):
         out.print(f"[yellow]warning:[/] {warning}")
+
+
+def predict(
+    data: Annotated[Path, typer.Option("--data", help="folder of photos (any depth; JPEG, PNG, WebP, …)",
+                                       exists=True, file_okay=False, resolve_path=True)],
+    csv_file: Annotated[Path, typer.Option("--csv", help="where to write the ISIC 2018 Task 3 CSV")],
+    classifier: Annotated[str, typer.Option(help="BentoML tag of the classifier")] = "skin-classifier:latest",
+    segmenter: Annotated[str, typer.Option(
+        help="BentoML tag of the segmenter (used only by a classifier that crops around the lesion)")] = (
+        "skin-segmenter:latest"),
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    batch_size: Annotated[int, typer.Option(help="images per forward pass")] = 32,
+) -> None:
+    from training.evaluate import EvaluationError, predict_folder
+    from training.registry import RegistryError
+
+    try:
+        result = predict_folder(data, csv_file, classifier, segmenter, batch_size=batch_size, device=device)
+    except (RegistryError, EvaluationError, ValueError, RuntimeError) as exc:
+        raise _fail(str(exc)) from None
+    out = _out()
+    info = result["classifier"]
+    out.print(f"wrote {result['images']} rows to {result['csv']} (classifier {info['tag']}, {info['arch']})"
+              + (" [bold yellow]— trained on SYNTHETIC data[/]" if info["synthetic"] else ""))
+    for name, reason in result["skipped"].items():
+        out.print(f"[yellow]skipped[/] {name}: {reason}")
+    if result["skipped"]:
+        out.print(f"[yellow]{len(result['skipped'])} file(s) could not be read and have no row[/]")
 
 
 def models() -> None:
@@ -193,10 +233,12 @@ def models() -> None:
 
 
 def register_commands(app: typer.Typer) -> None:
-    """Add ``register``, ``evaluate`` and ``models`` to the ``drskin`` app."""
+    """Add ``register``, ``evaluate``, ``predict`` and ``models`` to the ``drskin`` app."""
     app.command("register", help=_REGISTER_HELP, short_help="Register an MLflow run; champions go to BentoML.")(
         register)
     app.command("evaluate", help=_EVALUATE_HELP, short_help="ISIC metrics of the stored models on a data folder.")(
         evaluate)
+    app.command("predict", help=_PREDICT_HELP, short_help="ISIC 2018 Task 3 CSV of probabilities for a folder.")(
+        predict)
     app.command("models", help=_MODELS_HELP, short_help="The models in the BentoML store and which are served.")(
         models)

@@ -15,7 +15,7 @@ import numpy as np
 
 from skin_models.labels import get_label
 from training.data import Record, dataset_fingerprint, load_image, load_mask, load_records
-from training.metrics import classification_metrics, segmentation_metrics
+from training.metrics import bootstrap_intervals, classification_metrics, segmentation_metrics
 from training.registry import bentoml_model_path
 
 _SEGMENTATION_KEYS = ("dice", "iou", "thresholded_jaccard")
@@ -88,7 +88,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Run the stored models on every (selected) image of ``data``; return JSON-able metrics.
 
-    Keys: n_images, balanced_accuracy, accuracy, per_class, malignant_sensitivity / malignant_specificity (at the
+    Keys: n_images, balanced_accuracy, intervals (bootstrap 95 % over lesions), accuracy, per_class, malignant_sensitivity / malignant_specificity (at the
     classifier's triage threshold), malignant_auc, triage_threshold, confusion_matrix, labels, n_masks, dice, iou,
     thresholded_jaccard, models, data, warnings. Metrics undefined on this data (e.g. recall of an absent class)
     are ``None``. ``tta`` ({"classifier": mode, "segmenter": mode}) overrides the bundles' test-time views, to
@@ -148,6 +148,10 @@ def evaluate(
 
     result = classification_metrics(y_true, np.concatenate(probs), clf.config.labels,
                                     triage_threshold=clf.config.triage_threshold)
+    # 95 % intervals, resampling whole lesions: the rare classes have ~10 test images, so a point estimate alone
+    # says little about whether one model beats another.
+    result["intervals"] = bootstrap_intervals(y_true, np.concatenate(probs), clf.config.labels,
+                                              clf.config.triage_threshold, groups=[r.lesion_id for r in records])
     result["labels"] = list(clf.config.labels)
     result["n_masks"] = n_masks
     for key in _SEGMENTATION_KEYS:
@@ -172,3 +176,73 @@ def evaluate(
                       else None, "split": split}
     result["warnings"] = warnings
     return json_safe(result)
+
+
+# ISIC 2018 Task 3's submission columns, in its order, and our class code for each.
+ISIC_TASK3_COLUMNS = ("MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC")
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
+
+
+def list_images(folder: Path) -> list[Path]:
+    """The photos under ``folder`` (any depth), sorted; lesion masks (``*_segmentation.*``) are not photos.
+    Two photos with one name (in different subfolders) would be one row of a submission: that is an error."""
+    if not folder.is_dir():
+        raise EvaluationError(f"{folder} is not a folder of images")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                   and not p.stem.endswith("_segmentation"))
+    if not files:
+        raise EvaluationError(f"{folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    seen: dict[str, Path] = {}
+    for path in files:
+        if path.stem in seen:
+            raise EvaluationError(f"two images are named {path.stem!r}: {seen[path.stem]} and {path}; a submission "
+                                  "has one row per image name")
+        seen[path.stem] = path
+    return files
+
+
+def predict_folder(folder: Path, csv_path: Path, classifier: str = "skin-classifier:latest",
+                   segmenter: str = "skin-segmenter:latest", *, batch_size: int = 32, device: str = "auto",
+                   progress: bool = True) -> dict[str, Any]:
+    """Class probabilities of the stored classifier for every image under ``folder``, written to ``csv_path`` in
+    the ISIC 2018 Task 3 submission format (``image,MEL,NV,BCC,AKIEC,BKL,DF,VASC``; each row sums to 1).
+
+    Unreadable files are skipped and listed in the result (``skipped``: name → reason); the rest are written.
+    """
+    import csv
+
+    from tqdm.auto import tqdm
+
+    from skin_models.imaging import ImageError, decode_image
+    from skin_models.predict import ClassifierPredictor, SegmenterPredictor
+
+    if batch_size < 1:
+        raise EvaluationError(f"batch size must be at least 1, got {batch_size}")
+    files = list_images(Path(folder))
+    clf = ClassifierPredictor(bentoml_model_path(classifier), device=device)
+    column_index = [list(clf.config.labels).index(get_label(code).code) for code in ISIC_TASK3_COLUMNS]
+    seg = SegmenterPredictor(bentoml_model_path(segmenter), device=device) if clf.needs_lesion_mask else None
+    skipped: dict[str, str] = {}
+    written = 0
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with csv_path.open("w", newline="", encoding="utf-8") as handle, \
+            tqdm(total=len(files), desc="predict", unit="img", disable=not progress) as bar:
+        writer = csv.writer(handle)
+        writer.writerow(["image", *ISIC_TASK3_COLUMNS])
+        for start in range(0, len(files), batch_size):
+            names, images = [], []
+            for path in files[start : start + batch_size]:
+                try:
+                    images.append(decode_image(path.read_bytes(), filename=path.name))
+                    names.append(path.stem)
+                except (ImageError, OSError) as exc:
+                    skipped[str(path.relative_to(folder))] = str(exc)
+            if images:
+                masks = seg.predict_masks(images) if seg is not None else None
+                probs = clf.predict_proba(images, masks)[:, column_index]
+                probs = probs / probs.sum(axis=1, keepdims=True)
+                writer.writerows([name, *(f"{p:.6f}" for p in row)] for name, row in zip(names, probs, strict=True))
+                written += len(images)
+            bar.update(len(files[start : start + batch_size]))
+    return {"csv": str(csv_path), "images": written, "skipped": skipped,
+            "classifier": _model_info(classifier, clf.config, clf.backend)}

@@ -106,6 +106,47 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequen
     return result
 
 
+def bootstrap_intervals(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str] = CLASS_CODES,
+                        triage_threshold: float | None = None, groups: Sequence[str | None] | None = None,
+                        n_resamples: int = 1000, level: float = 0.95, seed: int = 0) -> dict[str, list[float]]:
+    """Percentile bootstrap intervals of balanced accuracy, melanoma recall and (with a threshold) the malignant
+    sensitivity and specificity. With ``groups`` (lesion ids; ``None`` = its own group) whole lesions are
+    resampled, since photos of one lesion are not independent. A resample that lacks a class leaves that class
+    out of its balanced accuracy, as ISIC's scorer would."""
+    y_true = np.asarray(y_true, dtype=int)
+    probs = np.asarray(probs, dtype=np.float64)
+    n_classes = len(labels)
+    y_pred = probs.argmax(axis=1)
+    keys = [g if g is not None else f"\0{i}" for i, g in enumerate(groups)] if groups is not None else None
+    _, group_of = np.unique(np.array(keys, dtype=object).astype(str), return_inverse=True) if keys else (
+        None, np.arange(len(y_true)))
+    members = [np.flatnonzero(group_of == g) for g in range(int(group_of.max()) + 1)] if len(y_true) else []
+    mel = list(labels).index("mel") if "mel" in labels else None
+    positives = np.isin(y_true, concerning_indices(tuple(labels)))
+    flagged = concerning_scores(probs, labels) >= triage_threshold if triage_threshold is not None else None
+    rng = np.random.default_rng(seed)
+    samples: dict[str, list[float]] = {"balanced_accuracy": [], "mel_recall": []}
+    if flagged is not None:
+        samples.update(malignant_sensitivity=[], malignant_specificity=[])
+    for _ in range(n_resamples if members else 0):
+        index = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+        truth, hits = y_true[index], y_pred[index] == y_true[index]
+        support = np.bincount(truth, minlength=n_classes)
+        correct = np.bincount(truth[hits], minlength=n_classes)
+        recall = correct[support > 0] / support[support > 0]
+        samples["balanced_accuracy"].append(float(recall.mean()))
+        if mel is not None and support[mel]:
+            samples["mel_recall"].append(float(correct[mel] / support[mel]))
+        if flagged is not None:
+            pos = positives[index]
+            if pos.any() and (~pos).any():
+                samples["malignant_sensitivity"].append(float(flagged[index][pos].mean()))
+                samples["malignant_specificity"].append(float((~flagged[index][~pos]).mean()))
+    tail = (1.0 - level) / 2 * 100
+    return {name: [float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))]
+            for name, values in samples.items() if values}
+
+
 def dice_iou(pred: np.ndarray, true: np.ndarray) -> tuple[float, float]:
     """Dice and Jaccard (IoU) of two boolean masks; both 1.0 when both are empty."""
     pred = np.asarray(pred, dtype=bool)

@@ -57,7 +57,7 @@ def test_pretrained_without_network_fails_clearly(monkeypatch: pytest.MonkeyPatc
     import skin_models.factory as factory
 
     monkeypatch.setattr(factory, "_HUB_HOST", ("127.0.0.1", 9))  # discard port: nothing listens
-    with pytest.raises(PretrainedWeightsUnavailable, match="drop --pretrained"):
+    with pytest.raises(PretrainedWeightsUnavailable, match="--no-pretrained"):
         create_classifier("resnet18", pretrained=True)
 
 

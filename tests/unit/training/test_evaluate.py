@@ -58,6 +58,8 @@ def test_evaluate_reports_every_metric_in_range(synthetic_data: Path, bundles: t
         for key in ("recall", "precision", "auc"):
             _assert_unit_interval_or_none(stats[key], f"{code}.{key}")
     assert sum(stats["support"] for stats in result["per_class"].values()) == 21
+    low, high = result["intervals"]["balanced_accuracy"]
+    assert 0.0 <= low <= result["balanced_accuracy"] <= high <= 1.0
     assert sum(map(sum, result["confusion_matrix"])) == 21
     assert result["models"]["classifier"]["tag"] == clf_tag
     assert result["models"]["classifier"]["synthetic"] is True
@@ -92,3 +94,44 @@ def test_json_safe_turns_nan_into_null() -> None:
 
     assert json_safe({"a": float("nan"), "b": [np.float32(0.5), math.inf], "c": np.int64(3)}) == {
         "a": None, "b": [0.5, None], "c": 3}
+
+
+def test_predict_writes_an_isic_task3_submission(synthetic_data: Path, bundles: tuple[Path, Path],
+                                                 tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    import_bundle_to_bentoml(bundles[0], "skin-classifier", {"mlflow_run_id": "r1"})
+    folder = tmp_path / "photos"
+    (folder / "part_2").mkdir(parents=True)
+    photos = sorted((synthetic_data / "images").iterdir())[:5]
+    for i, photo in enumerate(photos):  # nested folders are read too
+        (folder / ("part_2" if i % 2 else "") / photo.name).write_bytes(photo.read_bytes())
+    (folder / "notes.txt").write_text("not a photo")  # ignored: not an image suffix
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    out = tmp_path / "submission" / "pred.csv"
+    result = CliRunner().invoke(app, ["predict", "--data", str(folder), "--csv", str(out), "--device", "cpu",
+                                      "--batch-size", "2"])
+    assert result.exit_code == 0, result.output
+    assert "skipped broken.jpg" in result.output and "wrote 5 rows" in result.output
+    with out.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["image", "MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC"]
+    assert sorted(row[0] for row in rows[1:]) == sorted(p.stem for p in photos)
+    for row in rows[1:]:
+        values = [float(v) for v in row[1:]]
+        assert all(0.0 <= v <= 1.0 for v in values) and math.isclose(sum(values), 1.0, abs_tol=1e-5)
+
+
+def test_predict_refuses_an_empty_folder_and_clashing_names(tmp_path: Path) -> None:
+    from training.evaluate import list_images
+
+    (tmp_path / "a").mkdir()
+    with pytest.raises(EvaluationError, match="holds no images"):
+        list_images(tmp_path / "a")
+    (tmp_path / "a" / "x.jpg").write_bytes(b"")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.png").write_bytes(b"")
+    with pytest.raises(EvaluationError, match="two images are named 'x'"):
+        list_images(tmp_path)

@@ -84,3 +84,27 @@ def test_triage_threshold_keeps_sensitivity() -> None:
     concerning = np.isin(y, [0, 2, 3])
     scores = probs[:, [0, 2, 3]].sum(1)
     assert (scores[concerning] >= threshold).mean() >= 0.9
+
+
+def test_bootstrap_intervals_hold_the_estimate_and_respect_lesions() -> None:
+    from training.metrics import balanced_accuracy, bootstrap_intervals
+
+    rng = np.random.default_rng(0)
+    y_true = np.repeat(np.arange(7), 20)
+    correct = rng.random(len(y_true)) < 0.7
+    y_pred = np.where(correct, y_true, (y_true + 1) % 7)
+    probs = np.eye(7)[y_pred] * 0.9 + 0.1 / 7
+    point = balanced_accuracy(y_true, y_pred)
+    intervals = bootstrap_intervals(y_true, probs, triage_threshold=0.5)
+    low, high = intervals["balanced_accuracy"]
+    assert low < point < high and 0.05 < high - low < 0.4
+    assert set(intervals) == {"balanced_accuracy", "mel_recall", "malignant_sensitivity", "malignant_specificity"}
+    perfect = bootstrap_intervals(y_true, np.eye(7)[y_true])
+    assert perfect["balanced_accuracy"] == [1.0, 1.0] and perfect["mel_recall"] == [1.0, 1.0]
+    # Five photos of each lesion are one observation, not five: resampling lesions gives a wider interval than
+    # pretending the photos were independent.
+    repeated = (np.repeat(y_true, 5), np.repeat(probs, 5, axis=0))
+    lesions = [f"L{i}" for i in range(len(y_true)) for _ in range(5)]
+    naive = bootstrap_intervals(*repeated)["balanced_accuracy"]
+    grouped = bootstrap_intervals(*repeated, groups=lesions)["balanced_accuracy"]
+    assert grouped[1] - grouped[0] > 1.5 * (naive[1] - naive[0])
