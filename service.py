@@ -237,6 +237,9 @@ class TrainingData(BaseModel):
     split_fingerprint: str | None = Field(description="fingerprint of the train/val/test split")
     images: dict[str, int] = Field(description="images per split (train, val, test) when the registry recorded them")
     epochs: int | None = Field(description="epochs trained")
+    starting_weights: dict[str, str] | None = Field(
+        default=None, description="where the weights it was fine-tuned from came from (ImageNet: package, version, "
+                                  "file sha256); null when trained from scratch")
 
 
 class ServedModel(ModelVersion):
@@ -612,6 +615,8 @@ def _describe_model(stored: Any, config: ModelConfig) -> ServedModel:
             split_fingerprint=_optional_str(metadata.get("split_fingerprint") or extra.get("split_fingerprint")),
             images=images,
             epochs=_optional_int(extra.get("epochs")),
+            starting_weights={k: str(v) for k, v in extra["pretrained"].items() if k != "left_out"}
+            if isinstance(extra.get("pretrained"), dict) else None,
         ),
         validation_metrics=validation,
         test_metrics=test,

