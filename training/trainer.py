@@ -25,12 +25,12 @@ from torch.utils.data import DataLoader, WeightedRandomSampler
 from tqdm.auto import tqdm
 
 from skin_models.bundle import save_bundle
-from skin_models.config import ModelConfig
+from skin_models.config import IMAGENET_MEAN, IMAGENET_STD, ModelConfig
 from skin_models.device import resolve_device
 from skin_models.factory import create_classifier, create_segmenter
 from skin_models.labels import CLASS_CODES
 from skin_models.postprocess import softmax
-from skin_models.pretrained import normalisation
+from skin_models.pretrained import normalisation, starting_weights
 from training import tracking
 from training.augment import BatchMixer, build_augmentation
 from training.calibration import choose_triage_threshold, fit_temperature
@@ -93,10 +93,10 @@ def _model_config(config: TrainConfig) -> ModelConfig:
         model_kwargs.setdefault("drop_rate", config.drop_rate)
     # A network family whose ImageNet weights expect other input statistics keeps them, pretrained or not, so
     # serving feeds it exactly as training did.
-    stats = normalisation(config.encoder or config.arch)
-    mean_std = {"mean": stats[0], "std": stats[1]} if stats else {}
+    mean, std = normalisation(config.encoder or config.arch) or (IMAGENET_MEAN, IMAGENET_STD)
     return ModelConfig(task=config.task, arch=config.arch, encoder=config.encoder, input_size=config.input_size,
-                       resize_policy=config.resize_policy, model_kwargs=model_kwargs, tta=config.tta, **mean_std)
+                       resize_policy=config.resize_policy, model_kwargs=model_kwargs, tta=config.tta, mean=mean,
+                       std=std)
 
 
 def _build_network(config: TrainConfig, model_config: ModelConfig) -> nn.Module:
@@ -229,7 +229,7 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
               for name, recs in by_split.items() if recs}
 
     model = _build_network(config, model_config)
-    pretrained_source = getattr(model, "pretrained_source", None)
+    pretrained_source = starting_weights(model)
     if config.init_from and resume is None:
         load_initial_weights(model, model_config, Path(config.init_from), split_fingerprint(split_path))
     train_set = LesionDataset(cached["train"], model_config, build_augmentation(config.augmentation), task)

