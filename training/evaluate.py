@@ -91,8 +91,9 @@ def evaluate(
     Keys: n_images, balanced_accuracy, intervals (bootstrap 95 % over lesions), accuracy, per_class,
     malignant_sensitivity / malignant_specificity (at the classifier's triage threshold), malignant_auc,
     triage_threshold, confusion_matrix, labels, n_masks, dice, iou, thresholded_jaccard, models, data, warnings.
-    Metrics undefined on this data (e.g. recall of an absent class) are ``None``. ``tta`` ({"classifier": mode, "segmenter": mode}) overrides the bundles' test-time views, to
-    measure what they are worth; the result's ``models`` says which views ran.
+    Metrics undefined on this data (e.g. recall of an absent class) are ``None``. ``tta`` ({"classifier": mode,
+    "segmenter": mode}) overrides the bundles' test-time views, to measure what they are worth; the result's
+    ``models`` says which views ran.
     """
     from tqdm.auto import tqdm
 
