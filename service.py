@@ -93,6 +93,17 @@ DISCLAIMER = (
 SYNTHETIC_NOTE = (
     " The models answering now were trained on synthetic images only (a first-run demo): their results mean nothing."
 )
+# For API users; the site words the verdict itself (EN/KO) from the codes.
+VERDICT_MESSAGES = {
+    "ok": "The photo can be judged; the result below is an estimate, not a diagnosis.",
+    "retake": "This photo cannot be judged ({reasons}); no result is given. Please take another photo: close, "
+              "sharp, in even light, with the whole lesion and some skin around it in the frame.",
+    "not_a_lesion": "This photo does not look like a close-up of skin with a lesion, so no result is given. Please "
+                    "photograph the skin spot itself, close and in focus.",
+}
+# ``DRSKIN_LESION_LIKENESS``: the not-a-lesion calibration to use (default: the one shipped in skin_models), or
+# "off" to judge every photo that passes the quality checks.
+LESION_LIKENESS = os.environ.get("DRSKIN_LESION_LIKENESS", "").strip()
 
 
 # --- models in the store ---------------------------------------------------------------------------------------------
@@ -127,6 +138,23 @@ def _model_config(stored: Any) -> ModelConfig:
     return load_config(Path(stored.path))
 
 
+def _lesion_likeness() -> Any:
+    """The not-a-lesion calibration (skin_models.verdict), or None when ``DRSKIN_LESION_LIKENESS=off``."""
+    from skin_models.verdict import LIKENESS_FILE, LesionLikeness
+
+    if LESION_LIKENESS.lower() == "off":
+        return None
+    path = Path(LESION_LIKENESS) if LESION_LIKENESS else LIKENESS_FILE
+    if LESION_LIKENESS and not path.exists():
+        raise FileNotFoundError(f"DRSKIN_LESION_LIKENESS={LESION_LIKENESS}: no such file; give a file written by "
+                                "`drskin calibrate-verdict`, or 'off'")
+    likeness = LesionLikeness.load(path)
+    if likeness is None:
+        logger.warning("no not-a-lesion calibration at %s: every photo that passes the quality checks is judged "
+                       "(run `drskin calibrate-verdict`)", path)
+    return likeness
+
+
 def _limit_threads() -> None:
     import torch
 
@@ -159,11 +187,31 @@ class ClassProbability(BaseModel):
     probability: float = Field(ge=0.0, le=1.0, description="calibrated probability")
 
 
+class Diagnostics(BaseModel):
+    likeness_distance: float | None = Field(description="how far the photo's colour and texture lie from real lesion "
+                                                        "photos' (Mahalanobis); null when the check is off")
+    likeness_threshold: float | None = Field(description="beyond this distance the photo is judged not a lesion")
+    unjudged_probabilities: dict[str, float] | None = Field(
+        default=None, description="only when the verdict is not 'ok': what the classifier computed anyway, for "
+                                  "debugging. Not a result: the photo could not be judged")
+
+
 class ClassifyResponse(BaseModel):
-    label: str = Field(description="the most probable class code (mel, nv, bcc, akiec, bkl, df, vasc)")
-    label_name: str = Field(description="English name of the most probable class")
-    probabilities: dict[str, float] = Field(description="all seven class probabilities by code; they sum to 1")
-    top3: list[ClassProbability] = Field(description="the three most probable classes, best first")
+    verdict: Literal["ok", "retake", "not_a_lesion"] = Field(
+        description="'ok': the photo can be judged and the fields below hold the result; 'retake': too poor to "
+                    "judge; 'not_a_lesion': not a close-up of a skin lesion. Only 'ok' carries a label")
+    verdict_reasons: list[str] = Field(description="why not 'ok': quality codes (too_dark, too_bright, blurred, "
+                                                   "too_small, no_lesion_found, lesion_touches_border) or "
+                                                   "not_skin_like; empty when 'ok'")
+    message: str = Field(description="the verdict in plain English, for API users")
+    label: str | None = Field(description="the most probable class code (mel, nv, bcc, akiec, bkl, df, vasc); "
+                                          "null unless the verdict is 'ok'")
+    label_name: str | None = Field(description="English name of the most probable class; null unless 'ok'")
+    probabilities: dict[str, float] | None = Field(description="all seven class probabilities by code; they sum "
+                                                               "to 1; null unless 'ok'")
+    top3: list[ClassProbability] | None = Field(description="the three most probable classes, best first; null "
+                                                            "unless 'ok'")
+    diagnostics: Diagnostics = Field(description="what the verdict was based on")
     model: ModelInfo = Field(description="the classifier that answered")
     synthetic_model: bool = Field(description="the classifier was trained on synthetic images only")
 
@@ -218,9 +266,16 @@ class Quality(BaseModel):
 
 
 class DiagnoseResponse(BaseModel):
-    classification: ClassifyResponse = Field(description="as POST /classify")
-    segmentation: SegmentResponse = Field(description="as POST /segment")
-    triage: Triage = Field(description="triage level from the probabilities and the model's threshold")
+    verdict: Literal["ok", "retake", "not_a_lesion"] = Field(
+        description="'ok': judged, see classification and triage; 'retake': the photo is too poor to judge; "
+                    "'not_a_lesion': it is not a close-up of a skin lesion. Only 'ok' carries a result")
+    verdict_reasons: list[str] = Field(description="why not 'ok' (codes, see /classify); empty when 'ok'")
+    message: str = Field(description="the verdict in plain English, for API users")
+    classification: ClassifyResponse | None = Field(description="as POST /classify; null unless the verdict is 'ok'")
+    segmentation: SegmentResponse = Field(description="as POST /segment (the outline helps to retake a photo too)")
+    triage: Triage | None = Field(description="triage level from the probabilities and the model's threshold; null "
+                                              "unless the verdict is 'ok'")
+    diagnostics: Diagnostics = Field(description="what the verdict was based on")
     quality: Quality = Field(description="photo-quality warnings")
     models: list[ModelVersion] = Field(description="the model versions used")
     disclaimer: str = Field(description="this is not a diagnosis, and when to see a doctor")
@@ -651,6 +706,7 @@ class DrSkin:
         models = [_describe_model(self.classifier_model, self.classifier_config),
                   _describe_model(self.segmenter_model, self.segmenter_config)]
         self.info = InfoResponse(models=models, synthetic=any(m.synthetic for m in models))
+        self.likeness = _lesion_likeness()
         self._ready = True
 
     def __is_ready__(self) -> bool:
@@ -665,7 +721,11 @@ class DrSkin:
         photo = await self._decode(image)
         if not isinstance(photo, _Photo):
             return photo  # an error response
-        return self._classification(await self._class_probabilities(photo))
+        probabilities = await self._class_probabilities(photo)
+        # Without the segmenter the lesion findings are unknown: the verdict rests on the photo's quality and
+        # likeness alone.
+        verdict = await asyncio.to_thread(self._verdict, photo, None)
+        return self._classification(probabilities, verdict)
 
     @bentoml.api(route="/segment")
     async def segment(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
@@ -680,8 +740,8 @@ class DrSkin:
     @bentoml.api(route="/diagnose")
     async def diagnose(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
                        ) -> DiagnoseResponse:
-        """Classification, segmentation, triage and photo-quality warnings for one photo, with a disclaimer."""
-        from skin_models.quality import assess_quality
+        """The verdict on one photo (can it be judged?), then — only when it can — classification and triage;
+        always the segmentation and the photo-quality warnings, with a disclaimer."""
         from skin_models.triage import triage
 
         photo = await self._decode(image)
@@ -692,24 +752,29 @@ class DrSkin:
             probabilities = await self._class_probabilities(photo, mask)
         else:
             probabilities, mask = await asyncio.gather(self._class_probabilities(photo), self._lesion_mask(photo))
-        classification = self._classification(probabilities)
+        verdict, found = await asyncio.to_thread(self._verdict, photo, mask)
+        classification = self._classification(probabilities, verdict)
         segmentation = await asyncio.to_thread(self._segmentation, photo, mask)
-        found = await asyncio.to_thread(assess_quality, photo.pixels, mask, photo_size=photo.original_size)
         warnings = [QualityWarningOut(**w.as_dict()) for w in found]
-        top = classification.top3[0]
-        if top.probability < LOW_CONFIDENCE:
+        judged = classification.top3 is not None and classification.probabilities is not None
+        if judged and classification.top3 and classification.top3[0].probability < LOW_CONFIDENCE:
+            top = classification.top3[0]
             warnings.append(QualityWarningOut(
                 code="low_confidence",
                 message=f"The model is unsure: its best guess ({top.label_name}) has only {top.probability:.0%}. A "
                         "sharper, closer, well-lit photo may help; if in doubt, have the lesion checked by a doctor."))
         result = triage(classification.probabilities, self.classifier_config.triage_threshold,
-                        codes=self.classifier_config.labels)
+                        codes=self.classifier_config.labels) if judged and classification.probabilities else None
         models = [self.classifier_info, self.segmenter_info]
         disclaimer = DISCLAIMER + (SYNTHETIC_NOTE if any(m.synthetic for m in models) else "")
         return DiagnoseResponse(
-            classification=classification,
+            verdict=classification.verdict,
+            verdict_reasons=classification.verdict_reasons,
+            message=classification.message,
+            classification=classification if judged else None,
             segmentation=segmentation,
-            triage=Triage.model_validate(result.as_dict()),
+            triage=Triage.model_validate(result.as_dict()) if result is not None else None,
+            diagnostics=classification.diagnostics,
             quality=Quality(warnings=warnings),
             models=models,
             disclaimer=disclaimer,
@@ -764,19 +829,38 @@ class DrSkin:
             for_segmenter=np.asarray(resize_for_network(image, self.segmenter_config), dtype=np.uint8),
         )
 
-    def _classification(self, probabilities: np.ndarray) -> ClassifyResponse:
+    def _verdict(self, photo: _Photo, mask: np.ndarray | None) -> tuple[Any, list[Any]]:
+        """The verdict on the photo (skin_models.verdict) and the quality findings it rests on."""
+        from skin_models.quality import assess_quality
+        from skin_models.verdict import decide
+
+        found = assess_quality(photo.pixels, mask, photo_size=photo.original_size)
+        distance = self.likeness.distance(photo.pixels) if self.likeness is not None else None
+        return decide([w.code for w in found], distance, self.likeness), found
+
+    def _classification(self, probabilities: np.ndarray, verdict: tuple[Any, list[Any]]) -> ClassifyResponse:
         from skin_models.labels import get_label
         from skin_models.postprocess import top_k
 
+        decided = verdict[0]
         codes = self.classifier_config.labels
         row = np.asarray(probabilities, dtype=np.float64)
+        by_code = {code: float(p) for code, p in zip(codes, row, strict=True)}
         top3 = [ClassProbability(label=code, label_name=get_label(code).name_en, probability=p)
                 for code, p in top_k(row, codes, k=3)]
+        ok = decided.verdict == "ok"
+        reasons = list(decided.reasons)
         return ClassifyResponse(
-            label=top3[0].label,
-            label_name=top3[0].label_name,
-            probabilities={code: float(p) for code, p in zip(codes, row, strict=True)},
-            top3=top3,
+            verdict=cast(Any, str(decided.verdict)),
+            verdict_reasons=reasons,
+            message=VERDICT_MESSAGES[str(decided.verdict)].format(reasons=", ".join(reasons).replace("_", " ")),
+            label=top3[0].label if ok else None,
+            label_name=top3[0].label_name if ok else None,
+            probabilities=by_code if ok else None,
+            top3=top3 if ok else None,
+            diagnostics=Diagnostics(likeness_distance=decided.likeness_distance,
+                                    likeness_threshold=self.likeness.threshold if self.likeness else None,
+                                    unjudged_probabilities=None if ok else by_code),
             model=ModelInfo(**self.classifier_info.model_dump(exclude={"synthetic"})),
             synthetic_model=self.classifier_info.synthetic,
         )

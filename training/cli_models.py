@@ -34,6 +34,11 @@ _PREDICT_HELP = (
     "submission (image,MEL,NV,BCC,AKIEC,BKL,DF,VASC; each row sums to 1), with a progress bar. Files that "
     "cannot be read are skipped and listed."
 )
+_CALIBRATE_HELP = (
+    "Fit the not-a-lesion check (a Gaussian over colour and texture statistics of the training photos), choose "
+    "its threshold on the validation photos, and report how many real validation and test photos the verdict "
+    "refuses (and why) and how well it tells generated non-lesion photos apart (AUROC, share refused)."
+)
 _MODELS_HELP = (
     "List the skin-classifier / skin-segmenter models in the BentoML store with their metrics, synthetic flag and "
     "MLflow version, and which ones the service would serve (DRSKIN_CLASSIFIER / DRSKIN_SEGMENTER, else ':latest')."
@@ -192,6 +197,33 @@ def predict(
         out.print(f"[yellow]{len(result['skipped'])} file(s) could not be read and have no row[/]")
 
 
+def calibrate_verdict(
+    data: Annotated[Path, typer.Option("--data", help="data folder (real lesion photos)", exists=True,
+                                       file_okay=False, resolve_path=True)],
+    split_file: Annotated[Path, typer.Option(help="split CSV: fit on train, threshold on val, report val and test",
+                                             exists=True, dir_okay=False)],
+    segmenter: Annotated[str, typer.Option(
+        help="BentoML tag or bundle folder of the segmenter (for the lesion findings)")] = "skin-segmenter:latest",
+    quantile: Annotated[float, typer.Option(
+        help="share of validation photos that must stay under the not-a-lesion threshold")] = 0.997,
+    out: Annotated[Path | None, typer.Option(help="where to write the calibration (default: the one the service "
+                                                  "reads, skin_models/lesion_likeness.json)")] = None,
+) -> None:
+    from skin_models.verdict import LIKENESS_FILE
+    from training.data import DatasetError
+    from training.evaluate import EvaluationError
+    from training.registry import RegistryError
+    from training.verdict_calibration import calibrate
+
+    if not 0.5 <= quantile < 1.0:
+        raise _fail(f"--quantile {quantile} is not a share between 0.5 and 1 (e.g. 0.99)")
+    try:
+        report = calibrate(data, split_file, segmenter=segmenter, quantile=quantile, out=out or LIKENESS_FILE)
+    except (RegistryError, EvaluationError, DatasetError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    _out().print_json(json.dumps(report, default=str))
+
+
 def models() -> None:
     import bentoml
     from bentoml.exceptions import BentoMLException
@@ -241,5 +273,8 @@ def register_commands(app: typer.Typer) -> None:
         evaluate)
     app.command("predict", help=_PREDICT_HELP, short_help="ISIC 2018 Task 3 CSV of probabilities for a folder.")(
         predict)
+    app.command("calibrate-verdict", help=_CALIBRATE_HELP,
+                short_help="Fit the not-a-lesion check; measure refusals of real and non-lesion photos.")(
+        calibrate_verdict)
     app.command("models", help=_MODELS_HELP, short_help="The models in the BentoML store and which are served.")(
         models)

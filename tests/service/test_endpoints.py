@@ -128,7 +128,8 @@ def test_diagnose(service_client: httpx.Client) -> None:
     response = post_image(service_client, "/diagnose", synthetic_lesion_photo(WIDTH, HEIGHT, seed=5))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) >= {"classification", "segmentation", "triage", "quality", "models", "disclaimer"}
+    assert set(body) >= {"verdict", "classification", "segmentation", "triage", "quality", "models", "disclaimer"}
+    assert body["verdict"] == "ok"
     assert sum(body["classification"]["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
     assert iou(np.asarray(decode_png(body["segmentation"]["mask_png"])) > 0,
                synthetic_lesion_mask(WIDTH, HEIGHT, seed=5)) > 0.5
@@ -159,6 +160,68 @@ def test_diagnose_warns_when_no_lesion_is_found(service_client: httpx.Client) ->
     assert body["segmentation"]["lesion_found"] is False
     assert body["segmentation"]["bbox"] is None
     assert "no_lesion_found" in [w["code"] for w in body["quality"]["warnings"]]
+    # No lesion to judge: a retake, with no label and no triage level.
+    assert body["verdict"] == "retake" and "no_lesion_found" in body["verdict_reasons"]
+    assert body["classification"] is None and body["triage"] is None
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _text_render() -> np.ndarray:
+    from training import ood
+
+    return next(image for kind, image in ood.generate(12, size=(WIDTH, HEIGHT), seed=3) if kind == "text")
+
+
+def _natural_photo() -> np.ndarray:
+    from training import ood
+
+    return next(image for kind, image in ood.generate(12, size=(WIDTH, HEIGHT), seed=3) if kind == "natural")
+
+
+def _blurred_lesion() -> np.ndarray:
+    from PIL import ImageFilter
+
+    from tests.fixtures.service import _scene
+
+    return np.asarray(Image.fromarray(_scene(WIDTH, HEIGHT, 6)[0]).filter(ImageFilter.GaussianBlur(4)))
+
+
+@pytest.mark.parametrize(("name", "make", "verdicts", "reason"), [
+    ("black", lambda: np.zeros((HEIGHT, WIDTH, 3), np.uint8), {"retake"}, "too_dark"),
+    ("white", lambda: np.full((HEIGHT, WIDTH, 3), 255, np.uint8), {"retake"}, "too_bright"),
+    ("text", _text_render, {"retake", "not_a_lesion"}, None),
+    ("natural photo", _natural_photo, {"not_a_lesion"}, "not_skin_like"),
+    ("blurred lesion", _blurred_lesion, {"retake"}, "blurred"),
+])
+def test_a_photo_that_cannot_be_judged_gets_no_verdict_position(service_client: httpx.Client, name: str,
+                                                                 make: object, verdicts: set[str],
+                                                                 reason: str | None) -> None:
+    """Flat black, flat white, text, a street scene, a blurred lesion: never a label or a triage level."""
+    photo = _png(make())  # type: ignore[operator]
+    body = post_image(service_client, "/diagnose", photo, f"{name}.png", "image/png").json()
+    assert body["verdict"] in verdicts, (name, body["verdict"], body["verdict_reasons"])
+    if reason:
+        assert reason in body["verdict_reasons"]
+    assert body["classification"] is None and body["triage"] is None
+    assert set(body["diagnostics"]["unjudged_probabilities"]) == set(CLASS_CODES)  # for API users who debug
+    assert body["message"] and "no result" in body["message"].lower()
+    classified = post_image(service_client, "/classify", photo, f"{name}.png", "image/png").json()
+    assert classified["verdict"] == body["verdict"] or classified["verdict"] in verdicts
+    assert classified["label"] is None and classified["probabilities"] is None and classified["top3"] is None
+
+
+def test_a_plausible_lesion_photo_is_judged(service_client: httpx.Client) -> None:
+    body = post_image(service_client, "/diagnose", synthetic_lesion_photo(WIDTH, HEIGHT, seed=8)).json()
+    assert body["verdict"] == "ok" and body["verdict_reasons"] == []
+    assert body["classification"]["label"] in CLASS_CODES and body["triage"]["level"] in {"low", "medium", "high"}
+    diagnostics = body["diagnostics"]
+    assert diagnostics["likeness_distance"] < diagnostics["likeness_threshold"]
+    assert diagnostics["unjudged_probabilities"] is None
 
 
 def test_openapi_documents_the_three_endpoints(service_client: httpx.Client) -> None:

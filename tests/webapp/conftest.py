@@ -189,7 +189,8 @@ def fake_result(label: str = "nv", concerning: float = 0.1, area: float = 0.2, l
     probabilities = {"mel": concerning / 3, "bcc": concerning / 3, "akiec": concerning / 3,
                      "nv": rest, "bkl": rest, "df": rest, "vasc": rest}
     model = {"name": "skin-classifier", "tag": "skin-classifier:t", "version": "t"}
-    return {"classification": {"label": label, "label_name": label, "probabilities": probabilities, "model": model,
+    return {"verdict": "ok", "verdict_reasons": [], "message": "ok",
+            "classification": {"label": label, "label_name": label, "probabilities": probabilities, "model": model,
                                "synthetic_model": True},
             "segmentation": {"lesion_found": True, "area_fraction": area,
                              "measurements": {"area_fraction": area, "asymmetry": 0.1, "border_irregularity": 1.2,

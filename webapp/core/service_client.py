@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 INFO_CACHE_S = 60.0  # /info changes only when the service restarts with other models
 INFO_FAILURE_CACHE_S = 5.0
 UNAVAILABLE_MESSAGE = N_("The analysis service is unavailable right now. Nothing was saved; try again in a minute.")
+MALFORMED_MESSAGE = N_("The analysis service gave an answer this site cannot read, so no result is shown and nothing "
+                       "was saved. Please try again later; if it keeps happening, the site and the service may be "
+                       "of different versions.")
 
 
 class ServiceError(Exception):
@@ -83,8 +86,9 @@ class ServiceClient:
                 payload = response.json()
             except ValueError as exc:
                 raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE)) from exc
-            if not isinstance(payload, dict) or "classification" not in payload:
-                raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE))
+            if not _well_formed(payload):
+                log.warning("service /diagnose gave a malformed answer: %s", str(payload)[:300])
+                raise ServiceUnavailable(_(MALFORMED_MESSAGE))
             return payload
         if 400 <= response.status_code < 500 and response.status_code != 429:
             raise PhotoRejected(_error_message(response), response.status_code)
@@ -136,3 +140,20 @@ def _error_message(response: httpx.Response) -> str:
     if isinstance(message, str) and message.strip() and current_language() == "en":
         return message.strip()
     return _(_FALLBACK_4XX.get(response.status_code, _FALLBACK_OTHER))
+
+
+VERDICTS = ("ok", "retake", "not_a_lesion")
+
+
+def _well_formed(payload: Any) -> bool:
+    """A ``/diagnose`` answer the site can show: a known verdict; when ``ok``, the classification's probabilities
+    and a triage level. The site never fills in a missing verdict or triage itself."""
+    if not isinstance(payload, dict) or payload.get("verdict") not in VERDICTS:
+        return False
+    if not isinstance(payload.get("verdict_reasons", []), list):
+        return False
+    if payload["verdict"] != "ok":
+        return True
+    classification, triage = payload.get("classification"), payload.get("triage")
+    return (isinstance(classification, dict) and isinstance(classification.get("probabilities"), dict)
+            and isinstance(triage, dict) and triage.get("level") in ("low", "medium", "high"))

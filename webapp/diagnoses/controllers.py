@@ -26,7 +26,14 @@ from webapp.diagnoses.dependencies import (
     provide_photo_service,
     provide_service_client,
 )
-from webapp.diagnoses.schemas import AttachForm, DiagnoseForm, HistoryItem, ResultView, build_result_view
+from webapp.diagnoses.schemas import (
+    AttachForm,
+    DiagnoseForm,
+    HistoryItem,
+    ResultView,
+    build_result_view,
+    build_retake_view,
+)
 from webapp.diagnoses.services import DiagnosisService, PhotoService
 from webapp.lesions.schemas import LesionForm, body_site_choices
 from webapp.lesions.services import LesionService
@@ -72,6 +79,15 @@ class DiagnoseController(Controller):
             context = await home_context(request, current_user, lesions)
             context["error"] = exc.message
             return Template("pages/home.html", context=context, status_code=exc.status_code)
+
+        if result["verdict"] != "ok":
+            # The photo could not be judged: a retake screen, and nothing is stored, logged in or not.
+            segmentation = result.get("segmentation") or {}
+            overlay = segmentation.get("overlay_png")
+            retake = build_retake_view(
+                result, photo_url="data:image/jpeg;base64," + base64.b64encode(photo.jpeg).decode("ascii"),
+                overlay_url=f"data:image/png;base64,{overlay}" if isinstance(overlay, str) and overlay else "")
+            return Template("diagnoses/retake.html", context={"retake": retake})
 
         if current_user is None:
             # Anonymous: shown once, straight from this POST, and never written anywhere.

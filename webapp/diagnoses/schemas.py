@@ -126,6 +126,37 @@ QUALITY_MESSAGES = {
 }
 
 
+NOT_A_LESION_MESSAGE = N_("This photo does not look like a close-up of skin with a spot on it, so Dr. Skin gives no "
+                          "result: the models only know photos of skin lesions, and an answer about anything else "
+                          "would mean nothing. Please photograph the skin spot itself, close (about 10 cm) and in "
+                          "focus.")
+
+
+@dataclass(frozen=True)
+class RetakeView:
+    """What the retake screen shows when the photo could not be judged (verdict ``retake`` or ``not_a_lesion``)."""
+
+    verdict: str
+    reasons: list[dict[str, str]]  # code + what to do, in the current language
+    photo_url: str
+    overlay_url: str
+    synthetic_model: bool
+
+
+def build_retake_view(result: dict[str, Any], *, photo_url: str = "", overlay_url: str = "") -> RetakeView:
+    verdict = str(result.get("verdict"))
+    codes = [str(code) for code in result.get("verdict_reasons") or []]
+    if verdict == "not_a_lesion":
+        reasons = [{"code": "not_skin_like", "message": _(NOT_A_LESION_MESSAGE)}]
+    else:
+        reasons = [{"code": code, "message": _(QUALITY_MESSAGES[code])} for code in codes
+                   if code in QUALITY_MESSAGES and code != "low_confidence"]
+        if not reasons:  # a reason this site does not know yet: still a retake, with the general advice
+            reasons = [{"code": "unknown", "message": _(QUALITY_MESSAGES["blurred"])}]
+    return RetakeView(verdict=verdict, reasons=reasons, photo_url=photo_url, overlay_url=overlay_url,
+                      synthetic_model=is_synthetic(result))
+
+
 def _percent(value: float) -> str:
     return f"{value * 100:.0f} %"
 

@@ -65,7 +65,7 @@ async def test_logged_in_flow_stores_clean_photo_history_lesion_export(live_clie
     attached = await post_form(live_client, result_url, f"{result_url}/lesion",
                                {"lesion_id": "new", "new_lesion_name": "left shoulder", "body_site": "back"})
     lesion_url = attached.headers["location"]
-    second = await _diagnose(live_client, lesion_photo(900, 700, scale=0.5, seed=2), page=lesion_url,
+    second = await _diagnose(live_client, lesion_photo(900, 700, scale=1.3, seed=2), page=lesion_url,
                              lesion_id=lesion_url.rsplit("/", 1)[1])
     assert second.headers["location"] == lesion_url
     lesion_page = (await live_client.get(lesion_url)).text
@@ -108,3 +108,46 @@ async def test_service_rejections_reach_the_user(service_url):
         assert not await down.is_ready()
     finally:
         await down.aclose()
+
+
+def _jpeg(pixels) -> bytes:  # type: ignore[no-untyped-def]
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_a_photo_that_cannot_be_judged_gets_the_retake_screen_and_nothing_is_saved(live_client, db_url, lang):
+    import numpy as np
+
+    from training import ood
+
+    await register(live_client, f"retake-{lang}@example.org")
+    live_client.cookies.set("lang", lang)
+    black = await _diagnose(live_client, _jpeg(np.zeros((600, 800, 3), np.uint8)))
+    assert black.status_code == 200, black.text[:500]
+    assert 'id="retake"' in black.text and 'data-verdict="retake"' in black.text
+    assert 'data-code="too_dark"' in black.text and 'id="triage"' not in black.text
+    street = next(image for kind, image in ood.generate(12, size=(800, 600), seed=3) if kind == "natural")
+    other = await _diagnose(live_client, _jpeg(street))
+    assert 'data-verdict="not_a_lesion"' in other.text and 'data-code="not_skin_like"' in other.text
+    if lang == "ko":
+        assert "다시 찍어" in black.text and "피부 병변" in other.text
+    else:
+        assert "Please retake the photo" in black.text and "No skin spot recognised" in other.text
+    counts = await count_rows(db_url)
+    assert counts["diagnoses"] == 0 and counts["photos"] == 0
+
+
+async def test_a_malformed_service_answer_is_an_error_not_an_invented_result() -> None:
+    from webapp.core.service_client import _well_formed
+
+    good = {"verdict": "ok", "verdict_reasons": [], "classification": {"probabilities": {"nv": 1.0}},
+            "triage": {"level": "low"}}
+    assert _well_formed(good)
+    assert _well_formed({"verdict": "retake", "verdict_reasons": ["blurred"], "classification": None})
+    assert not _well_formed({**good, "triage": None})  # no level: never an invented "medium"
+    assert not _well_formed({**good, "triage": {"level": "urgent"}})
+    assert not _well_formed({k: v for k, v in good.items() if k != "verdict"})
+    assert not _well_formed({**good, "classification": None})
+    assert not _well_formed(["not", "a", "dict"])

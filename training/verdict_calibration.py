@@ -1,0 +1,100 @@
+"""``drskin calibrate-verdict``: fit the not-a-lesion check on real lesion photos and measure the verdict.
+
+Fit: a Gaussian (Ledoit-Wolf shrunk covariance) over ``photo_evidence`` of the training split's photos. Threshold:
+the ``quantile`` of the validation photos' distances, so that share of real validation photos is judged not a
+lesion at most. Then, on validation and test: the share of real photos refused (any verdict but ``ok``, with the
+served segmenter's masks for the lesion findings), per reason; and against generated non-lesion photos
+(``training.ood``): AUROC of the distance and the share refused.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from skin_models.quality import assess_quality
+from skin_models.verdict import LIKENESS_FILE, LesionLikeness, decide, photo_evidence
+from training.data import Record, load_image
+from training.evaluate import select_records
+from training.metrics import binary_auc
+
+
+def _evidence(records: list[Record], desc: str) -> np.ndarray:
+    from tqdm.auto import tqdm
+
+    return np.stack([photo_evidence(np.asarray(load_image(r))) for r in tqdm(records, desc=desc, unit="img")])
+
+
+def _refusals(records: list[Record], likeness: LesionLikeness, segmenter: Any, desc: str) -> dict[str, Any]:
+    """Verdicts of real photos, as the service would give them (quality with the segmenter's mask)."""
+    from tqdm.auto import tqdm
+
+    verdicts: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for start in tqdm(range(0, len(records), 32), desc=desc, unit="batch"):
+        batch = records[start : start + 32]
+        images = [load_image(r) for r in batch]
+        masks = segmenter.predict_masks(images) if segmenter is not None else [None] * len(images)
+        for image, mask in zip(images, masks, strict=True):
+            pixels = np.asarray(image)
+            codes = [w.code for w in assess_quality(pixels, mask)]
+            result = decide(codes, likeness.distance(pixels), likeness)
+            verdicts[str(result.verdict)] += 1
+            reasons.update(result.reasons)
+    total = len(records)
+    return {"images": total, "refused": 1.0 - verdicts["ok"] / total if total else float("nan"),
+            "verdicts": dict(verdicts), "reasons": dict(reasons)}
+
+
+def calibrate(data: Path, split_file: Path, *, segmenter: str | None = "skin-segmenter:latest",
+              quantile: float = 0.997, n_ood: int = 600, out: Path = LIKENESS_FILE) -> dict[str, Any]:
+    from sklearn.covariance import LedoitWolf
+
+    from skin_models.predict import SegmenterPredictor
+    from training import ood
+    from training.registry import bentoml_model_path
+
+    train = select_records(data, split_file, "train")
+    val = select_records(data, split_file, "val")
+    test = select_records(data, split_file, "test")
+    fitted = LedoitWolf().fit(_evidence(train, "evidence (train)"))
+    mean, precision = fitted.location_, fitted.precision_
+    probe = LesionLikeness(mean, precision, float("inf"), {})
+    val_distances = probe.distances(_evidence(val, "evidence (val)"))
+    threshold = float(np.quantile(val_distances, quantile))
+    kinds, ood_images = zip(*ood.generate(n_ood), strict=True)
+    ood_distances = probe.distances(np.stack([photo_evidence(image) for image in ood_images]))
+    likeness = LesionLikeness(mean, precision, threshold, {
+        "fitted_on": f"{len(train)} training photos of {data.name} (split {split_file.name})",
+        "threshold": f"{quantile:.3f} quantile of {len(val)} validation photos' distances",
+        "made": datetime.now(UTC).isoformat(timespec="seconds"), "command": "drskin calibrate-verdict"})
+    seg = None
+    if segmenter:
+        bundle = Path(segmenter) if Path(segmenter).is_dir() else bentoml_model_path(segmenter)
+        seg = SegmenterPredictor(bundle, device="cpu")
+    ood_refused: Counter[str] = Counter()
+    for kind, image in zip(kinds, ood_images, strict=True):
+        mask = seg.predict_masks([Image.fromarray(image)])[0] if seg is not None else None
+        codes = [w.code for w in assess_quality(image, mask)]
+        ood_refused[kind] += decide(codes, likeness.distance(image), likeness).verdict != "ok"
+    per_kind: Counter[str] = Counter(kinds)
+    labels = np.r_[np.zeros(len(val_distances)), np.ones(len(ood_distances))].astype(bool)
+    report: dict[str, Any] = {
+        "threshold": threshold,
+        "auroc_val_vs_generated": binary_auc(np.r_[val_distances, ood_distances], labels),
+        "generated_refused": {k: ood_refused[k] / per_kind[k] for k in sorted(per_kind)},
+        "generated_refused_all": sum(ood_refused.values()) / len(kinds),
+        "val": _refusals(val, likeness, seg, "verdicts (val)"),
+        "test": _refusals(test, likeness, seg, "verdicts (test)"),
+    }
+    likeness = LesionLikeness(mean, precision, threshold, {**likeness.provenance, "measured": {
+        k: report[k] for k in ("auroc_val_vs_generated", "generated_refused_all")} | {
+        "val_refused": report["val"]["refused"], "test_refused": report["test"]["refused"]}})
+    out.write_text(likeness.to_json(), encoding="utf-8")
+    report["written"] = str(out)
+    return report
