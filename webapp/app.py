@@ -43,6 +43,7 @@ from webapp.core.settings import (
 from webapp.db.config import build_alchemy_config
 from webapp.db.models import KeyValueItem
 from webapp.diagnoses.controllers import DiagnoseController, DiagnosisController, PhotoController
+from webapp.diagnoses.schemas import honest_percent
 from webapp.diseases.controllers import DiseaseController
 from webapp.lesions.controllers import LesionController
 from webapp.pages.controllers import AboutController, HealthController, HomeController
@@ -79,6 +80,7 @@ def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
         env.globals["flashes"] = _flashes
         env.globals["max_upload_mb"] = get_upload_settings().max_upload_mb
         env.filters["pct"] = lambda value, digits=0: f"{float(value) * 100:.{digits}f} %"
+        env.filters["honest_pct"] = honest_percent  # probabilities: "> 99 %" / "< 1 %" at the ends
 
     return TemplateConfig(directory=PACKAGE_DIR / "templates", engine=JinjaTemplateEngine,
                           engine_callback=configure)

