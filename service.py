@@ -361,7 +361,12 @@ def _install_upload_only_multipart_parser() -> None:
 
     class UploadOnlyMultipartSerde(serde.MultipartSerde):
         async def parse_request(self, request: Any, cls: Any) -> Any:
-            form = await request.form()
+            try:
+                form = await request.form()
+            except Exception as exc:  # any failure to parse the client's body is the client's mistake, not a 500
+                raise UploadRefused("The request body is not valid multipart/form-data (" + (
+                    str(exc) or type(exc).__name__) + "). Send the photo as the file field 'image', for example: "
+                    "curl -F image=@photo.jpg ...") from exc
             data: dict[str, Any] = {}
             for name in form:
                 if name not in cls.model_fields:

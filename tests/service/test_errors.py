@@ -63,3 +63,15 @@ def test_urls_and_paths_are_never_fetched(service_client: httpx.Client) -> None:
 def test_unknown_routes_and_methods_are_not_500(service_client: httpx.Client) -> None:
     assert service_client.get("/diagnose").status_code in {404, 405}
     assert service_client.post("/predict", files={"image": ("a.jpg", b"x")}).status_code == 404
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data; boundary=XYZ", "multipart/form-data",
+                                          "multipart/form-data; boundary="])
+@pytest.mark.parametrize("endpoint", ["/classify", "/segment", "/diagnose"])
+def test_a_malformed_multipart_body_is_400_not_500(service_client: httpx.Client, content_type: str,
+                                                    endpoint: str) -> None:
+    """Found by a probe: garbage under a multipart content type (with or without a boundary) answered 500."""
+    response = service_client.post(endpoint, content=b"garbage \x00\xff not multipart",
+                                   headers={"Content-Type": content_type})
+    message = _assert_error(response, 400)
+    assert "multipart/form-data" in message and "image" in message

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from webapp.core.i18n import _
 from webapp.core.passwords import MIN_PASSWORD_LENGTH
@@ -77,7 +78,12 @@ def normalise_email(email: str) -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: ``//evil.example`` and ``https://…`` fall back to the home page."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site relative paths; anything else falls back to the home page: ``//evil.example``,
+    ``https://…``, backslashes, and any control character or whitespace — browsers and ``urlsplit`` drop tabs and
+    newlines, so "/<TAB>/evil.example" would become ``//evil.example``."""
+    if not target or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target) or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target

@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.webapp.conftest import count_rows, post_form, register, store_rows
@@ -62,6 +63,20 @@ async def test_login_logout_and_safe_next(client):
     evil = await post_form(client, "/login", "/login", {"email": "bob@example.org", "password": "correct horse 1",
                                                         "next": "//evil.example/"})
     assert evil.headers["location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/", "/\n/evil.example/", "/\r/evil.example/",
+                                    "/\\evil.example", "https://evil.example/", "/ /evil.example", "javascript:x"])
+async def test_login_never_redirects_off_site(client, target):
+    """Found by a probe: with the lang cookie differing from the account's language, next="/\t/evil.example/"
+    answered Location: //evil.example/?lang=en (the tab is dropped when the URL is rebuilt)."""
+    await register(client, "redirect@example.org")  # the account's language: English
+    await post_form(client, "/", "/logout", {})
+    client.cookies.set("lang", "ko")
+    response = await post_form(client, "/login", "/login", {"email": "redirect@example.org",
+                                                             "password": "correct horse 1", "next": target})
+    location = response.headers["location"]
+    assert location.startswith("/") and not location.startswith("//") and "evil" not in location, location
 
 
 async def test_login_rotates_the_session_id(client):
