@@ -49,7 +49,12 @@ def _run(args: argparse.Namespace) -> int:
     if get_database_settings().is_sqlite:
         var_dir().mkdir(parents=True, exist_ok=True)
         _migrate(args)
-    uvicorn.run("webapp.app:create_app", factory=True, host=args.host, port=args.port, proxy_headers=True)
+    # X-Forwarded-For is believed only from the proxies named in FORWARDED_ALLOW_IPS (uvicorn's setting: addresses
+    # or CIDR ranges, comma-separated). Unset, nobody is trusted: otherwise a client could pick its own address and
+    # step around the per-address rate limits (uvicorn would trust 127.0.0.1, i.e. every local client, by default).
+    trusted = os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
+    uvicorn.run("webapp.app:create_app", factory=True, host=args.host, port=args.port, proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or None)
     return 0
 
 

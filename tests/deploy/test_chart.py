@@ -153,6 +153,7 @@ def test_manifests_are_valid_kubernetes_objects(scenario: str) -> None:
         {"postgresql": {"enabled": False}},  # an external database needs a host and an existing Secret
         {"site": {"extraEnv": [{"name": "SMTP_PASSWORD", "value": "S3cr3t-in-values"}]}},
         {"containerSecurityContext": {"runAsNonRoot": False}},
+        {"site": {"forwardedAllowIps": "*"}},  # any client could pick its own address for the rate limits
     ],
     ids=[
         "top-level-typo",
@@ -162,6 +163,7 @@ def test_manifests_are_valid_kubernetes_objects(scenario: str) -> None:
         "external-without-secret",
         "password-env-value",
         "root-allowed",
+        "trust-every-proxy",
     ],
 )
 def test_schema_rejects_bad_values(values: dict[str, Any]) -> None:

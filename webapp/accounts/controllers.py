@@ -13,6 +13,7 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.accounts.dependencies import provide_user, provide_user_service
+from webapp.accounts.lockout import AccountLockout
 from webapp.accounts.schemas import (
     AccountView,
     DeleteAccountForm,
@@ -24,11 +25,18 @@ from webapp.accounts.schemas import (
 )
 from webapp.accounts.services import AccountError, UserService, export_user_data
 from webapp.core.guards import SESSION_EMAIL, SESSION_USER_ID, requires_login
-from webapp.core.i18n import LANGUAGE_FULL_NAMES, _, gettext, request_language, with_language
+from webapp.core.i18n import LANGUAGE_FULL_NAMES, _, gettext, ngettext, request_language, with_language
 from webapp.core.sessions import rotate_session_id
+from webapp.core.settings import get_rate_limit_settings
 from webapp.db.models import User
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def _lockout(request: Request[Any, Any, Any]) -> AccountLockout:
+    limits = get_rate_limit_settings()
+    return AccountLockout(request.app.stores.get("rate_limit"), max_failures=limits.login_max_failures,
+                          window_s=limits.login_lock_minutes * 60)
 
 
 def _log_in(request: Request[Any, Any, Any], user: User) -> None:
@@ -67,11 +75,23 @@ class AuthController(Controller):
     @post("/login", opt={"rate_limit": "login"})
     async def login(self, request: Request[Any, Any, Any], users: UserService,
                     data: Annotated[LoginForm, Form]) -> Response[Any]:
+        lockout = _lockout(request)
+        wait = await lockout.retry_after(data.email)
+        if wait is not None:
+            data.password = ""
+            minutes = max(1, round(wait / 60))
+            return Template("accounts/login.html", status_code=429, headers={"Retry-After": str(wait)}, context={
+                "form": data, "errors": [ngettext(
+                    request, "Too many wrong passwords for this account. To protect it, logging in is paused: try "
+                    "again in %(num)d minute.", "Too many wrong passwords for this account. To protect it, logging "
+                    "in is paused: try again in %(num)d minutes.", minutes)]})
         user = await users.authenticate(data.email, data.password)
         if user is None:
+            await lockout.failed(data.email)
             data.password = ""
             return Template("accounts/login.html", status_code=400, context={
                 "form": data, "errors": [_("The email or password is not right. Check both and try again.")]})
+        await lockout.succeeded(data.email)
         await users.repository.session.commit()
         _log_in(request, user)
         flash(request, _("You are logged in."), "success")

@@ -27,15 +27,16 @@ _MESSAGES = {
 }
 
 
-def _page(request: Request[Any, Any, Any], status_code: int, detail: str | None = None) -> Response[Any]:
+def _page(request: Request[Any, Any, Any], status_code: int, detail: str | None = None,
+          headers: dict[str, str] | None = None) -> Response[Any]:
     title, advice = _MESSAGES.get(status_code, _MESSAGES[400] if status_code < 500 else _MESSAGES[500])
     if request.url.path.startswith("/health"):
-        return Response({"status_code": status_code, "detail": title}, status_code=status_code)
+        return Response({"status_code": status_code, "detail": title}, status_code=status_code, headers=headers)
     # Errors raised before routing skip the route middleware: decide the language here too.
     lang = request_language(request)
     title, advice = gettext(lang, title), gettext(lang, advice)
     return Template("pages/error.html", context={"status_code": status_code, "title": title, "advice": advice,
-                                                 "detail": detail}, status_code=status_code)
+                                                 "detail": detail}, status_code=status_code, headers=headers)
 
 
 def not_authorized_handler(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
@@ -51,7 +52,12 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     detail = None
     if status == 403 and "csrf" not in str(exc.detail).lower():
         detail = str(exc.detail)
-    return _page(request, status, detail)
+    headers = None
+    if status == 429:
+        # Say when to come back: the limiter's RateLimit-* headers, and Retry-After (seconds) from its reset time.
+        headers = {k: v for k, v in (exc.headers or {}).items() if k.lower().startswith("ratelimit")}
+        headers["Retry-After"] = str((exc.headers or {}).get("RateLimit-Reset") or 60)
+    return _page(request, status, detail, headers)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

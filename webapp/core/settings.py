@@ -104,6 +104,8 @@ class RateLimitSettings:
     login_per_minute: int
     register_per_minute: int
     diagnose_per_minute: int
+    login_max_failures: int = 10  # wrong passwords per account before it is locked for login_lock_minutes
+    login_lock_minutes: int = 15
 
 
 @lru_cache
@@ -162,7 +164,9 @@ def get_upload_settings() -> UploadSettings:
 def get_rate_limit_settings() -> RateLimitSettings:
     return RateLimitSettings(login_per_minute=_int("DRSKIN_RATE_LIMIT_LOGIN", 10),
                              register_per_minute=_int("DRSKIN_RATE_LIMIT_REGISTER", 5),
-                             diagnose_per_minute=_int("DRSKIN_RATE_LIMIT_DIAGNOSE", 20))
+                             diagnose_per_minute=_int("DRSKIN_RATE_LIMIT_DIAGNOSE", 20),
+                             login_max_failures=_int("DRSKIN_LOGIN_MAX_FAILURES", 10),
+                             login_lock_minutes=max(1, _int("DRSKIN_LOGIN_LOCK_MINUTES", 15)))
 
 
 def clear_settings_cache() -> None:

@@ -179,3 +179,74 @@ async def test_security_headers_on_every_response(client):
         assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"]
+
+
+async def test_wrong_passwords_lock_the_account_not_just_the_address(make_app):
+    """Guessing one account's password from many addresses is stopped by a per-account count of wrong passwords;
+    the page says how long to wait and the response carries Retry-After. A right password clears the count."""
+    app = await make_app(DRSKIN_LOGIN_MAX_FAILURES="3", DRSKIN_LOGIN_LOCK_MINUTES="5")
+    async with AsyncTestClient(app=app) as client:
+        await register(client, "locked@example.org")
+        await register(client, "other@example.org")
+        await post_form(client, "/", "/logout", {})
+
+        async def login(email, password):
+            return await post_form(client, "/login", "/login", {"email": email, "password": password})
+
+        for _ in range(2):
+            assert (await login("locked@example.org", "wrong wrong")).status_code == 400
+        assert (await login("locked@example.org", "correct horse 1")).status_code in (302, 303)  # clears the count
+        await post_form(client, "/", "/logout", {})
+        for _ in range(3):
+            assert (await login("LOCKED@example.org", "wrong wrong")).status_code == 400
+        locked = await login("locked@example.org", "correct horse 1")  # the right password waits too
+        assert locked.status_code == 429
+        assert 0 < int(locked.headers["retry-after"]) <= 5 * 60 + 1
+        assert "Too many wrong passwords for this account" in locked.text and "5 minutes" in locked.text
+        assert (await login("other@example.org", "correct horse 1")).status_code in (302, 303)  # others are not
+
+
+@pytest.mark.slow
+def test_a_spoofed_forwarded_for_does_not_escape_the_login_limit(tmp_path):
+    """Found by a probe: uvicorn trusted X-Forwarded-For from 127.0.0.1, so a local client choosing a new address
+    for every try was never limited. The site now trusts no proxy unless FORWARDED_ALLOW_IPS names it."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.webapp.conftest import csrf_from
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'site.db'}",
+           "DRSKIN_RATE_LIMIT_LOGIN": "5", "DRSKIN_SECRET_KEY": "spoof-test-" + "x" * 32, "DRSKIN_ENV": "test"}
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    site = subprocess.Popen([sys.executable, "-m", "webapp", "run", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for _ in range(120):
+                try:
+                    if client.get("/health/live").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.5)
+            token = csrf_from(client.get("/login").text)
+            statuses = []
+            for i in range(8):
+                response = client.post("/login", data={"email": "x@example.org", "password": "wrong wrong",
+                                                       "_csrf_token": token},
+                                       headers={"X-Forwarded-For": f"10.0.{i}.1"})
+                statuses.append(response.status_code)
+            assert statuses[:5] == [400] * 5 and statuses[5:] == [429] * 3, statuses
+            assert int(response.headers["retry-after"]) > 0
+    finally:
+        site.terminate()
+        site.wait(timeout=30)
