@@ -28,6 +28,7 @@ from litestar.template.config import TemplateConfig
 from webapp.accounts.controllers import AccountController, AuthController
 from webapp.community.controllers import COMMUNITY_ROUTE_HANDLERS
 from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler
+from webapp.core.forgery import check_request_origin
 from webapp.core.guards import SESSION_EMAIL
 from webapp.core.headers import add_security_headers
 from webapp.core.i18n import install_jinja, language_middleware, remember_language_hook
@@ -148,6 +149,7 @@ def create_app() -> Litestar:
         state=State({"alchemy_config": alchemy}),
         lifespan=[lifespan],
         before_send=[add_security_headers, remember_language_hook(security.secure_cookies)],
+        before_request=check_request_origin,
         exception_handlers={
             NotAuthorizedException: not_authorized_handler,
             HTTPException: http_exception_handler,

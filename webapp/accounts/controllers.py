@@ -24,6 +24,7 @@ from webapp.accounts.schemas import (
     safe_next,
 )
 from webapp.accounts.services import AccountError, UserService, export_user_data
+from webapp.core.forgery import bind_csrf_to_session
 from webapp.core.guards import SESSION_EMAIL, SESSION_USER_ID, requires_login
 from webapp.core.i18n import LANGUAGE_FULL_NAMES, _, gettext, ngettext, request_language, with_language
 from webapp.core.sessions import rotate_session_id
@@ -43,6 +44,7 @@ def _log_in(request: Request[Any, Any, Any], user: User) -> None:
     request.clear_session()
     rotate_session_id(request)
     request.set_session({SESSION_USER_ID: str(user.id), SESSION_EMAIL: user.email})
+    bind_csrf_to_session(request)
 
 
 class AuthController(Controller):

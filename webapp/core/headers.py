@@ -5,6 +5,8 @@ from __future__ import annotations
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
+from webapp.core.settings import get_security_settings
+
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -28,10 +30,17 @@ SECURITY_HEADERS = {
 }
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 async def add_security_headers(message: Message, scope: Scope) -> None:
-    """A ``before_send`` hook: unlike route middleware it also sees 404s raised before routing."""
+    """A ``before_send`` hook: unlike route middleware it also sees 404s raised before routing. Over TLS (the
+    request came as https, or the site is configured for secure cookies, i.e. served behind TLS) browsers are also
+    told to use https only (HSTS)."""
     if message["type"] == "http.response.start":
         headers = MutableScopeHeaders.from_message(message)
         for name, value in SECURITY_HEADERS.items():
             if name not in headers:
                 headers[name] = value
+        if scope.get("scheme") == "https" or get_security_settings().secure_cookies:
+            headers["Strict-Transport-Security"] = HSTS

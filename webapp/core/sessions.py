@@ -1,4 +1,5 @@
-"""Server-side sessions kept in the database (never on a replica's disk), with a fresh id at every log-in."""
+"""Server-side sessions kept in the database (never on a replica's disk), with a fresh id at every log-in, and
+only for visitors with something to keep (a log-in, a flash message): an anonymous page view stores nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
-from litestar.types import Message, ScopeSession
+from litestar.types import Empty, Message, ScopeSession
 
 _ROTATE = "drskin_rotate_session"
 _NEW_ID = "drskin_new_session_id"
@@ -29,9 +30,14 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(self, scope_session: ScopeSession, message: Message,
                                connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         old_id = connection.cookies.get(self.config.key)
-        if connection.state.get(_ROTATE) and old_id and old_id != "null":
-            await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
-        await super().store_in_message(scope_session, message, connection)
+        has_cookie = bool(old_id) and old_id != "null"
+        if not scope_session and not has_cookie:
+            # Nothing to keep and no session to end: store no row and set no cookie. Otherwise every cookie-less
+            # request (a crawler, a probe) would add a session row that lives for the whole session lifetime.
+            return
+        if connection.state.get(_ROTATE) and has_cookie:
+            await self.delete(str(old_id), store=self.config.get_store_from_app(connection.scope["app"]))
+        await super().store_in_message(scope_session or Empty, message, connection)
 
 
 @dataclass

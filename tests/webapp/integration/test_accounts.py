@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.webapp.conftest import count_rows, post_form, register, store_rows
+from tests.webapp.conftest import count_rows, csrf_from, post_form, register, store_rows
 
 
 async def test_register_logs_in_and_sets_hardened_cookie(client):
@@ -250,3 +250,67 @@ def test_a_spoofed_forwarded_for_does_not_escape_the_login_limit(tmp_path):
     finally:
         site.terminate()
         site.wait(timeout=30)
+
+
+async def test_anonymous_page_views_store_no_session(client, db_url):
+    """Found by a probe: 30 cookie-less GET / added 30 session rows (14 days each), a cheap way to fill the
+    database. A session is stored only when there is something to keep."""
+    from sqlalchemy import func, select
+
+    from tests.webapp.conftest import database
+    from webapp.db.models import KeyValueItem
+
+    async def sessions() -> int:
+        async with database(db_url) as session:
+            return int(await session.scalar(select(func.count()).select_from(KeyValueItem).where(
+                KeyValueItem.namespace == "sessions")) or 0)
+
+    for path in ("/", "/about", "/diseases", "/login", "/register") * 6:
+        client.cookies.clear()
+        response = await client.get(path)
+        assert response.status_code == 200
+        assert "session=" not in response.headers.get("set-cookie", "")
+    assert await sessions() == 0
+    await register(client, "kept@example.org")  # a log-in has something to keep
+    assert await sessions() == 1
+    assert (await client.get("/history")).status_code == 200  # and the session works
+    await post_form(client, "/", "/logout", {})
+    assert await sessions() == 0
+
+
+async def test_forms_from_another_site_are_refused(client):
+    await register(client, "origin@example.org")
+    token = csrf_from((await client.get("/account")).text)
+    for headers in ({"Origin": "https://evil.example"}, {"Referer": "https://evil.example/page"}, {"Origin": "null"}):
+        response = await client.post("/logout", data={"_csrf_token": token}, headers=headers, follow_redirects=False)
+        assert response.status_code == 403, headers
+    same = await client.post("/logout", data={"_csrf_token": token}, follow_redirects=False,
+                             headers={"Origin": "http://testserver.local", "Referer": "http://testserver.local/"})
+    assert same.status_code in (302, 303)
+
+
+async def test_a_csrf_pair_from_another_session_is_refused(make_app):
+    """Found by a probe: one user's session with another user's CSRF cookie and token was accepted."""
+    # Two app instances on one database (as two replicas would be): each test client runs its own lifespan.
+    alice_app, mallory_app = await make_app(), await make_app()
+    async with AsyncTestClient(app=alice_app) as alice, AsyncTestClient(app=mallory_app) as mallory:
+        await register(alice, "alice@example.org")
+        await register(mallory, "mallory@example.org")
+        mallory_cookie = mallory.cookies.get("csrftoken")
+        mallory_token = csrf_from((await mallory.get("/account")).text)
+        assert mallory_cookie and mallory_cookie != alice.cookies.get("csrftoken")
+        alice.cookies.set("csrftoken", mallory_cookie)
+        planted = await alice.post("/logout", data={"_csrf_token": mallory_token}, follow_redirects=False)
+        assert planted.status_code == 403
+        own = await post_form(mallory, "/account", "/logout", {})  # Mallory's own pair still works in her session
+        assert own.status_code in (302, 303)
+
+
+async def test_hsts_is_sent_when_the_site_is_served_over_tls(make_app):
+    app = await make_app(DRSKIN_SECURE_COOKIES="true")
+    async with AsyncTestClient(app=app, base_url="https://testserver.local") as client:
+        response = await client.get("/")
+        assert response.headers["strict-transport-security"].startswith("max-age=31536000")
+    plain = await make_app(DRSKIN_SECURE_COOKIES="false")
+    async with AsyncTestClient(app=plain) as client:
+        assert "strict-transport-security" not in (await client.get("/")).headers
