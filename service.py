@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
 import logging
 import os
@@ -103,6 +104,10 @@ VERDICT_MESSAGES = {
     "not_a_lesion": "This photo does not look like a close-up of skin with a lesion, so no result is given. Please "
                     "photograph the skin spot itself, close and in focus.",
 }
+# Who may read /metrics (the entry port is the public one): loopback and private networks unless set.
+METRICS_ALLOW = tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in os.environ.get(
+    "DRSKIN_METRICS_ALLOW", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7").split(",")
+    if cidr.strip())
 # ``DRSKIN_LESION_LIKENESS``: the not-a-lesion calibration to use (default: the one shipped in skin_models), or
 # "off" to judge every photo that passes the quality checks.
 LESION_LIKENESS = os.environ.get("DRSKIN_LESION_LIKENESS", "").strip()
@@ -409,6 +414,9 @@ class UploadGuard:
         self.max_request_bytes = max_request_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("path") == "/metrics" and not _metrics_allowed(scope):
+            await _send_json(send, 403, {"error": "Metrics are served only to the addresses in DRSKIN_METRICS_ALLOW."})
+            return
         if scope["type"] != "http" or scope.get("method") != "POST" or scope.get("path") not in PUBLIC_ROUTES:
             await self.app(scope, receive, send)
             return
@@ -468,6 +476,17 @@ class UploadGuard:
             await send(message)
 
         await self.app(scope, limited_receive, rewriting_send)
+
+
+def _metrics_allowed(scope: dict[str, Any]) -> bool:
+    """Whether the peer may read ``/metrics``: loopback and private networks by default (a cluster's Prometheus),
+    never the open internet; ``DRSKIN_METRICS_ALLOW`` (comma-separated CIDRs) sets the list."""
+    client = scope.get("client")
+    try:
+        address = ipaddress.ip_address(client[0]) if client else None
+    except ValueError:
+        return False
+    return address is not None and any(address in network for network in METRICS_ALLOW)
 
 
 async def _send_json(send: Any, status: int, payload: dict[str, Any]) -> None:
@@ -911,13 +930,35 @@ async def _info_endpoint(request: Any) -> Any:
     return JSONResponse(info.model_dump(mode="json"), headers={"Cache-Control": "no-cache"})
 
 
+HOME_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Dr. Skin analysis service</title></head>
+<body><h1>Dr. Skin analysis service</h1>
+<p>An HTTP API for the Dr. Skin web site and for developers. It is not a diagnosis.</p>
+<ul><li><code>POST /diagnose</code>, <code>/classify</code>, <code>/segment</code> with the photo as the multipart file
+field <code>image</code>, e.g. <code>curl -F image=@photo.jpg http://HOST:PORT/diagnose</code></li>
+<li><a href="/docs.json">/docs.json</a>: the OpenAPI document</li><li><a href="/info">/info</a>: the models served</li>
+<li><code>/livez</code>, <code>/readyz</code>: health</li></ul></body></html>
+"""
+
+
+async def _home_endpoint(request: Any) -> Any:
+    """``GET /``: what this service is, with no scripts (BentoML's own index page loads a third-party tag manager
+    and a Swagger UI from its static files)."""
+    from starlette.responses import HTMLResponse
+
+    return HTMLResponse(HOME_PAGE, headers={"Content-Security-Policy": "default-src 'none'",
+                                            "X-Content-Type-Options": "nosniff"})
+
+
 def _info_app() -> Any:
-    """BentoML 1.4 APIs answer POST only, so ``GET /info`` is a small Starlette app mounted at ``/`` (BentoML's
-    passive mount: it takes only the paths it routes, everything else falls through to the service)."""
+    """BentoML 1.4 APIs answer POST only, so ``GET /info`` (and ``GET /``) is a small Starlette app mounted at ``/``
+    (BentoML's passive mount: it takes only the paths it routes, and it is routed before BentoML's index page;
+    everything else falls through to the service)."""
     from starlette.applications import Starlette
     from starlette.routing import Route
 
-    return Starlette(routes=[Route("/info", _info_endpoint, methods=["GET"], name="info")])
+    return Starlette(routes=[Route("/info", _info_endpoint, methods=["GET"], name="info"),
+                             Route("/", _home_endpoint, methods=["GET"], name="home")])
 
 
 DrSkin.mount_asgi_app(_info_app(), path="/", name="info")  # type: ignore[attr-defined]

@@ -84,7 +84,7 @@ def main() -> None:
         site = subprocess.Popen([sys.executable, "-m", "webapp", "run"], env=env, start_new_session=True)
         wait_for(f"{site_url}/health/live", site, "the site", timeout_s=120)
         print(f"\n  Dr. Skin is running\n    site:    {site_url}\n    service: {service_url}  (OpenAPI: "
-              f"{service_url}/docs)\n  Ctrl-C stops both.\n", flush=True)
+              f"{service_url}/docs.json)\n  Ctrl-C stops both.\n", flush=True)
         while service.poll() is None and site.poll() is None:
             time.sleep(1.0)
     except KeyboardInterrupt:

@@ -75,3 +75,33 @@ def test_a_malformed_multipart_body_is_400_not_500(service_client: httpx.Client,
                                    headers={"Content-Type": content_type})
     message = _assert_error(response, 400)
     assert "multipart/form-data" in message and "image" in message
+
+
+def test_the_home_page_loads_nothing_from_elsewhere(service_client: httpx.Client) -> None:
+    """Found by a probe: BentoML's index page at / carried a third-party tag-manager snippet."""
+    page = service_client.get("/")
+    assert page.status_code == 200 and "Dr. Skin analysis service" in page.text
+    assert "googletagmanager" not in page.text and "<script" not in page.text
+    assert page.headers["content-security-policy"] == "default-src 'none'"
+    assert service_client.get("/docs.json").json()["paths"]["/diagnose"]  # the API document stays
+
+
+def test_metrics_are_refused_to_addresses_outside_the_allowed_networks(tmp_path: object) -> None:
+    """/metrics shares the public port: by default only loopback and private networks (a cluster's Prometheus)
+    may read it. A server that allows only 10.0.0.0/8 refuses this (loopback) test client; the default server
+    (test_health_endpoints) serves it."""
+    import tempfile
+    from pathlib import Path
+
+    from tests.fixtures.service import BentoServer, register_tiny_models
+
+    home = Path(tempfile.mkdtemp(prefix="drskin-metrics-", dir=str(tmp_path)))  # its own home: a second serve
+    register_tiny_models(home)                                                # empties its home's metrics folder
+    server = BentoServer(home, env={"DRSKIN_METRICS_ALLOW": "10.0.0.0/8"})
+    url = server.start()
+    try:
+        refused = httpx.get(f"{url}/metrics", timeout=30)
+        assert refused.status_code == 403 and "DRSKIN_METRICS_ALLOW" in refused.json()["error"]
+        assert httpx.get(f"{url}/livez", timeout=30).status_code == 200
+    finally:
+        server.stop()
