@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +49,43 @@ def wait_for(url: str, process: subprocess.Popen[bytes], what: str, timeout_s: f
     raise SystemExit(f"{what} was not ready at {url} after {timeout_s:.0f} s")
 
 
+MAX_SERVICE_RESTARTS = 5
+
+
+def supervise(running: dict[str, subprocess.Popen[bytes] | None], site: subprocess.Popen[bytes],
+              start_service: Callable[[], subprocess.Popen[bytes]], service_url: str) -> None:
+    """Keep the site up; when the Bento service dies, say so and start it again (at most ``MAX_SERVICE_RESTARTS``
+    times, waiting longer each time). Meanwhile the site answers with its "service unavailable" page. Returns when
+    the site stops (or on Ctrl-C, through KeyboardInterrupt); ``running["service"]`` is always the live process,
+    for the caller to stop."""
+    restarts = 0
+    while site.poll() is None:
+        current = running["service"]
+        if current is not None and current.poll() is not None:
+            code = current.returncode
+            if restarts >= MAX_SERVICE_RESTARTS:
+                print(f"\n  the Bento service stopped again (exit code {code}) after {restarts} restarts; not "
+                      "restarting it. The site stays up and says the analysis is unavailable; see the service's "
+                      "log above, fix it, then restart make run. Ctrl-C stops the site.\n", flush=True)
+                running["service"] = None
+                continue
+            restarts += 1
+            delay = min(30, 2 ** restarts)
+            print(f"\n  the Bento service stopped unexpectedly (exit code {code}); the site stays up and says the "
+                  f"analysis is unavailable meanwhile. Restarting the service in {delay} s ({restarts}/"
+                  f"{MAX_SERVICE_RESTARTS}) …\n", flush=True)
+            time.sleep(delay)
+            current = running["service"] = start_service()
+            try:
+                wait_for(f"{service_url}/readyz", current, "the restarted Bento service")
+                print(f"  the Bento service is back at {service_url}\n", flush=True)
+            except SystemExit as exc:
+                print(f"  {exc}", flush=True)
+        time.sleep(1.0)
+    print(f"\n  the site stopped (exit code {site.returncode}); stopping the service too. See the log above.\n",
+          flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--service-port", type=int, default=int(os.environ.get("DRSKIN_SERVICE_PORT", 3000)))
@@ -76,24 +114,27 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    service = subprocess.Popen([str(BIN / "bentoml"), "serve", "service:DrSkin", "--host", args.host, "--port",
-                                str(args.service_port)], env=env, start_new_session=True)
+
+    def start_service() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([str(BIN / "bentoml"), "serve", "service:DrSkin", "--host", args.host, "--port",
+                                 str(args.service_port)], env=env, start_new_session=True)
+
+    running: dict[str, subprocess.Popen[bytes] | None] = {"service": start_service()}
     site: subprocess.Popen[bytes] | None = None
     try:
-        wait_for(f"{service_url}/readyz", service, "the Bento service")
+        wait_for(f"{service_url}/readyz", running["service"], "the Bento service")  # type: ignore[arg-type]
         site = subprocess.Popen([sys.executable, "-m", "webapp", "run"], env=env, start_new_session=True)
         wait_for(f"{site_url}/health/live", site, "the site", timeout_s=120)
         print(f"\n  Dr. Skin is running\n    site:    {site_url}\n    service: {service_url}  (OpenAPI: "
               f"{service_url}/docs.json)\n  Ctrl-C stops both.\n", flush=True)
-        while service.poll() is None and site.poll() is None:
-            time.sleep(1.0)
+        supervise(running, site, start_service, service_url)
     except KeyboardInterrupt:
         pass
     finally:
-        for process in (site, service):
+        for process in (site, running["service"]):
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in (site, service):
+        for process in (site, running["service"]):
             if process is not None:
                 try:
                     process.wait(timeout=15)

@@ -44,10 +44,10 @@ def _wait_up(url: str, script: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"{url} was not up after {STARTUP_TIMEOUT_S:.0f} s:\n{log.read_text()}")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["kill", "ctrl-c"])
-def test_a_signal_to_make_run_stops_the_service_and_the_site(tmp_path: Path, signum: int) -> None:
-    # A BentoML home of its own: `bentoml serve` empties its home's Prometheus folder when it starts, which would
-    # wipe the metrics of the session's shared test server (tests/service/test_batching.py reads them).
+def _start_platform(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, int, Path]:
+    """run_platform.py as a user starts it, on the tiny models, a throwaway SQLite and a BentoML home of its own
+    (`bentoml serve` empties its home's Prometheus folder when it starts, which would wipe the metrics of the
+    session's shared test server that tests/service/test_batching.py reads); returns once it says it is running."""
     bentoml_home = tmp_path / "bentoml"
     register_tiny_models(bentoml_home)
     service_port, web_port = free_port(), free_port()
@@ -59,14 +59,30 @@ def test_a_signal_to_make_run_stops_the_service_and_the_site(tmp_path: Path, sig
         script = subprocess.Popen([sys.executable, "scripts/run_platform.py", "--service-port", str(service_port),
                                    "--web-port", str(web_port)], cwd=REPO_ROOT, env=env, stdout=out,
                                   stderr=subprocess.STDOUT, start_new_session=True)
+    _wait_up(f"http://127.0.0.1:{service_port}/readyz", script, log)
+    _wait_up(f"http://127.0.0.1:{web_port}/health/live", script, log)
+    deadline = time.monotonic() + 30  # the script polls the site once a second before it says so
+    while "Dr. Skin is running" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "Dr. Skin is running" in log.read_text()
+    return script, service_port, web_port, log
+
+
+def _kill_everything(script: subprocess.Popen[bytes], children: list[psutil.Process]) -> None:
+    if script.poll() is None:
+        children.append(psutil.Process(script.pid))
+    for process in children:  # whatever a failed run left behind, with its process group
+        with contextlib.suppress(ProcessLookupError, PermissionError, psutil.NoSuchProcess):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_a_signal_to_make_run_stops_the_service_and_the_site(tmp_path: Path, signum: int) -> None:
+    script, service_port, web_port, _ = _start_platform(tmp_path)
     children: list[psutil.Process] = []
     try:
-        _wait_up(f"http://127.0.0.1:{service_port}/readyz", script, log)
-        _wait_up(f"http://127.0.0.1:{web_port}/health/live", script, log)
-        deadline = time.monotonic() + 30  # the script polls the site once a second before it says so
-        while "Dr. Skin is running" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert "Dr. Skin is running" in log.read_text()
         children = psutil.Process(script.pid).children(recursive=True)
         assert len(children) >= 2, "expected the service and the site as child processes"
 
@@ -78,10 +94,30 @@ def test_a_signal_to_make_run_stops_the_service_and_the_site(tmp_path: Path, sig
         assert not _port_open(service_port), "the service still holds its port"
         assert not _port_open(web_port), "the site still holds its port"
     finally:
-        if script.poll() is None:
-            children.append(psutil.Process(script.pid))
-        for process in children:  # whatever a failed run left behind, with its process group
-            with contextlib.suppress(ProcessLookupError, PermissionError, psutil.NoSuchProcess):
-                os.killpg(process.pid, signal.SIGKILL)
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
+        _kill_everything(script, children)
+
+
+def test_when_the_service_dies_make_run_says_so_keeps_the_site_and_restarts_it(tmp_path: Path) -> None:
+    """Found by a probe: when the `bentoml serve` processes died, the script stopped the site too and exited
+    without a word. Now the site stays up (saying the analysis is unavailable) and the service comes back."""
+    script, service_port, web_port, log = _start_platform(tmp_path)
+    children: list[psutil.Process] = []
+    try:
+        children = psutil.Process(script.pid).children(recursive=True)
+        [serve] = [p for p in psutil.Process(script.pid).children() if "serve" in " ".join(p.cmdline())]
+        os.killpg(serve.pid, signal.SIGKILL)  # the service and its workers die at once
+        deadline = time.monotonic() + 30
+        while "stopped unexpectedly" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "stopped unexpectedly" in log.read_text(), log.read_text()
+        assert script.poll() is None, "the script must keep running"
+        assert httpx.get(f"http://127.0.0.1:{web_port}/health/live", timeout=5).status_code == 200
+        _wait_up(f"http://127.0.0.1:{service_port}/readyz", script, log)  # restarted
+        assert "the Bento service is back" in log.read_text() or _port_open(service_port)
+        children = psutil.Process(script.pid).children(recursive=True)
+        os.kill(script.pid, signal.SIGTERM)
+        script.wait(timeout=60)
+        _, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, f"still running after the script ended: {[p.cmdline() for p in alive]}"
+    finally:
+        _kill_everything(script, children)
