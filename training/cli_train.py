@@ -46,6 +46,8 @@ def _train_one(task: str, data: Path, config_path: Path | None, overrides: dict[
                register: bool, resume: Path | None, run_name: str | None, work_dir: Path | None,
                lesion_segmenter: Path | None = None) -> None:
     from skin_models.bundle import BundleError
+    from skin_models.factory import PretrainedWeightsUnavailable
+    from skin_models.pretrained import OfflineWeightsMissing, WeightsMismatch
     from training.cli_models import _fail
     from training.config import load_config
     from training.trainer import run_training
@@ -54,7 +56,8 @@ def _train_one(task: str, data: Path, config_path: Path | None, overrides: dict[
         config = load_config(config_path, task, **overrides)
         result = run_training(data, config, split_file=split_file, run_name=run_name, resume=resume,
                               work_dir=work_dir, lesion_segmenter=lesion_segmenter)
-    except (ValueError, FileNotFoundError, BundleError) as exc:  # bad settings or data: say what, not a traceback
+    except (ValueError, FileNotFoundError, BundleError, PretrainedWeightsUnavailable, OfflineWeightsMissing,
+            WeightsMismatch) as exc:  # bad settings, data or weights: say what, not a traceback
         raise _fail(str(exc)) from None
     _print_result(result)
     if register:

@@ -5,6 +5,7 @@ The resolved config is saved with every run, so a run can be repeated exactly.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
@@ -117,7 +118,18 @@ def load_config(path: Path | None, task: str, **overrides: Any) -> TrainConfig:
     if data["task"] != task:
         raise ValueError(f"{path} is a {data['task']} config, not {task}")
     base = TrainConfig(task=data.pop("task"), arch=data.pop("arch"))
-    return base.with_overrides(**data).with_overrides(**overrides)
+    config = base.with_overrides(**data).with_overrides(**overrides)
+    if config.pretrained and overrides.get("pretrained") is None:
+        # The config file asks for ImageNet weights; hub weights are opt-in (--pretrained), so a network whose
+        # weights do not come with the installation (e.g. after --arch resnet18) trains from scratch, and says so.
+        from skin_models.pretrained import has_offline_weights
+
+        network = config.encoder or config.arch
+        if not has_offline_weights(network):
+            warnings.warn(f"no packaged ImageNet weights for {network}: training it from scratch (--pretrained "
+                          "downloads hub weights when online)", stacklevel=2)
+            config = replace(config, pretrained=False)
+    return config
 
 
 def save_config(config: TrainConfig, path: Path) -> None:

@@ -307,3 +307,23 @@ def test_train_all_fine_tunes_the_packaged_imagenet_weights_offline(
 
     scratch = load_config(None, "classification", pretrained=False)
     assert scratch.pretrained is False and load_config(None, "classification").pretrained is True
+
+
+def test_hub_weights_stay_opt_in_and_fail_clearly_offline(synth_dir: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped config asks for ImageNet weights: a network without packaged ones trains from scratch (with a
+    warning) unless --pretrained is given, and then the missing hub is an error message, not a traceback."""
+    from typer.testing import CliRunner
+
+    import skin_models.factory as factory
+    from training.cli import app
+
+    with pytest.warns(UserWarning, match="no packaged ImageNet weights for resnet18"):
+        assert load_config(None, "classification", arch="resnet18").pretrained is False
+    assert load_config(None, "classification", arch="resnet18", pretrained=True).pretrained is True
+    monkeypatch.setattr(factory, "_HUB_HOST", ("127.0.0.1", 9))  # discard port: nothing listens
+    result = CliRunner().invoke(app, ["train", "classifier", "--data", str(synth_dir), "--arch", "resnet18",
+                                      "--pretrained", "--epochs", "1", "--work-dir", str(tmp_path / "w")])
+    assert result.exit_code == 1, result.output
+    assert not isinstance(result.exception, factory.PretrainedWeightsUnavailable)  # a message, not a traceback
+    assert "--no-pretrained" in " ".join(result.output.split())
