@@ -35,6 +35,7 @@ def test_bentoml_build(tiny_bentoml_home: Path) -> None:
     assert packed == {"skin-classifier", "skin-segmenter"}
     assert (bento / "src" / "service.py").exists()
     assert (bento / "src" / "skin_models" / "predict.py").exists()
+    assert (bento / "src" / "skin_models" / "lesion_likeness.json").exists()  # or the service judges every photo
     assert not (bento / "src" / "tests").exists() and not (bento / "src" / "training").exists()
     assert not (bento / "src" / "webapp").exists()
     dockerfile = (bento / "env" / "docker" / "Dockerfile").read_text()
