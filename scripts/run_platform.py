@@ -114,6 +114,9 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    # Ctrl-C too, explicitly: a process started in the background by a non-interactive shell inherits SIGINT as
+    # ignored, and Python then leaves it ignored.
+    signal.signal(signal.SIGINT, stop)
 
     def start_service() -> subprocess.Popen[bytes]:
         return subprocess.Popen([str(BIN / "bentoml"), "serve", "service:DrSkin", "--host", args.host, "--port",
