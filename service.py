@@ -272,6 +272,15 @@ class Quality(BaseModel):
     warnings: list[QualityWarningOut] = Field(description="photo-quality warnings; empty when all is well")
 
 
+class Explanation(BaseModel):
+    label: str = Field(description="the class the map is for (the top class)")
+    grid: list[list[float]] = Field(description="class activation map at the network's feature resolution (rows of "
+                                                "0..1; 1 = where the evidence for the class was strongest)")
+    box: list[int] = Field(description="[left, top, right, bottom]: the region of the photo (at width × height) that "
+                                       "the network saw and the grid covers")
+    inside_lesion: float | None = Field(description="share of the map's mass inside the segmenter's lesion outline")
+
+
 class DiagnoseResponse(BaseModel):
     verdict: Literal["ok", "retake", "not_a_lesion"] = Field(
         description="'ok': judged, see classification and triage; 'retake': the photo is too poor to judge; "
@@ -283,6 +292,8 @@ class DiagnoseResponse(BaseModel):
     triage: Triage | None = Field(description="triage level from the probabilities and the model's threshold; null "
                                               "unless the verdict is 'ok'")
     diagnostics: Diagnostics = Field(description="what the verdict was based on")
+    explanation: Explanation | None = Field(default=None, description="with explain=true and a verdict of 'ok': "
+                                            "where the classifier's evidence for its top class lay")
     quality: Quality = Field(description="photo-quality warnings")
     models: list[ModelVersion] = Field(description="the model versions used")
     disclaimer: str = Field(description="this is not a diagnosis, and when to see a doctor")
@@ -555,6 +566,11 @@ class LesionClassifier:
         """Per image (uint8 H×W×3 at the network's input size), its class probabilities in the config's order."""
         return self.predict_local(images)
 
+    @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
+    def explain(self, images: list[np.ndarray]) -> list[np.ndarray]:
+        """Per image, its (classes, h, w) class activation maps (skin_models.explain)."""
+        return list(self.predictor.class_maps_from_uint8(np.stack(images)))
+
 
 @bentoml.service(**INTERNAL_SERVICE_CONFIG)
 class LesionSegmenter:
@@ -587,7 +603,7 @@ class LesionSegmenter:
         return self.predict_local(images)
 
 
-async def _predict(dependency: Any, image: np.ndarray, attempts: int = 5) -> np.ndarray:
+async def _predict(dependency: Any, image: np.ndarray, attempts: int = 5, api: str = "predict") -> np.ndarray:
     """One image through an internal batch API; the result for that image.
 
     Retries when the pooled connection to the internal service was closed under it ("Cannot write to closing
@@ -598,7 +614,7 @@ async def _predict(dependency: Any, image: np.ndarray, attempts: int = 5) -> np.
 
     for attempt in range(1, attempts + 1):
         try:
-            [result] = await dependency.to_async.predict([image])
+            [result] = await getattr(dependency.to_async, api)([image])
             return np.asarray(result)
         except aiohttp.ClientConnectionError:
             if attempt == attempts:
@@ -764,8 +780,10 @@ class DrSkin:
         return await asyncio.to_thread(self._segmentation, photo, mask)
 
     @bentoml.api(route="/diagnose")
-    async def diagnose(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
-                       ) -> DiagnoseResponse:
+    async def diagnose(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)"),
+                       explain: bool = Field(default=False, description="also say where the classifier's evidence "
+                                                                        "for its top class lay (a class activation "
+                                                                        "map)")) -> DiagnoseResponse:
         """The verdict on one photo (can it be judged?), then — only when it can — classification and triage;
         always the segmentation and the photo-quality warnings, with a disclaimer."""
         from skin_models.triage import triage
@@ -791,9 +809,12 @@ class DrSkin:
                         "sharper, closer, well-lit photo may help; if in doubt, have the lesion checked by a doctor."))
         result = triage(classification.probabilities, self.classifier_config.triage_threshold,
                         codes=self.classifier_config.labels) if judged and classification.probabilities else None
+        explanation = await self._explanation(photo, mask, classification.label) if (
+            explain and judged and classification.label) else None
         models = [self.classifier_info, self.segmenter_info]
         disclaimer = DISCLAIMER + (SYNTHETIC_NOTE if any(m.synthetic for m in models) else "")
         return DiagnoseResponse(
+            explanation=explanation,
             verdict=classification.verdict,
             verdict_reasons=classification.verdict_reasons,
             message=classification.message,
@@ -854,6 +875,20 @@ class DrSkin:
                 resize_for_network(image, self.classifier_config), dtype=np.uint8),
             for_segmenter=np.asarray(resize_for_network(image, self.segmenter_config), dtype=np.uint8),
         )
+
+    async def _explanation(self, photo: _Photo, mask: np.ndarray, label: str) -> Explanation:
+        """The top class's activation map over the region of the photo the classifier saw."""
+        from skin_models.explain import normalised_map, share_inside, to_photo
+        from skin_models.preprocess import crop_box, resize_for_network
+
+        lesion = mask if self.classifier_config.resize_policy == "lesion_crop" else None
+        view = photo.for_classifier if photo.for_classifier is not None else np.asarray(
+            resize_for_network(photo.image, self.classifier_config, lesion), dtype=np.uint8)
+        maps = await _predict(self.classifier, view, api="explain")
+        grid = normalised_map(maps, list(self.classifier_config.labels).index(label))
+        box = crop_box(photo.image.width, photo.image.height, self.classifier_config, lesion)
+        inside = share_inside(to_photo(grid, box, photo.image.size), mask) if mask.any() else None
+        return Explanation(label=label, grid=np.round(grid, 3).tolist(), box=list(box), inside_lesion=inside)
 
     def _verdict(self, photo: _Photo, mask: np.ndarray | None) -> tuple[VerdictResult, list[QualityWarning]]:
         """The verdict on the photo (skin_models.verdict) and the quality findings it rests on."""

@@ -84,6 +84,17 @@ class ClassifierPredictor(_Predictor):
         """Logits for a uint8 NHWC batch already at the network's input size."""
         return self._run(batch, spatial=False)
 
+    def class_maps_from_uint8(self, batch: np.ndarray) -> np.ndarray:
+        """(N, classes, h, w) class activation maps (``skin_models.explain``) of a uint8 NHWC batch at the network's
+        input size: one unmirrored view, computed by the PyTorch network (ONNX bundles carry logits only)."""
+        from skin_models.explain import WithClassMaps
+
+        model = self._runner.model
+        device = next(model.parameters()).device
+        with torch.inference_mode():
+            _, maps = WithClassMaps(model.eval())(normalise(batch, self.config).to(device))
+        return maps.float().cpu().numpy()
+
     @property
     def needs_lesion_mask(self) -> bool:
         """Whether the network looks at a crop around the lesion (then every photo needs its lesion mask)."""

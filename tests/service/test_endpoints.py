@@ -237,3 +237,32 @@ def test_openapi_documents_the_three_endpoints(service_client: httpx.Client) -> 
     described = spec["components"]["schemas"]["SegmentResponse"]["properties"]["mask_png"]
     assert described["description"]
     assert "/predict" not in spec["paths"]  # the internal batch APIs are not public
+
+
+def test_explain_returns_the_top_class_map_over_the_region_the_classifier_saw(service_client: httpx.Client) -> None:
+    """The map must line up with the photo as the service sees it: the upload carries an EXIF rotation, and the
+    tiny classifier looks at a crop around the lesion (lesion_crop), so the map's box must be that crop."""
+    from tests.fixtures.service import _scene
+
+    upright, truth = _scene(WIDTH, HEIGHT, 9)
+    stored = Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90)  # shown upright by EXIF orientation 6
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    stored.save(buffer, format="JPEG", quality=92, exif=exif)
+    response = service_client.post("/diagnose", files={"image": ("rotated.jpg", buffer.getvalue(), "image/jpeg")},
+                                   data={"explain": "true"})
+    body = response.json()
+    assert body["verdict"] == "ok", body["verdict_reasons"]
+    assert (body["segmentation"]["width"], body["segmentation"]["height"]) == (WIDTH, HEIGHT)  # rotated upright
+    explanation = body["explanation"]
+    assert explanation["label"] == body["classification"]["label"]
+    grid = np.asarray(explanation["grid"])
+    assert grid.ndim == 2 and grid.min() >= 0 and grid.max() <= 1
+    left, top, right, bottom = explanation["box"]
+    assert 0 <= left < right <= WIDTH and 0 <= top < bottom <= HEIGHT
+    ys, xs = np.nonzero(truth)
+    assert left <= xs.mean() <= right and top <= ys.mean() <= bottom  # the crop is around the (upright) lesion
+    assert explanation["inside_lesion"] is None or 0.0 <= explanation["inside_lesion"] <= 1.0
+    plain = post_image(service_client, "/diagnose", buffer.getvalue()).json()
+    assert plain["explanation"] is None  # only on request

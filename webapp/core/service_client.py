@@ -80,7 +80,8 @@ class ServiceClient:
     async def diagnose(self, image: bytes, *, filename: str = "photo.jpg",
                        content_type: str = "image/jpeg") -> dict[str, Any]:
         """POST /diagnose; the JSON answer, or ``PhotoRejected`` / ``ServiceUnavailable``."""
-        response = await self._send("POST", "/diagnose", files={"image": (filename, image, content_type)})
+        response = await self._send("POST", "/diagnose", files={"image": (filename, image, content_type)},
+                                    data={"explain": "true"})
         if response.status_code == 200:
             try:
                 payload = response.json()

@@ -60,6 +60,46 @@ class ModelInfo:
     synthetic: bool
 
 
+@dataclass(frozen=True)
+class HeatCell:
+    x: float
+    y: float
+    width: float
+    height: float
+    opacity: float
+
+
+@dataclass(frozen=True)
+class HeatLayer:
+    """The classifier's activation map for its top class, as SVG cells over the photo (``/diagnose?explain=true``)."""
+
+    view_box: str  # "0 0 W H": the analysed photo's pixels, as the outline overlay
+    cells: list[HeatCell]
+    inside_lesion: float | None
+
+
+def build_heat_layer(result: dict[str, Any]) -> HeatLayer | None:
+    """The heat layer of a ``/diagnose`` answer, or None when it has no (well-formed) explanation."""
+    explanation = result.get("explanation")
+    segmentation = result.get("segmentation") or {}
+    if not isinstance(explanation, dict):
+        return None
+    grid, box = explanation.get("grid"), explanation.get("box")
+    width, height = segmentation.get("width"), segmentation.get("height")
+    if not (isinstance(grid, list) and grid and isinstance(grid[0], list) and isinstance(box, list) and len(box) == 4
+            and isinstance(width, int) and isinstance(height, int)):
+        return None
+    left, top, right, bottom = (float(v) for v in box)
+    rows, columns = len(grid), len(grid[0])
+    cell_w, cell_h = (right - left) / columns, (bottom - top) / rows
+    cells = [HeatCell(x=left + j * cell_w, y=top + i * cell_h, width=cell_w, height=cell_h,
+                      opacity=round(0.6 * min(1.0, max(0.0, float(value))), 3))
+             for i, row in enumerate(grid) for j, value in enumerate(row) if float(value) > 0.05]
+    inside = explanation.get("inside_lesion")
+    return HeatLayer(view_box=f"0 0 {width} {height}", cells=cells,
+                     inside_lesion=float(inside) if isinstance(inside, int | float) else None)
+
+
 @dataclass
 class ResultView:
     label: str
@@ -77,6 +117,7 @@ class ResultView:
     disclaimer: str
     photo_url: str = ""
     overlay_url: str = ""
+    heat: HeatLayer | None = None
     id: uuid.UUID | None = None
     created_at: datetime | None = None
     lesion_id: uuid.UUID | None = None
@@ -274,6 +315,7 @@ def build_result_view(result: dict[str, Any], *, photo_url: str = "", overlay_ur
         disclaimer=disclaimer,
         photo_url=photo_url,
         overlay_url=overlay_url,
+        heat=build_heat_layer(result),
     )
 
 

@@ -34,6 +34,7 @@ async def test_anonymous_result_is_shown_and_not_stored(live_client, db_url):
     page = response.text
     assert "not stored" in page and "data:image/jpeg;base64," in page
     assert "data:image/png;base64," in page  # the outline from overlay_png
+    assert 'id="heat-toggle"' in page and "<rect" in page  # the site asks for the map and draws it (hidden)
     assert 'href="/diseases/mel"' in page and "Not a diagnosis" in page
     assert "synthetic" in page.lower()  # the tiny test models are synthetic: the banner shows
     assert await count_rows(db_url) == {"users": 0, "photos": 0, "lesions": 0, "diagnoses": 0}
