@@ -93,7 +93,7 @@ def build_heat_layer(result: dict[str, Any]) -> HeatLayer | None:
     rows, columns = len(grid), len(grid[0])
     cell_w, cell_h = (right - left) / columns, (bottom - top) / rows
     cells = [HeatCell(x=left + j * cell_w, y=top + i * cell_h, width=cell_w, height=cell_h,
-                      opacity=round(0.6 * min(1.0, max(0.0, float(value))), 3))
+                      opacity=round(0.75 * min(1.0, max(0.0, float(value))), 3))
              for i, row in enumerate(grid) for j, value in enumerate(row) if float(value) > 0.05]
     inside = explanation.get("inside_lesion")
     return HeatLayer(view_box=f"0 0 {width} {height}", cells=cells,
