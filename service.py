@@ -208,8 +208,7 @@ class ClassifyResponse(BaseModel):
         description="'ok': the photo can be judged and the fields below hold the result; 'retake': too poor to "
                     "judge; 'not_a_lesion': not a close-up of a skin lesion. Only 'ok' carries a label")
     verdict_reasons: list[str] = Field(description="why not 'ok': quality codes (too_dark, too_bright, blurred, "
-                                                   "too_small, no_lesion_found, lesion_touches_border) or "
-                                                   "not_skin_like; empty when 'ok'")
+                                                   "too_small, no_lesion_found) or not_skin_like; empty when 'ok'")
     message: str = Field(description="the verdict in plain English, for API users")
     label: str | None = Field(description="the most probable class code (mel, nv, bcc, akiec, bkl, df, vasc); "
                                           "null unless the verdict is 'ok'")
@@ -800,7 +799,7 @@ class DrSkin:
         classification = self._classification(probabilities, verdict)
         segmentation = await asyncio.to_thread(self._segmentation, photo, mask)
         warnings = [QualityWarningOut(**w.as_dict()) for w in found]
-        judged = classification.top3 is not None and classification.probabilities is not None
+        judged = classification.verdict == "ok"
         if judged and classification.top3 and classification.top3[0].probability < LOW_CONFIDENCE:
             top = classification.top3[0]
             warnings.append(QualityWarningOut(
@@ -808,7 +807,7 @@ class DrSkin:
                 message=f"The model is unsure: its best guess ({top.label_name}) has only {top.probability:.0%}. A "
                         "sharper, closer, well-lit photo may help; if in doubt, have the lesion checked by a doctor."))
         result = triage(classification.probabilities, self.classifier_config.triage_threshold,
-                        codes=self.classifier_config.labels) if judged and classification.probabilities else None
+                        codes=self.classifier_config.labels) if classification.probabilities else None
         explanation = await self._explanation(photo, mask, classification.label) if (
             explain and judged and classification.label) else None
         models = [self.classifier_info, self.segmenter_info]

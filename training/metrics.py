@@ -123,25 +123,23 @@ def bootstrap_intervals(y_true: np.ndarray, probs: np.ndarray, labels: Sequence[
     members = [np.flatnonzero(group_of == g) for g in range(int(group_of.max()) + 1)] if len(y_true) else []
     mel = list(labels).index("mel") if "mel" in labels else None
     positives = np.isin(y_true, concerning_indices(tuple(labels)))
-    flagged = concerning_scores(probs, labels) >= triage_threshold if triage_threshold is not None else None
     rng = np.random.default_rng(seed)
     samples: dict[str, list[float]] = {"balanced_accuracy": [], "mel_recall": []}
-    if flagged is not None:
+    if triage_threshold is not None:
         samples.update(malignant_sensitivity=[], malignant_specificity=[])
+    scores = concerning_scores(probs, labels)
     for _ in range(n_resamples if members else 0):
         index = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
-        truth, hits = y_true[index], y_pred[index] == y_true[index]
-        support = np.bincount(truth, minlength=n_classes)
-        correct = np.bincount(truth[hits], minlength=n_classes)
-        recall = correct[support > 0] / support[support > 0]
-        samples["balanced_accuracy"].append(float(recall.mean()))
-        if mel is not None and support[mel]:
-            samples["mel_recall"].append(float(correct[mel] / support[mel]))
-        if flagged is not None:
+        truth, predicted = y_true[index], y_pred[index]
+        samples["balanced_accuracy"].append(balanced_accuracy(truth, predicted, n_classes))
+        if mel is not None and (truth == mel).any():
+            samples["mel_recall"].append(float((predicted[truth == mel] == mel).mean()))
+        if triage_threshold is not None:
             pos = positives[index]
             if pos.any() and (~pos).any():
-                samples["malignant_sensitivity"].append(float(flagged[index][pos].mean()))
-                samples["malignant_specificity"].append(float((~flagged[index][~pos]).mean()))
+                sensitivity, specificity = sensitivity_specificity(scores[index], pos, triage_threshold)
+                samples["malignant_sensitivity"].append(sensitivity)
+                samples["malignant_specificity"].append(specificity)
     tail = (1.0 - level) / 2 * 100
     return {name: [float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))]
             for name, values in samples.items() if values}

@@ -37,15 +37,10 @@ async def check_request_origin(request: Request[Any, Any, Any]) -> None:
     """A ``before_request`` hook: the origin check and the session binding (see the module docstring)."""
     if request.method not in UNSAFE_METHODS or request.url.path.startswith("/health"):
         return
-    host = request.headers.get("host", "")
-    origin = request.headers.get("origin")
-    referer = request.headers.get("referer")
-    if origin and origin != "null" and not _same_host(origin, host):
+    # The Origin header, or without one the Referer; "null" (a sandboxed or file page) is never this site.
+    sender = request.headers.get("origin") or request.headers.get("referer")
+    if sender and (sender == "null" or not _same_host(sender, request.headers.get("host", ""))):
         raise PermissionDeniedException("This form was sent from another web site, so it was refused.")
-    if not origin and referer and not _same_host(referer, host):
-        raise PermissionDeniedException("This form was sent from another web site, so it was refused.")
-    if origin == "null":
-        raise PermissionDeniedException("This form was sent from a page without an origin, so it was refused.")
     try:
         session = request.session
     except Exception:  # routes without sessions (static files)

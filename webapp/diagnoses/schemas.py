@@ -215,18 +215,16 @@ def honest_percent(value: float) -> str:
     return f"{value * 100:.0f} %"
 
 
-_percent = honest_percent
-
 
 def triage_reason(level: str, top: str, probabilities: dict[str, float], concerning: float,
                   threshold: float | None) -> str:
     """Why the level, in the current language, from the numbers the service stored with it."""
-    share = _percent(concerning)
+    share = honest_percent(concerning)
     name = label_name(top)
     if level == "high" and top == "mel":
         return _("Melanoma is the most likely of the seven classes (%(probability)s). The estimated chance of a "
                  "malignant or pre-malignant lesion is %(share)s.",
-                 probability=_percent(probabilities.get(top, 0.0)), share=share)
+                 probability=honest_percent(probabilities.get(top, 0.0)), share=share)
     if level == "high":
         return _("The estimated chance of a malignant or pre-malignant lesion is %(share)s, which is high. The most "
                  "likely class is %(name)s.", share=share, name=name)
@@ -235,10 +233,10 @@ def triage_reason(level: str, top: str, probabilities: dict[str, float], concern
                  "is %(name)s.", share=share, name=name)
     if level == "medium":
         return _("The estimated chance of a malignant or pre-malignant lesion is %(share)s, at or above the "
-                 "model's referral threshold of %(threshold)s.", share=share, threshold=_percent(threshold))
+                 "model's referral threshold of %(threshold)s.", share=share, threshold=honest_percent(threshold))
     return _("The estimated chance of a malignant or pre-malignant lesion is %(share)s, below the model's referral "
              "threshold of %(threshold)s. The most likely class is %(name)s.",
-             share=share, threshold=_percent(threshold), name=name)
+             share=share, threshold=honest_percent(threshold), name=name)
 
 
 def quality_message(code: str, fallback: str, top: str, probabilities: dict[str, float]) -> str:
@@ -247,7 +245,7 @@ def quality_message(code: str, fallback: str, top: str, probabilities: dict[str,
     if text is None:
         return fallback
     if code == "low_confidence":
-        return _(text, name=label_name(top), probability=_percent(probabilities.get(top, 0.0)))
+        return _(text, name=label_name(top), probability=honest_percent(probabilities.get(top, 0.0)))
     return _(text)
 
 
