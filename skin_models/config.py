@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from skin_models.context import ContextModel
 from skin_models.labels import CLASS_CODES, get_label
 
 Task = Literal["classification", "segmentation"]
@@ -55,6 +56,9 @@ class ModelConfig(BaseModel):
     triage_threshold: float = Field(
         default=0.5, gt=0.0, lt=1.0, description="threshold on P(mel)+P(bcc)+P(akiec) chosen on validation"
     )
+    context: ContextModel | None = Field(
+        default=None, description="classifiers: how the patient's age, sex and body site shift the answer "
+        "(skin_models.context); None: the photo alone")
     metrics: dict[str, float] = Field(default_factory=dict, description="validation metrics at selection time")
     data_fingerprint: str | None = None
     synthetic: bool = Field(default=False, description="trained on procedurally generated, not real, images")

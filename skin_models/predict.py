@@ -18,6 +18,7 @@ from PIL import Image
 from skin_models import tta
 from skin_models.bundle import ONNX_FILE, has_onnx, load_bundle
 from skin_models.config import ModelConfig
+from skin_models.context import PatientContext
 from skin_models.device import resolve_device
 from skin_models.preprocess import normalise, restore_probability_map, to_uint8_batch
 
@@ -105,12 +106,16 @@ class ClassifierPredictor(_Predictor):
         return self.logits_from_uint8(to_uint8_batch(images, self.config, lesion_masks))
 
     def predict_proba(self, images: Sequence[Image.Image],
-                      lesion_masks: Sequence[np.ndarray] | None = None) -> np.ndarray:
+                      lesion_masks: Sequence[np.ndarray] | None = None,
+                      contexts: Sequence[PatientContext | None] | None = None) -> np.ndarray:
         """(N, n_classes) probabilities with the bundle's fitted temperature; rows sum to 1. A ``lesion_crop``
-        classifier needs each photo's boolean lesion mask (at the photo's size), e.g. from ``SegmenterPredictor``."""
+        classifier needs each photo's boolean lesion mask (at the photo's size), e.g. from ``SegmenterPredictor``.
+        ``contexts`` (one per photo, any field may be missing) adds the patient's age, sex and body site when the
+        bundle has a context model (``skin_models.context``)."""
         from skin_models.postprocess import softmax
 
-        return softmax(self.predict_logits(images, lesion_masks), temperature=self.config.temperature)
+        probabilities = softmax(self.predict_logits(images, lesion_masks), temperature=self.config.temperature)
+        return with_context(probabilities, self.config, contexts)
 
 
 class SegmenterPredictor(_Predictor):
@@ -134,6 +139,19 @@ class SegmenterPredictor(_Predictor):
         """Per photo, a cleaned boolean lesion mask (largest component, holes filled) at the photo's size."""
         maps = self.network_maps_from_uint8(to_uint8_batch(images, self.config))
         return [lesion_mask(m, img.size, self.config) for m, img in zip(maps, images, strict=True)]
+
+
+def with_context(probabilities: np.ndarray, config: ModelConfig,
+                 contexts: Sequence[PatientContext | None] | None) -> np.ndarray:
+    """Photo-only probabilities (N, classes) → given each photo's context too, by the bundle's context model
+    (unchanged without one, or where a photo's context is empty)."""
+    if contexts is None or config.context is None:
+        return probabilities
+    if len(contexts) != len(probabilities):
+        raise ValueError(f"{len(contexts)} contexts for {len(probabilities)} photos")
+    model = config.context
+    return np.array([model.apply(row, context) for row, context in zip(probabilities, contexts, strict=True)],
+                    dtype=np.float64).reshape(probabilities.shape)
 
 
 def lesion_mask(network_map: np.ndarray, photo_size: tuple[int, int], config: ModelConfig) -> np.ndarray:

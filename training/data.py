@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from skin_models.context import ContextError, PatientContext
 from skin_models.labels import CLASS_CODES, ISIC_COLUMNS, get_label
 
 GROUND_TRUTH_FILE = "GroundTruth.csv"
@@ -62,6 +63,8 @@ class Record:
     lesion_id: str | None
     image_path: Path
     mask_path: Path | None
+    # The patient's age, sex and the body site, where the metadata records them (HAM10000's age, sex, localization).
+    context: PatientContext = field(default_factory=PatientContext)
 
 
 @dataclass(frozen=True)
@@ -340,7 +343,7 @@ def _scan(root: Path) -> _Scan:
     image_files = _index_folders(image_dirs, _index_images)
     mask_files = _index_folders([root / name for name in layout.mask_dirs], _index_masks)
     lesion_file = _first_file(root, layout.lesion_files)
-    lesion_ids, metadata_dx, warnings = _read_metadata(lesion_file) if lesion_file else ({}, {}, [])
+    lesion_ids, metadata_dx, contexts, warnings = _read_metadata(lesion_file) if lesion_file else ({}, {}, {}, [])
     also = [other.name for other in LAYOUTS if other is not layout and other.is_complete(root)]
     if also:
         warnings.append(f"{root} also holds the {', '.join(also)} layout; only the {layout.name} one is read")
@@ -352,7 +355,8 @@ def _scan(root: Path) -> _Scan:
         if image_path is None:
             missing.append(image_id)
             continue
-        records.append(Record(image_id, label, lesion_ids.get(image_id), image_path, mask_files.get(image_id)))
+        records.append(Record(image_id, label, lesion_ids.get(image_id), image_path, mask_files.get(image_id),
+                              contexts.get(image_id, PatientContext())))
     metadata_file = lesion_file.name if lesion_file else None
     return _Scan(layout, labels_file, image_dirs, records, missing, metadata_file, metadata_dx, warnings)
 
@@ -477,10 +481,16 @@ def _index_masks(masks_dir: Path) -> dict[str, Path]:
         }
 
 
-def _read_metadata(path: Path) -> tuple[dict[str, str], dict[str, str], list[str]]:
-    """(image id → lesion id, image id → dx code, warnings) from a metadata or lesion-groupings CSV."""
+def _read_metadata(
+    path: Path,
+) -> tuple[dict[str, str], dict[str, str], dict[str, PatientContext], list[str]]:
+    """(image id → lesion id, image id → dx code, image id → patient context, warnings) from a metadata or
+    lesion-groupings CSV. A context value outside the vocabulary (``skin_models.context``) is left out, with a
+    warning that counts them."""
     lesion_ids: dict[str, str] = {}
     dx: dict[str, str] = {}
+    contexts: dict[str, PatientContext] = {}
+    unreadable: Counter[str] = Counter()
     warnings: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -489,6 +499,8 @@ def _read_metadata(path: Path) -> tuple[dict[str, str], dict[str, str], list[str
         columns = {name.strip().lower(): name for name in fieldnames}
         lesion_column = columns.get("lesion_id")
         dx_column = columns.get("dx")
+        context_columns = {name: columns.get(column) for name, column in
+                           (("age", "age"), ("sex", "sex"), ("site", "localization"))}
         if lesion_column is None:
             warnings.append(f"{path.name} has no lesion_id column")
         for row in reader:
@@ -502,7 +514,20 @@ def _read_metadata(path: Path) -> tuple[dict[str, str], dict[str, str], list[str
                     dx[image_id] = get_label(code).code
                 except ValueError:
                     dx[image_id] = code
-    return lesion_ids, dx, warnings
+            values: dict[str, object] = {}
+            for name, column in context_columns.items():
+                if column is None:
+                    continue
+                try:
+                    values[name] = getattr(PatientContext.parse(**{name: row.get(column)}), name)
+                except ContextError:
+                    unreadable[name] += 1
+            if any(value is not None for value in values.values()):
+                contexts[image_id] = PatientContext(**values)  # type: ignore[arg-type]
+    for name, count in sorted(unreadable.items()):
+        warnings.append(f"{path.name}: {count} rows have a {name} outside the vocabulary the classifier knows "
+                        "(skin_models.context); those values are left out")
+    return lesion_ids, dx, contexts, warnings
 
 
 def _first_file(root: Path, names: Sequence[str]) -> Path | None:

@@ -35,6 +35,14 @@ def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = l
     return float(recall.mean())
 
 
+def balanced_log_loss(y_true: np.ndarray, probs: np.ndarray) -> float:
+    """Mean over the classes present of each class's mean negative log probability of its true class: the log
+    loss with every class weighing the same, as balanced accuracy weighs them (probabilities clipped at 1e-12)."""
+    y_true = np.asarray(y_true, dtype=int)
+    true_probs = np.clip(np.asarray(probs, dtype=np.float64)[np.arange(len(y_true)), y_true], 1e-12, 1.0)
+    return float(np.mean([-np.log(true_probs[y_true == k]).mean() for k in np.unique(y_true)]))
+
+
 def binary_auc(scores: np.ndarray, positives: np.ndarray) -> float:
     """Area under the ROC curve (Mann-Whitney U with tie correction); NaN when a side is empty."""
     scores = np.asarray(scores, dtype=np.float64)

@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from skin_models.bundle import save_bundle
 from skin_models.config import IMAGENET_MEAN, IMAGENET_STD, ModelConfig
+from skin_models.context import ContextModel, PatientContext, fit_context_model
 from skin_models.device import resolve_device
 from skin_models.factory import create_classifier, create_segmenter
 from skin_models.labels import CLASS_CODES
@@ -37,7 +38,7 @@ from training.calibration import choose_triage_threshold, fit_temperature
 from training.config import TrainConfig, save_config
 from training.data import Record, dataset_fingerprint, load_records
 from training.loop import LoopSettings, LoopState, load_checkpoint, train
-from training.metrics import classification_metrics, segmentation_metrics
+from training.metrics import balanced_log_loss, classification_metrics, segmentation_metrics
 from training.reports import save_confusion_matrix, save_mask_grid, save_per_class_csv, save_roc_curves
 from training.splits import load_splits, make_splits, save_splits, split_fingerprint
 from training.torchdata import (
@@ -342,8 +343,9 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
         artifacts = work_dir / "artifacts"
         artifacts.mkdir(exist_ok=True)
         if task == "classification":
+            contexts = {name: [r.context for r in recs] for name, recs in by_split.items()}
             val_metrics, test_metrics, model_config = _finish_classifier(model, cached, model_config, config, device,
-                                                                         artifacts)
+                                                                         artifacts, contexts)
         else:
             val_metrics, test_metrics, model_config = _finish_segmenter(model, cached, model_config, device, artifacts)
         model_config = model_config.model_copy(update={
@@ -391,18 +393,67 @@ def _flat(prefix: str, metrics: dict[str, Any]) -> dict[str, float]:
             flat[f"final_{prefix}_{key}"] = float(value)
     for code, row in metrics.get("per_class", {}).items():
         flat[f"final_{prefix}_recall_{code}"] = float(row["recall"])
+    for key, value in metrics.get("photo_only", {}).items():
+        flat[f"final_{prefix}_photo_only_{key}"] = float(value)
     return flat
 
 
+# Context weights tried on validation (0: the photo alone). The kept one has the lowest class-balanced log loss:
+# a proper score that varies smoothly with the weight, where balanced accuracy on ~10 images of the rarest classes
+# jumps by a point between neighbouring weights.
+CONTEXT_WEIGHTS = tuple(round(0.05 * i, 2) for i in range(31))  # 0, 0.05, …, 1.5
+
+
+def fit_context(train_targets: np.ndarray, contexts: dict[str, list[PatientContext]], val_probs: np.ndarray,
+                val_targets: np.ndarray, labels: tuple[str, ...]) -> tuple[ContextModel | None, dict[float, float]]:
+    """The naive-Bayes context model (``skin_models.context``) counted on the training split, its weight chosen
+    on validation; with the validation balanced log loss of every weight tried. None when the data has no
+    context or the photo alone did best."""
+    fitted = fit_context_model(contexts["train"], train_targets.tolist(), labels)
+    if fitted is None or not any(c.given for c in contexts["val"]):
+        return None, {}
+    scores: dict[float, float] = {}
+    for weight in CONTEXT_WEIGHTS:
+        candidate = fitted.model_copy(update={"weight": weight})
+        probs = np.array([candidate.apply(row, c) for row, c in zip(val_probs, contexts["val"], strict=True)])
+        scores[weight] = balanced_log_loss(val_targets, probs)
+    best = min(CONTEXT_WEIGHTS, key=lambda w: (scores[w], w))
+    return (fitted.model_copy(update={"weight": best}) if best > 0 else None), scores
+
+
+def _photo_only(metrics: dict[str, Any]) -> dict[str, Any]:
+    keep = ("balanced_accuracy", "accuracy", "malignant_sensitivity", "malignant_specificity", "malignant_auc")
+    return {**{k: metrics[k] for k in keep}, "mel_recall": metrics["per_class"]["mel"]["recall"]}
+
+
 def _finish_classifier(model: nn.Module, cached: dict[str, CachedArrays], model_config: ModelConfig,
-                       config: TrainConfig, device: torch.device,
-                       artifacts: Path) -> tuple[dict[str, Any], dict[str, Any], ModelConfig]:
+                       config: TrainConfig, device: torch.device, artifacts: Path,
+                       contexts: dict[str, list[PatientContext]] | None = None,
+                       ) -> tuple[dict[str, Any], dict[str, Any], ModelConfig]:
+    from skin_models.predict import with_context
+
     val_logits = predict_arrays(model, cached["val"], model_config, device, use_tta=True)
     temperature = fit_temperature(val_logits, cached["val"].targets)
-    val_probs = softmax(val_logits, temperature=temperature)
-    threshold = choose_triage_threshold(val_probs, cached["val"].targets, config.min_triage_sensitivity)
+    photo_val = softmax(val_logits, temperature=temperature)
+    context_model, context_scores = (None, {}) if contexts is None else fit_context(
+        cached["train"].targets, contexts, photo_val, cached["val"].targets, model_config.labels)
+    if context_scores:
+        kept = f"kept {context_model.weight:g}" if context_model else "kept none (the photo alone)"
+        tqdm.write("patient context, validation balanced log loss by weight: "
+                   + ", ".join(f"{w:g} → {v:.4f}" for w, v in list(context_scores.items())[::4]) + f"; {kept}")
+    model_config = model_config.model_copy(update={"context": context_model})
+    val_probs = with_context(photo_val, model_config, contexts["val"] if contexts else None)
+    # The threshold must hold whether or not a person gives the context: the lower of the two.
+    threshold = choose_triage_threshold(photo_val, cached["val"].targets, config.min_triage_sensitivity)
+    if context_model is not None:
+        threshold = min(threshold, choose_triage_threshold(val_probs, cached["val"].targets,
+                                                           config.min_triage_sensitivity))
     val_metrics = classification_metrics(cached["val"].targets, val_probs, triage_threshold=threshold)
     val_metrics["temperature"] = temperature
+    if context_model is not None:
+        val_metrics["photo_only"] = _photo_only(classification_metrics(cached["val"].targets, photo_val,
+                                                                       triage_threshold=threshold))
+        val_metrics["context_log_loss"] = {f"{w:g}": v for w, v in context_scores.items()}
     save_confusion_matrix(val_metrics["confusion_matrix"], artifacts / "confusion_matrix_val.png",
                           title="Validation confusion matrix")
     save_per_class_csv(val_metrics, artifacts / "per_class_val.csv")
@@ -410,8 +461,12 @@ def _finish_classifier(model: nn.Module, cached: dict[str, CachedArrays], model_
     test_metrics: dict[str, Any] = {}
     if "test" in cached:
         test_logits = predict_arrays(model, cached["test"], model_config, device, use_tta=True)
-        test_probs = softmax(test_logits, temperature=temperature)
+        photo_test = softmax(test_logits, temperature=temperature)
+        test_probs = with_context(photo_test, model_config, contexts["test"] if contexts else None)
         test_metrics = classification_metrics(cached["test"].targets, test_probs, triage_threshold=threshold)
+        if context_model is not None:
+            test_metrics["photo_only"] = _photo_only(classification_metrics(cached["test"].targets, photo_test,
+                                                                            triage_threshold=threshold))
         save_confusion_matrix(test_metrics["confusion_matrix"], artifacts / "confusion_matrix_test.png",
                               title="Test confusion matrix")
         save_per_class_csv(test_metrics, artifacts / "per_class_test.csv")
@@ -419,6 +474,8 @@ def _finish_classifier(model: nn.Module, cached: dict[str, CachedArrays], model_
     selected = {k: float(val_metrics[k]) for k in ("balanced_accuracy", "accuracy", "malignant_sensitivity",
                                                     "malignant_specificity", "malignant_auc")}
     selected["mel_recall"] = float(val_metrics["per_class"]["mel"]["recall"])
+    if context_model is not None:
+        selected.update({f"photo_only_{k}": float(v) for k, v in val_metrics["photo_only"].items()})
     model_config = model_config.model_copy(update={"temperature": temperature, "triage_threshold": threshold,
                                                    "metrics": {f"val_{k}": v for k, v in selected.items()}})
     return val_metrics, test_metrics, model_config
