@@ -37,6 +37,9 @@ import numpy as np
 from bentoml.exceptions import BentoMLException
 from pydantic import BaseModel, Field
 
+from skin_models.context import FIELDS as CONTEXT_FIELDS
+from skin_models.context import MAX_AGE, SEXES, SITES, ContextError, PatientContext
+
 Backend = Literal["auto", "torch", "onnx"]
 
 if TYPE_CHECKING:
@@ -203,6 +206,14 @@ class Diagnostics(BaseModel):
                                   "debugging. Not a result: the photo could not be judged")
 
 
+class PatientContextOut(BaseModel):
+    age: float | None = Field(description="the age given, in years; null when not given")
+    sex: str | None = Field(description="the sex given (female, male); null when not given")
+    site: str | None = Field(description="the body site given (HAM10000's localization); null when not given")
+    applied: bool = Field(description="whether the answer weighs what was given: false when nothing was given or "
+                                      "when the served classifier has no context model")
+
+
 class ClassifyResponse(BaseModel):
     verdict: Literal["ok", "retake", "not_a_lesion"] = Field(
         description="'ok': the photo can be judged and the fields below hold the result; 'retake': too poor to "
@@ -218,6 +229,8 @@ class ClassifyResponse(BaseModel):
     top3: list[ClassProbability] | None = Field(description="the three most probable classes, best first; null "
                                                             "unless 'ok'")
     diagnostics: Diagnostics = Field(description="what the verdict was based on")
+    patient_context: PatientContextOut = Field(description="the patient's context the request gave, and whether "
+                                                           "the probabilities weigh it")
     model: ModelInfo = Field(description="the classifier that answered")
     synthetic_model: bool = Field(description="the classifier was trained on synthetic images only")
 
@@ -314,6 +327,12 @@ class TrainingData(BaseModel):
                                   "file sha256); null when trained from scratch")
 
 
+class ContextInfo(BaseModel):
+    fields: list[str] = Field(description="the optional request fields it weighs (age, sex, site)")
+    weight: float = Field(description="how much they count against the photo (chosen on validation)")
+    fitted_on: int = Field(description="training images the age/sex/site tables were counted on")
+
+
 class ServedModel(ModelVersion):
     task: str = Field(description="classification or segmentation")
     created_at: str | None = Field(description="when the model was trained (its bundle's config, ISO 8601)")
@@ -332,6 +351,8 @@ class ServedModel(ModelVersion):
     triage_threshold: float | None = Field(description="classifier: referral threshold on P(mel)+P(bcc)+P(akiec)")
     temperature: float | None = Field(description="classifier: softmax temperature fitted on validation")
     mask_threshold: float | None = Field(description="segmenter: probability threshold of the mask")
+    context: ContextInfo | None = Field(default=None, description="classifier: how it weighs the patient's age, sex "
+                                                                  "and body site; null when it uses the photo alone")
 
 
 class InfoResponse(BaseModel):
@@ -356,6 +377,14 @@ class UploadRefused(BentoMLException):
     """A form field ``image`` that is not a file (e.g. a URL): this service never fetches anything."""
 
     error_code = HTTPStatus.BAD_REQUEST
+
+
+def _context(age: float | None, sex: str | None, site: str | None) -> PatientContext | Any:
+    """The request's optional patient context, or a 422 response saying which value is not understood."""
+    try:
+        return PatientContext.parse(age, sex, site)
+    except ContextError as exc:
+        return _error_response(422, f"{exc}. These fields are optional: leave out what you do not know.")
 
 
 def _error_response(status: int, message: str) -> Any:
@@ -397,6 +426,8 @@ def _install_upload_only_multipart_parser() -> None:
                     value = values[0]
                     if isinstance(value, UploadFile):
                         value = await value.read()
+                    if value in ("", b""):
+                        continue  # a form input left empty: not given
                     try:
                         data[name] = json.loads(value)
                     except ValueError:
@@ -524,7 +555,11 @@ def _rewrite_error(status: int, body: bytes) -> tuple[int, bytes]:
             return 422, json.dumps({"error": MISSING_IMAGE_MESSAGE}).encode()
         problems = "; ".join(f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg', '')}" for d in details
                              if isinstance(d, dict))
-        return 422, json.dumps({"error": f"The request is not valid ({problems}). {MISSING_IMAGE_MESSAGE}"}).encode()
+        about_image = any(list(d.get("loc", []))[:1] == ["image"] for d in details if isinstance(d, dict))
+        advice = MISSING_IMAGE_MESSAGE if about_image else (
+            "The photo goes in the file field 'image'; age (years), sex and site are optional: leave out what you do "
+            "not know.")
+        return 422, json.dumps({"error": f"The request is not valid ({problems}). {advice}"}).encode()
     if "error" not in payload:
         payload = {"error": str(payload.get("detail") or payload)}
     return status, json.dumps({"error": str(payload["error"])}).encode()
@@ -722,6 +757,8 @@ def _describe_model(stored: Any, config: ModelConfig) -> ServedModel:
         triage_threshold=config.triage_threshold if classifier else None,
         temperature=config.temperature if classifier else None,
         mask_threshold=None if classifier else config.mask_threshold,
+        context=ContextInfo(fields=list(CONTEXT_FIELDS), weight=config.context.weight,
+                            fitted_on=config.context.fitted_on) if classifier and config.context else None,
     )
 
 
@@ -756,9 +793,18 @@ class DrSkin:
     # -- endpoints --
 
     @bentoml.api(route="/classify")
-    async def classify(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
+    async def classify(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)"),
+                       age: float | None = Field(default=None, description="optional: the person's age in "
+                                                 f"years (0-{MAX_AGE}); weighs into the answer"),
+                       sex: str | None = Field(default=None, description=f"optional: {' or '.join(SEXES)}"),
+                       site: str | None = Field(default=None, description="optional: where on the body the lesion "
+                                                f"is, one of {', '.join(SITES)} (HAM10000's localization)"),
                        ) -> ClassifyResponse:
-        """Class probabilities for the lesion in one photo (multipart file field ``image``)."""
+        """Class probabilities for the lesion in one photo (multipart file field ``image``), weighing the
+        person's age, sex and the body site when given (all optional)."""
+        context = _context(age, sex, site)
+        if not isinstance(context, PatientContext):
+            return context  # an error response
         photo = await self._decode(image)
         if not isinstance(photo, _Photo):
             return photo  # an error response
@@ -766,7 +812,7 @@ class DrSkin:
         # Without the segmenter the lesion findings are unknown: the verdict rests on the photo's quality and
         # likeness alone.
         verdict, _ = await asyncio.to_thread(self._verdict, photo, None)
-        return self._classification(probabilities, verdict)
+        return self._classification(probabilities, verdict, context)
 
     @bentoml.api(route="/segment")
     async def segment(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
@@ -782,11 +828,20 @@ class DrSkin:
     async def diagnose(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)"),
                        explain: bool = Field(default=False, description="also say where the classifier's evidence "
                                                                         "for its top class lay (a class activation "
-                                                                        "map)")) -> DiagnoseResponse:
+                                                                        "map)"),
+                       age: float | None = Field(default=None, description="optional: the person's age in "
+                                                 f"years (0-{MAX_AGE}); weighs into the answer"),
+                       sex: str | None = Field(default=None, description=f"optional: {' or '.join(SEXES)}"),
+                       site: str | None = Field(default=None, description="optional: where on the body the lesion "
+                                                f"is, one of {', '.join(SITES)} (HAM10000's localization)"),
+                       ) -> DiagnoseResponse:
         """The verdict on one photo (can it be judged?), then — only when it can — classification and triage;
         always the segmentation and the photo-quality warnings, with a disclaimer."""
         from skin_models.triage import triage
 
+        context = _context(age, sex, site)
+        if not isinstance(context, PatientContext):
+            return context
         photo = await self._decode(image)
         if not isinstance(photo, _Photo):
             return photo
@@ -796,7 +851,7 @@ class DrSkin:
         else:
             probabilities, mask = await asyncio.gather(self._class_probabilities(photo), self._lesion_mask(photo))
         verdict, found = await asyncio.to_thread(self._verdict, photo, mask)
-        classification = self._classification(probabilities, verdict)
+        classification = self._classification(probabilities, verdict, context)
         segmentation = await asyncio.to_thread(self._segmentation, photo, mask)
         warnings = [QualityWarningOut(**w.as_dict()) for w in found]
         judged = classification.verdict == "ok"
@@ -898,12 +953,16 @@ class DrSkin:
         distance = self.likeness.distance(photo.pixels) if self.likeness is not None else None
         return decide([w.code for w in found], distance, self.likeness), found
 
-    def _classification(self, probabilities: np.ndarray, decided: VerdictResult) -> ClassifyResponse:
+    def _classification(self, probabilities: np.ndarray, decided: VerdictResult,
+                        context: PatientContext) -> ClassifyResponse:
         from skin_models.labels import get_label
         from skin_models.postprocess import top_k
 
         codes = self.classifier_config.labels
-        row = np.asarray(probabilities, dtype=np.float64)
+        model = self.classifier_config.context
+        applied = model is not None and bool(context.given)
+        row = np.asarray(model.apply(list(probabilities), context) if model is not None and applied else probabilities,
+                         dtype=np.float64)
         by_code = {code: float(p) for code, p in zip(codes, row, strict=True)}
         top3 = [ClassProbability(label=code, label_name=get_label(code).name_en, probability=p)
                 for code, p in top_k(row, codes, k=3)]
@@ -920,6 +979,7 @@ class DrSkin:
             diagnostics=Diagnostics(likeness_distance=decided.likeness_distance,
                                     likeness_threshold=self.likeness.threshold if self.likeness else None,
                                     unjudged_probabilities=None if ok else by_code),
+            patient_context=PatientContextOut(age=context.age, sex=context.sex, site=context.site, applied=applied),
             model=ModelInfo(**self.classifier_info.model_dump(exclude={"synthetic"})),
             synthetic_model=self.classifier_info.synthetic,
         )

@@ -112,6 +112,9 @@ def evaluate(
         help="override the classifier's test-time views (none | hflip | flips) to measure their effect")] = None,
     segmenter_tta: Annotated[str | None, typer.Option(
         help="override the segmenter's test-time views (none | hflip | flips)")] = None,
+    context: Annotated[bool, typer.Option(
+        "--context/--no-context", help="weigh the age, sex and body site the data records (when the classifier has "
+        "a context model); the photo-only figures are printed beside them")] = True,
 ) -> None:
     from training.data import DatasetError
     from training.evaluate import EvaluationError
@@ -121,7 +124,8 @@ def evaluate(
     try:
         result = run_evaluation(data, classifier, None if no_segmenter else segmenter, batch_size=batch_size,
                                 device=device, split_file=split_file, split=split,
-                                tta={"classifier": classifier_tta, "segmenter": segmenter_tta})
+                                tta={"classifier": classifier_tta, "segmenter": segmenter_tta},
+                                use_context=context)
     except (RegistryError, EvaluationError, DatasetError, ValueError, RuntimeError) as exc:
         raise _fail(str(exc)) from None
     if json_file is not None:
@@ -149,11 +153,26 @@ def _print_evaluation(result: dict[str, Any]) -> None:
             ("thresholded Jaccard (ISIC)", result["thresholded_jaccard"])]
     interval_of = {"balanced accuracy": "balanced_accuracy", "melanoma recall": "mel_recall"}
     summary.add_column("95 % interval (bootstrap over lesions)", justify="right")
+    photo_only = result.get("photo_only")
+    if photo_only:
+        summary.add_column("photo only", justify="right")
+        summary.add_column("its interval", justify="right")
     for name, value in rows:
         key = interval_of.get(name) or ("malignant_" + name.split()[1] if name.startswith("malignant s") else "")
         low_high = intervals.get(key)
-        summary.add_row(name, _fmt(value), f"{_fmt(low_high[0], 3)} – {_fmt(low_high[1], 3)}" if low_high else "")
+        cells = [name, _fmt(value), f"{_fmt(low_high[0], 3)} – {_fmt(low_high[1], 3)}" if low_high else ""]
+        if photo_only:
+            alone_key = {"balanced accuracy": "balanced_accuracy", "melanoma recall": "mel_recall", "accuracy":
+                         "accuracy", "malignant AUC": "malignant_auc"}.get(name, key)
+            alone = photo_only["intervals"].get(key)
+            cells += [_fmt(photo_only.get(alone_key)) if alone_key in photo_only else "",
+                      f"{_fmt(alone[0], 3)} – {_fmt(alone[1], 3)}" if alone else ""]
+        summary.add_row(*cells)
     out.print(summary)
+    context = result.get("context") or {}
+    if context.get("used"):
+        out.print(f"with the age, sex and body site of {context['images_with_context']} of {result['n_images']} "
+                  f"images (context weight {context['weight']:g}); 'photo only': the same model without them")
     per_class = Table(title="Per class")
     for column in ("class", "support", "recall", "precision", "AUC"):
         per_class.add_column(column, justify="left" if column == "class" else "right")

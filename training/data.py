@@ -525,7 +525,7 @@ def _read_metadata(
             if any(value is not None for value in values.values()):
                 contexts[image_id] = PatientContext(**values)  # type: ignore[arg-type]
     for name, count in sorted(unreadable.items()):
-        warnings.append(f"{path.name}: {count} rows have a {name} outside the vocabulary the classifier knows "
+        warnings.append(f"{path.name}: the {name} of {count} rows is outside the vocabulary the classifier knows "
                         "(skin_models.context); those values are left out")
     return lesion_ids, dx, contexts, warnings
 

@@ -85,19 +85,22 @@ def evaluate(
     split: str | None = None,
     progress: bool = True,
     tta: dict[str, str | None] | None = None,
+    use_context: bool = True,
 ) -> dict[str, Any]:
     """Run the stored models on every (selected) image of ``data``; return JSON-able metrics.
 
-    Keys: n_images, balanced_accuracy, intervals (bootstrap 95 % over lesions), accuracy, per_class,
-    malignant_sensitivity / malignant_specificity (at the classifier's triage threshold), malignant_auc,
+    Keys: n_images, balanced_accuracy, intervals (bootstrap 95 % over lesions), context, photo_only, accuracy,
+    per_class, malignant_sensitivity / malignant_specificity (at the classifier's triage threshold), malignant_auc,
     triage_threshold, confusion_matrix, labels, n_masks, dice, iou, thresholded_jaccard, models, data, warnings.
     Metrics undefined on this data (e.g. recall of an absent class) are ``None``. ``tta`` ({"classifier": mode,
     "segmenter": mode}) overrides the bundles' test-time views, to measure what they are worth; the result's
-    ``models`` says which views ran.
+    ``models`` says which views ran. When the classifier has a context model and the data records age, sex or
+    body site, the main figures weigh them (as the service does when a person gives them) and ``photo_only``
+    holds the same model's figures from the photos alone; ``use_context=False`` ignores the records' context.
     """
     from tqdm.auto import tqdm
 
-    from skin_models.predict import ClassifierPredictor, SegmenterPredictor
+    from skin_models.predict import ClassifierPredictor, SegmenterPredictor, with_context
     from skin_models.tta import n_views
 
     if batch_size < 1:
@@ -147,12 +150,28 @@ def evaluate(
                     n_masks += len(with_mask)
             bar.update(len(batch))
 
-    result = classification_metrics(y_true, np.concatenate(probs), clf.config.labels,
-                                    triage_threshold=clf.config.triage_threshold)
+    photo_only = np.concatenate(probs)
+    contexts = [r.context for r in records] if use_context else None
+    weighed = with_context(photo_only, clf.config, contexts)
+    result = classification_metrics(y_true, weighed, clf.config.labels, triage_threshold=clf.config.triage_threshold)
     # 95 % intervals, resampling whole lesions: the rare classes have ~10 test images, so a point estimate alone
     # says little about whether one model beats another.
-    result["intervals"] = bootstrap_intervals(y_true, np.concatenate(probs), clf.config.labels,
-                                              clf.config.triage_threshold, groups=[r.lesion_id for r in records])
+    groups = [r.lesion_id for r in records]
+    result["intervals"] = bootstrap_intervals(y_true, weighed, clf.config.labels, clf.config.triage_threshold,
+                                              groups=groups)
+    n_context = sum(bool(r.context.given) for r in records)
+    result["context"] = {"model": clf.config.context is not None, "used": bool(
+        use_context and clf.config.context is not None and n_context), "images_with_context": n_context,
+        "weight": clf.config.context.weight if clf.config.context else None}
+    if result["context"]["used"]:
+        # What a person who gives no age, sex or body site gets from the same model.
+        alone = classification_metrics(y_true, photo_only, clf.config.labels,
+                                       triage_threshold=clf.config.triage_threshold)
+        result["photo_only"] = {key: alone[key] for key in ("balanced_accuracy", "accuracy", "malignant_sensitivity",
+                                                            "malignant_specificity", "malignant_auc")}
+        result["photo_only"]["mel_recall"] = alone["per_class"]["mel"]["recall"]
+        result["photo_only"]["intervals"] = bootstrap_intervals(y_true, photo_only, clf.config.labels,
+                                                                clf.config.triage_threshold, groups=groups)
     result["labels"] = list(clf.config.labels)
     result["n_masks"] = n_masks
     for key in _SEGMENTATION_KEYS:

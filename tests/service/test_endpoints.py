@@ -149,6 +149,44 @@ def test_diagnose(service_client: httpx.Client) -> None:
     assert "not a diagnosis" in body["disclaimer"] and "doctor" in body["disclaimer"]
 
 
+def test_the_patients_context_weighs_into_the_answer(service_client: httpx.Client) -> None:
+    photo = synthetic_lesion_photo(WIDTH, HEIGHT, seed=5)
+    alone = service_client.post("/diagnose", files={"image": ("photo.jpg", photo, "image/jpeg")})
+    old_face = service_client.post("/diagnose", files={"image": ("photo.jpg", photo, "image/jpeg")},
+                                   data={"age": "80", "sex": "female", "site": "face"})
+    young_back = service_client.post("/classify", files={"image": ("photo.jpg", photo, "image/jpeg")},
+                                     data={"age": "25", "sex": "male", "site": "back"})
+    assert alone.status_code == old_face.status_code == young_back.status_code == 200, old_face.text
+    before = alone.json()["classification"]
+    after = old_face.json()["classification"]
+    assert before["patient_context"] == {"age": None, "sex": None, "site": None, "applied": False}
+    assert after["patient_context"] == {"age": 80.0, "sex": "female", "site": "face", "applied": True}
+    # The tiny model's context tables say an old face means akiec, a young back nv (tests/fixtures/service.py).
+    assert after["probabilities"]["akiec"] > before["probabilities"]["akiec"] + 0.05
+    assert young_back.json()["probabilities"]["nv"] > before["probabilities"]["nv"] + 0.05
+    assert sum(after["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+    triage = old_face.json()["triage"]
+    assert triage["concerning_probability"] == pytest.approx(
+        sum(after["probabilities"][c] for c in ("mel", "bcc", "akiec")), abs=1e-6)
+    # Loose spellings of a known value are understood; a field left empty is simply not given.
+    loose = service_client.post("/classify", files={"image": ("photo.jpg", photo, "image/jpeg")},
+                                data={"site": "Lower_Extremity", "sex": "unknown", "age": ""})
+    assert loose.status_code == 200, loose.text
+    assert loose.json()["patient_context"] == {"age": None, "sex": None, "site": "lower extremity", "applied": True}
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [("sex", "robot", "female, male"), ("age", "200", "0 to 120"),
+                                                        ("site", "elbow", "upper extremity"),
+                                                        ("age", "old", "age")])
+def test_a_context_value_outside_the_vocabulary_is_a_clear_422(service_client: httpx.Client, field: str,
+                                                               value: str, words: str) -> None:
+    response = service_client.post("/diagnose", files={"image": ("photo.jpg", synthetic_lesion_photo(), "image/jpeg")},
+                                   data={field: value})
+    assert response.status_code == 422, response.text
+    message = response.json()["error"]
+    assert words in message and "optional" in message
+
+
 def test_diagnose_warns_when_no_lesion_is_found(service_client: httpx.Client) -> None:
     rng = np.random.default_rng(0)
     skin = np.clip(np.array([215, 165, 130]) + rng.normal(0, 6, (HEIGHT, WIDTH, 3)), 0, 255).astype(np.uint8)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from skin_models.context import PatientContext
 from skin_models.labels import CLASS_CODES
 from training.data import (
     DatasetError,
@@ -200,6 +201,25 @@ def test_metadata_dx_disagreement_is_a_warning(make_layout) -> None:
     report = check_dataset(root, verify_images=False, progress=False)
     assert report.ok
     assert any("disagrees" in w and "IMG_1" in w for w in report.warnings)
+
+
+def test_age_sex_and_body_site_are_read_from_the_metadata(make_layout) -> None:
+    root = make_layout()
+    (root / "metadata.csv").write_text(
+        "image,lesion_id,dx,dx_type,age,sex,localization\n"
+        "IMG_1,L1,mel,histo,65.0,male,back\n"
+        "IMG_2,L2,nv,follow_up,,unknown,lower extremity\n"
+        "IMG_3,L3,vasc,consensus,200,female,elbow\n", "utf-8")
+    records = {r.image_id: r for r in load_records(root)}
+    assert records["IMG_1"].context == PatientContext(65.0, "male", "back")
+    assert records["IMG_2"].context == PatientContext(None, None, "lower extremity")
+    # values outside the vocabulary are left out, not guessed; the data check counts them
+    assert records["IMG_3"].context == PatientContext(None, "female", None)
+    warnings = check_dataset(root, verify_images=False, progress=False).warnings
+    assert any("the age of 1 rows" in w for w in warnings) and any("the site of 1 rows" in w for w in warnings)
+    # a metadata file without those columns gives empty contexts
+    (root / "metadata.csv").write_text("image,lesion_id,dx\nIMG_1,L1,mel\n", "utf-8")
+    assert all(not r.context.given for r in load_records(root))
 
 
 def test_synthetic_set_reads_back(synth_dir: Path) -> None:
