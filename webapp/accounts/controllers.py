@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.accounts.dependencies import provide_user, provide_user_service
 from webapp.accounts.lockout import AccountLockout
 from webapp.accounts.schemas import (
+    AboutForm,
     AccountView,
     DeleteAccountForm,
     LanguageForm,
@@ -117,7 +119,8 @@ class AccountController(Controller):
                     status_code: int = 200) -> Template:
         diagnoses, lesions = await users.counts(user.id)
         view = AccountView(id=user.id, email=user.email, is_moderator=user.is_moderator,
-                           diagnosis_count=diagnoses, lesion_count=lesions, language=user.language)
+                           diagnosis_count=diagnoses, lesion_count=lesions, language=user.language,
+                           birth_year=user.birth_year, sex=user.sex)
         return Template("accounts/account.html", status_code=status_code, context={
             "account": view, "errors": errors or {}, "language_names": LANGUAGE_FULL_NAMES})
 
@@ -150,6 +153,19 @@ class AccountController(Controller):
         await users.repository.session.commit()
         flash(request, gettext(chosen, "Your language was saved: the site uses it wherever you log in."), "success")
         return Redirect(with_language("/account", chosen))
+
+    @post("/about")
+    async def change_about(self, request: Request[Any, Any, Any], users: UserService, user: User,
+                           data: Annotated[AboutForm, Form]) -> Response[Any]:
+        birth_year, sex, problems = data.parsed(datetime.now(UTC).year)
+        if problems:
+            return await self._page(users, user, {"about": problems}, status_code=400)
+        await users.set_about(user, birth_year, sex)
+        await users.repository.session.commit()
+        flash(request, _("Saved. Your next photos are weighed with what you gave; nothing you left empty is "
+                         "guessed.") if birth_year or sex else _("Cleared: your next photos are judged from the "
+                                                                   "photo alone."), "success")
+        return Redirect("/account")
 
     @get("/export")
     async def export(self, db_session: AsyncSession, user: User) -> Response[bytes]:

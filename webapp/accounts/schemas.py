@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from skin_models.context import MAX_AGE, SEXES
 from webapp.core.i18n import _
 from webapp.core.passwords import MIN_PASSWORD_LENGTH
 
@@ -63,6 +64,34 @@ class LanguageForm:
     language: str = ""
 
 
+@dataclass
+class AboutForm:
+    """The account's optional context for the classifier: a birth year and a sex, each may be left empty."""
+
+    birth_year: str = ""
+    sex: str = ""
+
+    def parsed(self, this_year: int) -> tuple[int | None, str | None, list[str]]:
+        """(birth year, sex, problems); an empty field is None."""
+        problems: list[str] = []
+        year: int | None = None
+        text = self.birth_year.strip()
+        if text:
+            try:
+                year = int(text)
+            except ValueError:
+                year = None
+            if year is None or not this_year - MAX_AGE <= year <= this_year:
+                problems.append(_("Enter the year you were born as four digits (for example 1980), or leave it "
+                                  "empty."))
+                year = None
+        sex = self.sex.strip().lower() or None
+        if sex is not None and sex not in SEXES:
+            problems.append(_("Choose female or male, or leave it empty."))
+            sex = None
+        return year, sex, problems
+
+
 @dataclass(frozen=True)
 class AccountView:
     id: uuid.UUID
@@ -71,6 +100,8 @@ class AccountView:
     diagnosis_count: int
     lesion_count: int
     language: str | None = None
+    birth_year: int | None = None
+    sex: str | None = None
 
 
 def normalise_email(email: str) -> str:

@@ -49,6 +49,12 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
         await self.repository.session.flush()
         return chosen
 
+    async def set_about(self, user: User, birth_year: int | None, sex: str | None) -> None:
+        """Save (or clear, with None) the optional birth year and sex the classifier may weigh."""
+        user.birth_year = birth_year
+        user.sex = sex
+        await self.repository.session.flush()
+
     async def authenticate(self, email: str, password: str) -> User | None:
         user = await self.get_by_email(email)
         if not verify_password(user.password_hash if user else None, password) or user is None:
@@ -102,7 +108,8 @@ async def export_user_data(session: AsyncSession, user: User) -> bytes:
         photo = by_id.get(photo_id) if photo_id else None
         return f"images/{photo.id}.{extension.get(photo.content_type, 'bin')}" if photo else None
 
-    account: dict[str, Any] = {"email": user.email, "language": user.language,
+    account: dict[str, Any] = {"email": user.email, "language": user.language, "birth_year": user.birth_year,
+                               "sex": user.sex,
                                "created_at": user.created_at.isoformat(),
                                "exported_at": datetime.now(UTC).isoformat()}
     lesion_rows = [{"id": str(lesion.id), "name": lesion.name, "body_site": lesion.body_site,

@@ -77,11 +77,12 @@ class ServiceClient:
                 raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE)) from exc
         raise AssertionError("unreachable")
 
-    async def diagnose(self, image: bytes, *, filename: str = "photo.jpg",
-                       content_type: str = "image/jpeg") -> dict[str, Any]:
-        """POST /diagnose; the JSON answer, or ``PhotoRejected`` / ``ServiceUnavailable``."""
+    async def diagnose(self, image: bytes, *, filename: str = "photo.jpg", content_type: str = "image/jpeg",
+                       context: dict[str, str] | None = None) -> dict[str, Any]:
+        """POST /diagnose, with the optional ``context`` fields (age, sex, site) the classifier weighs; the JSON
+        answer, or ``PhotoRejected`` / ``ServiceUnavailable``."""
         response = await self._send("POST", "/diagnose", files={"image": (filename, image, content_type)},
-                                    data={"explain": "true"})
+                                    data={"explain": "true", **(context or {})})
         if response.status_code == 200:
             try:
                 payload = response.json()

@@ -43,6 +43,9 @@ class User(UUIDAuditBase):
     is_moderator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The site's language for this account ("en", "ko"), applied at log-in on any device; None: not chosen yet.
     language: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
+    # Optional context the classifier weighs with the photo (skin_models.context): never required, cleared at will.
+    birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    sex: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
 
 
 class Photo(UUIDAuditBase):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -33,6 +34,7 @@ from webapp.diagnoses.schemas import (
     ResultView,
     build_result_view,
     build_retake_view,
+    context_fields,
 )
 from webapp.diagnoses.services import DiagnosisService, PhotoService
 from webapp.lesions.schemas import LesionForm, body_site_choices
@@ -73,8 +75,15 @@ class DiagnoseController(Controller):
                 raise PhotoError(_("The photo is too large (more than %(mb)s MB). Choose a smaller photo, or turn "
                                    "JavaScript on so the page can shrink it for you.", mb=f"{upload.max_upload_mb:g}"),
                                  status_code=413)
+            fields, problems = context_fields(
+                data, lesion_site=lesion.body_site if lesion is not None else None,
+                birth_year=current_user.birth_year if current_user else None,
+                sex=current_user.sex if current_user else None, logged_in=current_user is not None,
+                this_year=datetime.now(UTC).year)
+            if problems:
+                raise PhotoError(" ".join(problems), status_code=400)
             photo = clean_photo(raw, max_side=upload.stored_max_side, max_pixels=upload.max_pixels)
-            result = await service.diagnose(photo.jpeg)
+            result = await service.diagnose(photo.jpeg, context=fields)
         except (PhotoError, ServiceError) as exc:
             context = await home_context(request, current_user, lesions)
             context["error"] = exc.message

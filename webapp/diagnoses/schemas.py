@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar.datastructures import UploadFile
 
+from skin_models.context import MAX_AGE, SEXES
 from webapp.core.i18n import N_, _
 from webapp.core.labels import CLASS_CODES, CONCERNING_CODES, label_name
 
@@ -17,6 +18,46 @@ from webapp.core.labels import CLASS_CODES, CONCERNING_CODES, label_name
 class DiagnoseForm:
     image: UploadFile | None = None
     lesion_id: str = ""
+    # Optional context for the classifier. The body site for a photo not added to a tracked lesion (a lesion's own
+    # site wins); age and sex from the form only when not logged in (an account keeps them on its page).
+    body_site: str = ""
+    age: str = ""
+    sex: str = ""
+
+
+def context_fields(form: DiagnoseForm, *, lesion_site: str | None, birth_year: int | None, sex: str | None,
+                   logged_in: bool, this_year: int) -> tuple[dict[str, str], list[str]]:
+    """The optional ``age``, ``sex`` and ``site`` fields to send with a photo (only those known), and the problems
+    with what the form said. A tracked lesion's body site wins over the form's; an account's birth year and sex
+    are used when logged in, the form's otherwise."""
+    from webapp.lesions.schemas import MODEL_SITE
+
+    fields: dict[str, str] = {}
+    problems: list[str] = []
+    chosen_site = lesion_site if lesion_site is not None else form.body_site.strip()
+    if chosen_site:
+        if chosen_site not in MODEL_SITE:
+            problems.append(_("Choose where on the body the spot is from the list, or leave it empty."))
+        elif MODEL_SITE[chosen_site]:
+            fields["site"] = str(MODEL_SITE[chosen_site])
+    if logged_in:
+        if birth_year is not None and 0 <= this_year - birth_year <= MAX_AGE:
+            fields["age"] = str(this_year - birth_year)
+        if sex in SEXES:
+            fields["sex"] = str(sex)
+        return fields, problems
+    age = form.age.strip()
+    if age:
+        if age.isdigit() and 0 <= int(age) <= MAX_AGE:
+            fields["age"] = str(int(age))
+        else:
+            problems.append(_("Enter the age in whole years (0–120), or leave it empty."))
+    if form.sex.strip():
+        if form.sex.strip().lower() in SEXES:
+            fields["sex"] = form.sex.strip().lower()
+        else:
+            problems.append(_("Choose female or male, or leave it empty."))
+    return fields, problems
 
 
 @dataclass
@@ -124,6 +165,7 @@ class ResultView:
     lesion_name: str | None = None
     stored: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    context_note: str = ""
 
 
 _MEASUREMENTS = (
@@ -269,6 +311,28 @@ def area_fraction(result: dict[str, Any]) -> float | None:
     return float(value) if value is not None else None
 
 
+def context_note(classification: dict[str, Any]) -> str:
+    """One sentence on what besides the photo the estimate weighed (the service's ``patient_context``); empty for
+    answers from before the service reported it."""
+    from webapp.lesions.schemas import MODEL_SITE_NAMES
+
+    given = classification.get("patient_context")
+    if not isinstance(given, dict):
+        return ""
+    parts = []
+    if isinstance(given.get("age"), int | float):
+        parts.append(_("age %(age)d", age=int(given["age"])))
+    if given.get("sex") in ("female", "male"):
+        parts.append(_("female") if given["sex"] == "female" else _("male"))
+    if isinstance(given.get("site"), str) and given["site"] in MODEL_SITE_NAMES:
+        parts.append(_(MODEL_SITE_NAMES[given["site"]]).lower())
+    if not parts:
+        return _("Judged from the photo alone: no age, sex or body site was given.")
+    if given.get("applied"):
+        return _("Weighed with the photo: %(what)s.", what=", ".join(parts))
+    return _("The model in use judges the photo alone; what you gave (%(what)s) was not used.", what=", ".join(parts))
+
+
 def build_result_view(result: dict[str, Any], *, photo_url: str = "", overlay_url: str = "") -> ResultView:
     """Turn a ``/diagnose`` answer into what the template shows; tolerant of missing optional parts."""
     classification = result.get("classification") or {}
@@ -314,6 +378,7 @@ def build_result_view(result: dict[str, Any], *, photo_url: str = "", overlay_ur
         photo_url=photo_url,
         overlay_url=overlay_url,
         heat=build_heat_layer(result),
+        context_note=context_note(classification),
     )
 
 

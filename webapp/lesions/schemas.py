@@ -15,6 +15,21 @@ BODY_SITES: tuple[tuple[str, str], ...] = (
     ("lower_leg", N_("Lower leg")), ("foot", N_("Foot")), ("other", N_("Other")),
 )
 BODY_SITE_NAMES = dict(BODY_SITES)
+# The site's body sites in the classifier's vocabulary (HAM10000's localization, skin_models.context.SITES); the
+# site keeps its finer names for people, the model gets the region it was trained on. "other" tells it nothing.
+MODEL_SITE: dict[str, str | None] = {
+    "scalp": "scalp", "face": "face", "ear": "ear", "neck": "neck", "chest": "chest", "abdomen": "abdomen",
+    "back": "back", "upper_arm": "upper extremity", "forearm": "upper extremity", "hand": "hand",
+    "genital": "genital", "upper_leg": "lower extremity", "lower_leg": "lower extremity", "foot": "foot",
+    "other": None,
+}
+# The classifier's regions as people read them (a result says which were weighed).
+MODEL_SITE_NAMES: dict[str, str] = {
+    "abdomen": N_("Abdomen"), "acral": N_("Palms or soles"), "back": N_("Back"), "chest": N_("Chest"),
+    "ear": N_("Ear"), "face": N_("Face"), "foot": N_("Foot"), "genital": N_("Genital area"), "hand": N_("Hand"),
+    "lower extremity": N_("Leg"), "neck": N_("Neck"), "scalp": N_("Scalp"), "trunk": N_("Trunk"),
+    "upper extremity": N_("Arm"),
+}
 
 
 def body_site_name(code: str) -> str:

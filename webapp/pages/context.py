@@ -8,6 +8,7 @@ from litestar import Request
 
 from webapp.core.settings import get_upload_settings
 from webapp.db.models import User
+from webapp.lesions.schemas import body_site_choices
 from webapp.lesions.services import LesionService
 
 
@@ -16,5 +17,8 @@ async def home_context(request: Request[Any, Any, Any], user: User | None, lesio
         "max_upload_mb": get_upload_settings().max_upload_mb,
         "logged_in": user is not None,
         "lesions": await lesions.list_owned(user.id) if user else [],
+        "body_sites": body_site_choices(),
+        # what the account gives the classifier (skin_models.context), to say so beside the upload form
+        "about_given": bool(user and (user.birth_year or user.sex)),
         "error": None,
     }

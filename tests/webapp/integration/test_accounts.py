@@ -134,6 +134,30 @@ async def test_the_account_language_is_saved_and_follows_the_user_to_another_dev
     assert login.headers["location"] == "/"  # already in the account's language: nothing to switch
 
 
+async def test_the_optional_birth_year_and_sex_are_saved_cleared_and_exported(client):
+    from datetime import UTC, datetime
+
+    await register(client, "about@example.org")
+    page = await client.get("/account")
+    assert 'id="about-form"' in page.text and "optional" in page.text
+    for year, sex, words in (("18", "", "four digits"), (str(datetime.now(UTC).year + 1), "", "four digits"),
+                             ("1980", "robot", "female or male")):
+        refused = await post_form(client, "/account", "/account/about", {"birth_year": year, "sex": sex})
+        assert refused.status_code == 400 and words in refused.text
+    saved = await post_form(client, "/account", "/account/about", {"birth_year": "1961", "sex": "female"})
+    assert saved.status_code in (302, 303)
+    page = await client.get("/account")
+    assert 'value="1961"' in page.text and '<option value="female" selected>' in page.text
+    exported = await client.get("/account/export")
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        account = json.loads(archive.read("account.json"))
+    assert (account["birth_year"], account["sex"]) == (1961, "female")
+    cleared = await post_form(client, "/account", "/account/about", {"birth_year": "", "sex": ""})
+    assert cleared.status_code in (302, 303)
+    page = await client.get("/account")
+    assert 'value="1961"' not in page.text and "selected>" not in page.text.split('id="sex"')[1].split("</select>")[0]
+
+
 async def test_delete_account_removes_everything(client, db_url):
     await register(client, "gone@example.org")
     await store_rows(db_url, "gone@example.org")

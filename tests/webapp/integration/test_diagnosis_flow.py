@@ -40,6 +40,50 @@ async def test_anonymous_result_is_shown_and_not_stored(live_client, db_url):
     assert await count_rows(db_url) == {"users": 0, "photos": 0, "lesions": 0, "diagnoses": 0}
 
 
+async def test_the_age_sex_and_body_site_given_reach_the_model_and_the_result_says_so(live_client, db_url):
+    photo = lesion_photo(800, 600, seed=3)
+    alone = await _diagnose(live_client, photo)
+    assert alone.status_code == 200 and "Judged from the photo alone" in alone.text
+    given = await post_form(live_client, "/", "/diagnose", {"age": "80", "sex": "female", "body_site": "face"},
+                            files={"image": ("lesion.jpg", photo, "image/jpeg")})
+    assert given.status_code == 200, given.text[:500]
+    assert "Weighed with the photo: age 80, female, face." in given.text
+    for field, value, words in (("age", "abc", "whole years"), ("age", "130", "whole years"),
+                                ("sex", "robot", "female or male"), ("body_site", "elbow", "from the list")):
+        refused = await post_form(live_client, "/", "/diagnose", {field: value},
+                                  files={"image": ("lesion.jpg", photo, "image/jpeg")})
+        assert refused.status_code == 400 and words in refused.text
+    assert await count_rows(db_url) == {"users": 0, "photos": 0, "lesions": 0, "diagnoses": 0}
+
+
+async def test_an_accounts_age_and_sex_and_a_lesions_site_are_what_the_model_weighs(live_client, db_url):
+    from datetime import UTC, datetime
+
+    from webapp.db.models import Diagnosis
+
+    await register(live_client, "context@example.org")
+    home = await live_client.get("/")
+    assert 'id="body_site"' in home.text and 'id="age"' not in home.text  # the account keeps age and sex
+    await post_form(live_client, "/account", "/account/about",
+                    {"birth_year": str(datetime.now(UTC).year - 70), "sex": "male"})
+    first = await post_form(live_client, "/", "/diagnose", {"body_site": "forearm", "age": "5"},
+                            files={"image": ("lesion.jpg", lesion_photo(800, 600, seed=4), "image/jpeg")})
+    result_url = first.headers["location"]
+    attached = await post_form(live_client, result_url, f"{result_url}/lesion",
+                               {"lesion_id": "new", "new_lesion_name": "shin", "body_site": "lower_leg"})
+    lesion_id = attached.headers["location"].rsplit("/", 1)[1]
+    # the lesion's own site wins over the form's
+    await post_form(live_client, "/", "/diagnose", {"lesion_id": lesion_id, "body_site": "face"},
+                    files={"image": ("lesion.jpg", lesion_photo(800, 600, seed=5), "image/jpeg")})
+    async with database(db_url) as session:
+        rows = (await session.execute(Diagnosis.__table__.select().order_by(Diagnosis.created_at))).all()
+    contexts = [row.result["classification"]["patient_context"] for row in rows]
+    assert contexts == [{"age": 70.0, "sex": "male", "site": "upper extremity", "applied": True},
+                        {"age": 70.0, "sex": "male", "site": "lower extremity", "applied": True}]
+    page = await live_client.get(result_url)
+    assert "Weighed with the photo: age 70, male, arm." in page.text
+
+
 async def test_logged_in_flow_stores_clean_photo_history_lesion_export(live_client, db_url):
     from webapp.db.models import Diagnosis, Photo
 
