@@ -51,6 +51,9 @@ async def test_about_shows_the_served_models(make_app: SiteFactory, service_url:
     assert re.search(r'data-metric="dice">.*?<td>0\.000</td>', segmenter.group(0), re.S)
     assert "0.30" in classifier.group(0)  # the triage threshold
     assert "40×32" in classifier.group(0) and "64×64" in segmenter.group(0)  # input sizes, width × height
+    # the tiny classifier weighs age, sex and body site (weight 1, tables from 105 made-up records)
+    assert re.search(r'id="context-card">[^<]*1\.00[^<]*105', classifier.group(0))
+    assert 'id="context-card"' not in segmenter.group(0)
     assert 'id="synthetic-banner"' in page  # the tiny models are synthetic
     assert 'id="service-unavailable"' not in page
     if lang == "ko":

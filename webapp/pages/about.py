@@ -12,7 +12,8 @@ from typing import Any
 from webapp.core.service_client import ServiceClient, ServiceUnavailable
 
 # The metrics the page shows, in this order; the template names them. Others in /info are left out.
-CLASSIFIER_METRICS = ("balanced_accuracy", "mel_recall", "malignant_sensitivity", "malignant_specificity")
+CLASSIFIER_METRICS = ("balanced_accuracy", "mel_recall", "malignant_sensitivity", "malignant_specificity",
+                      "photo_only_balanced_accuracy", "photo_only_mel_recall")
 SEGMENTER_METRICS = ("dice", "thresholded_jaccard")
 
 
@@ -44,6 +45,8 @@ class ModelCard:
     temperature: str | None
     metrics: list[MetricRow] = field(default_factory=list)
     has_test_metrics: bool = False
+    context_weight: str | None = None  # classifier: how much age, sex and body site count; None: photo alone
+    context_fitted_on: int | None = None
 
 
 def _date(value: Any) -> str | None:
@@ -75,6 +78,7 @@ def model_card(model: dict[str, Any]) -> ModelCard:
     arch = str(model.get("arch") or "?") + (f" / {model['encoder']}" if model.get("encoder") else "")
     fingerprint = training.get("data_fingerprint")
     threshold, temperature = model.get("triage_threshold"), model.get("temperature")
+    context = model.get("context") if isinstance(model.get("context"), dict) else {}
     return ModelCard(
         task="classification" if classifier else "segmentation",
         tag=str(model.get("tag") or model.get("name") or "?"),
@@ -95,6 +99,8 @@ def model_card(model: dict[str, Any]) -> ModelCard:
         temperature=f"{temperature:.2f}" if isinstance(temperature, int | float) else None,
         metrics=rows,
         has_test_metrics=any(row.test is not None for row in rows),
+        context_weight=f"{context['weight']:.2f}" if isinstance(context.get("weight"), int | float) else None,
+        context_fitted_on=context.get("fitted_on") if isinstance(context.get("fitted_on"), int) else None,
     )
 
 
