@@ -27,7 +27,6 @@ import ipaddress
 import json
 import logging
 import os
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -39,15 +38,13 @@ from pydantic import BaseModel, Field
 
 from skin_models.context import FIELDS as CONTEXT_FIELDS
 from skin_models.context import MAX_AGE, SEXES, SITES, ContextError, PatientContext
+from skin_models.pipeline import Diagnosis, Photo, Pipeline
 
 Backend = Literal["auto", "torch", "onnx"]
 
 if TYPE_CHECKING:
-    from PIL import Image
-
     from skin_models.config import ModelConfig
-    from skin_models.quality import QualityWarning
-    from skin_models.verdict import VerdictResult
+    from skin_models.postprocess import LesionMeasurements
 
 logger = logging.getLogger("drskin.service")
 
@@ -87,7 +84,6 @@ INTERNAL_SERVICE_CONFIG: dict[str, Any] = {
     "traffic": {"timeout": REQUEST_TIMEOUT_S},
     "runner_connection": {"max_requests": 2**62, "max_age": 10.0 * 365 * 24 * 3600},
 }
-LOW_CONFIDENCE = 0.5
 PUBLIC_ROUTES = ("/classify", "/segment", "/diagnose")
 
 DISCLAIMER = (
@@ -660,17 +656,6 @@ async def _predict(dependency: Any, image: np.ndarray, attempts: int = 5, api: s
 # --- the public service ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Photo:
-    """One decoded upload (EXIF-rotated, longer side at most ``MAX_SIDE``) and its network-sized copies."""
-
-    image: Image.Image
-    original_size: tuple[int, int]  # (width, height) as uploaded, after EXIF rotation
-    pixels: np.ndarray  # uint8 H×W×3 of ``image``
-    for_classifier: np.ndarray | None  # None for a lesion_crop classifier: its crop needs the lesion mask first
-    for_segmenter: np.ndarray
-
-
 def _model_info(stored: Any, config: ModelConfig) -> ModelVersion:
     metadata = dict(stored.info.metadata or {})
     synthetic = metadata.get("synthetic", config.synthetic)
@@ -785,6 +770,7 @@ class DrSkin:
                   _describe_model(self.segmenter_model, self.segmenter_config)]
         self.info = InfoResponse(models=models, synthetic=any(m.synthetic for m in models))
         self.likeness = _lesion_likeness()
+        self.pipeline = Pipeline(self.classifier_config, self.segmenter_config, self.likeness, max_side=MAX_SIDE)
         self._ready = True
 
     def __is_ready__(self) -> bool:
@@ -806,20 +792,20 @@ class DrSkin:
         if not isinstance(context, PatientContext):
             return context  # an error response
         photo = await self._decode(image)
-        if not isinstance(photo, _Photo):
+        if not isinstance(photo, Photo):
             return photo  # an error response
         probabilities = await self._class_probabilities(photo)
         # Without the segmenter the lesion findings are unknown: the verdict rests on the photo's quality and
         # likeness alone.
-        verdict, _ = await asyncio.to_thread(self._verdict, photo, None)
-        return self._classification(probabilities, verdict, context)
+        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, probabilities, None, context)
+        return self._classification(diagnosis)
 
     @bentoml.api(route="/segment")
     async def segment(self, image: Path = Field(description="the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)")
                       ) -> SegmentResponse:
         """The lesion mask, outline overlay and measurements for one photo (multipart file field ``image``)."""
         photo = await self._decode(image)
-        if not isinstance(photo, _Photo):
+        if not isinstance(photo, Photo):
             return photo
         mask = await self._lesion_mask(photo)
         return await asyncio.to_thread(self._segmentation, photo, mask)
@@ -837,32 +823,21 @@ class DrSkin:
                        ) -> DiagnoseResponse:
         """The verdict on one photo (can it be judged?), then — only when it can — classification and triage;
         always the segmentation and the photo-quality warnings, with a disclaimer."""
-        from skin_models.triage import triage
-
         context = _context(age, sex, site)
         if not isinstance(context, PatientContext):
             return context
         photo = await self._decode(image)
-        if not isinstance(photo, _Photo):
+        if not isinstance(photo, Photo):
             return photo
         if photo.for_classifier is None:  # the classifier looks at the lesion the segmenter found
             mask = await self._lesion_mask(photo)
             probabilities = await self._class_probabilities(photo, mask)
         else:
             probabilities, mask = await asyncio.gather(self._class_probabilities(photo), self._lesion_mask(photo))
-        verdict, found = await asyncio.to_thread(self._verdict, photo, mask)
-        classification = self._classification(probabilities, verdict, context)
-        segmentation = await asyncio.to_thread(self._segmentation, photo, mask)
-        warnings = [QualityWarningOut(**w.as_dict()) for w in found]
-        judged = classification.verdict == "ok"
-        if judged and classification.top3 and classification.top3[0].probability < LOW_CONFIDENCE:
-            top = classification.top3[0]
-            warnings.append(QualityWarningOut(
-                code="low_confidence",
-                message=f"The model is unsure: its best guess ({top.label_name}) has only {top.probability:.0%}. A "
-                        "sharper, closer, well-lit photo may help; if in doubt, have the lesion checked by a doctor."))
-        result = triage(classification.probabilities, self.classifier_config.triage_threshold,
-                        codes=self.classifier_config.labels) if classification.probabilities else None
+        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, probabilities, mask, context)
+        classification = self._classification(diagnosis)
+        segmentation = await asyncio.to_thread(self._segmentation, photo, mask, diagnosis.measurements)
+        judged = diagnosis.judged
         explanation = await self._explanation(photo, mask, classification.label) if (
             explain and judged and classification.label) else None
         models = [self.classifier_info, self.segmenter_info]
@@ -874,35 +849,30 @@ class DrSkin:
             message=classification.message,
             classification=classification if judged else None,
             segmentation=segmentation,
-            triage=Triage.model_validate(result.as_dict()) if result is not None else None,
+            triage=Triage.model_validate(diagnosis.triage.as_dict()) if diagnosis.triage is not None else None,
             diagnostics=classification.diagnostics,
-            quality=Quality(warnings=warnings),
+            quality=Quality(warnings=[QualityWarningOut(**w.as_dict()) for w in diagnosis.warnings]),
             models=models,
             disclaimer=disclaimer,
         )
 
     # -- helpers --
 
-    async def _lesion_mask(self, photo: _Photo) -> np.ndarray:
+    async def _lesion_mask(self, photo: Photo) -> np.ndarray:
         """The segmenter's cleaned lesion mask at the photo's size (all False when it finds no lesion)."""
-        from skin_models.predict import lesion_mask
-
         network_map = await _predict(self.segmenter, photo.for_segmenter)
-        return await asyncio.to_thread(lesion_mask, network_map, photo.image.size, self.segmenter_config)
+        return await asyncio.to_thread(self.pipeline.mask_from, photo, network_map)
 
-    async def _class_probabilities(self, photo: _Photo, mask: np.ndarray | None = None) -> np.ndarray:
-        """The classifier's probabilities; a lesion_crop classifier sees the crop around the lesion ``mask``
-        (found first when not given; the whole photo when there is no lesion to crop to)."""
-        from skin_models.preprocess import resize_for_network
-
+    async def _class_probabilities(self, photo: Photo, mask: np.ndarray | None = None) -> np.ndarray:
+        """The classifier's photo-only probabilities; a lesion_crop classifier sees the crop around the lesion
+        ``mask`` (found first when not given; the whole photo when there is no lesion to crop to)."""
         if photo.for_classifier is not None:
             return await _predict(self.classifier, photo.for_classifier)
         lesion = mask if mask is not None else await self._lesion_mask(photo)
-        crop = await asyncio.to_thread(
-            lambda: np.asarray(resize_for_network(photo.image, self.classifier_config, lesion), dtype=np.uint8))
-        return await _predict(self.classifier, crop)
+        view = await asyncio.to_thread(self.pipeline.classifier_view, photo, lesion)
+        return await _predict(self.classifier, view)
 
-    async def _decode(self, upload: Path) -> _Photo | Any:
+    async def _decode(self, upload: Path) -> Photo | Any:
         """The decoded, validated photo, or a JSON error response saying what was wrong."""
         from skin_models.imaging import ImageError
 
@@ -911,26 +881,17 @@ class DrSkin:
         except ImageError as exc:
             return _error_response(_STATUS_BY_IMAGE_ERROR.get(exc.code, 400), str(exc))
 
-    def _prepare(self, upload: Path) -> _Photo:
-        from skin_models.imaging import ImageTooLargeError, decode_image, fit_within
-        from skin_models.preprocess import resize_for_network
+    def _prepare(self, upload: Path) -> Photo:
+        from skin_models.imaging import ImageTooLargeError, decode_image
 
         upload = Path(upload)
         if upload.stat().st_size > MAX_IMAGE_BYTES:  # do not even read it
             raise ImageTooLargeError(f"The file is larger than the limit of {MAX_IMAGE_BYTES / 1024 / 1024:.0f} MB; "
                                      "please send a smaller photo (for example, export it as a JPEG).")
         uploaded = decode_image(upload.read_bytes(), max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS)
-        image = fit_within(uploaded, MAX_SIDE, reducing_gap=3.0)
-        return _Photo(
-            image=image,
-            original_size=uploaded.size,
-            pixels=np.asarray(image, dtype=np.uint8),
-            for_classifier=None if self.classifier_config.resize_policy == "lesion_crop" else np.asarray(
-                resize_for_network(image, self.classifier_config), dtype=np.uint8),
-            for_segmenter=np.asarray(resize_for_network(image, self.segmenter_config), dtype=np.uint8),
-        )
+        return self.pipeline.prepare(uploaded)
 
-    async def _explanation(self, photo: _Photo, mask: np.ndarray, label: str) -> Explanation:
+    async def _explanation(self, photo: Photo, mask: np.ndarray, label: str) -> Explanation:
         """The top class's activation map over the region of the photo the classifier saw."""
         from skin_models.explain import normalised_map, share_inside, to_photo
         from skin_models.preprocess import crop_box, resize_for_network
@@ -944,30 +905,16 @@ class DrSkin:
         inside = share_inside(to_photo(grid, box, photo.image.size), mask) if mask.any() else None
         return Explanation(label=label, grid=np.round(grid, 3).tolist(), box=list(box), inside_lesion=inside)
 
-    def _verdict(self, photo: _Photo, mask: np.ndarray | None) -> tuple[VerdictResult, list[QualityWarning]]:
-        """The verdict on the photo (skin_models.verdict) and the quality findings it rests on."""
-        from skin_models.quality import assess_quality
-        from skin_models.verdict import decide
-
-        found = assess_quality(photo.pixels, mask, photo_size=photo.original_size)
-        distance = self.likeness.distance(photo.pixels) if self.likeness is not None else None
-        return decide([w.code for w in found], distance, self.likeness), found
-
-    def _classification(self, probabilities: np.ndarray, decided: VerdictResult,
-                        context: PatientContext) -> ClassifyResponse:
+    def _classification(self, diagnosis: Diagnosis) -> ClassifyResponse:
         from skin_models.labels import get_label
-        from skin_models.postprocess import top_k
 
-        codes = self.classifier_config.labels
-        model = self.classifier_config.context
-        applied = model is not None and bool(context.given)
-        row = np.asarray(model.apply(list(probabilities), context) if model is not None and applied else probabilities,
-                         dtype=np.float64)
-        by_code = {code: float(p) for code, p in zip(codes, row, strict=True)}
         top3 = [ClassProbability(label=code, label_name=get_label(code).name_en, probability=p)
-                for code, p in top_k(row, codes, k=3)]
-        ok = decided.verdict == "ok"
+                for code, p in diagnosis.top(3)]
+        by_code = {code: float(p) for code, p in zip(diagnosis.labels, diagnosis.probabilities, strict=True)}
+        ok = diagnosis.judged
+        decided = diagnosis.verdict
         reasons = list(decided.reasons)
+        context = diagnosis.context
         return ClassifyResponse(
             verdict=cast(Any, str(decided.verdict)),
             verdict_reasons=reasons,
@@ -979,16 +926,18 @@ class DrSkin:
             diagnostics=Diagnostics(likeness_distance=decided.likeness_distance,
                                     likeness_threshold=self.likeness.threshold if self.likeness else None,
                                     unjudged_probabilities=None if ok else by_code),
-            patient_context=PatientContextOut(age=context.age, sex=context.sex, site=context.site, applied=applied),
+            patient_context=PatientContextOut(age=context.age, sex=context.sex, site=context.site,
+                                              applied=diagnosis.context_applied),
             model=ModelInfo(**self.classifier_info.model_dump(exclude={"synthetic"})),
             synthetic_model=self.classifier_info.synthetic,
         )
 
-    def _segmentation(self, photo: _Photo, mask: np.ndarray) -> SegmentResponse:
+    def _segmentation(self, photo: Photo, mask: np.ndarray,
+                      measured: LesionMeasurements | None = None) -> SegmentResponse:
         from skin_models.imaging import encode_png
         from skin_models.postprocess import draw_overlay, lesion_measurements
 
-        measured = lesion_measurements(photo.pixels, mask)
+        measured = measured or lesion_measurements(photo.pixels, mask)
         bbox = None if measured.bbox is None else BoundingBox(x=measured.bbox[0], y=measured.bbox[1],
                                                                width=measured.bbox[2], height=measured.bbox[3])
         return SegmentResponse(

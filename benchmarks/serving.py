@@ -48,59 +48,56 @@ CONCURRENCY = (1, 4, 16, 32)
 
 
 class NaivePipeline:
-    """Both models loaded once; ``diagnose(bytes)`` does exactly what the service does, in one thread."""
+    """Both models loaded once; ``diagnose(bytes)`` runs the service's own chain (``skin_models.pipeline``) in one
+    thread, one photo at a time."""
 
     def __init__(self, classifier_dir: Path, segmenter_dir: Path) -> None:
+        from skin_models.pipeline import Diagnoser
         from skin_models.predict import ClassifierPredictor, SegmenterPredictor
+        from skin_models.verdict import LesionLikeness
 
         self.classifier = ClassifierPredictor(classifier_dir)
         self.segmenter = SegmenterPredictor(segmenter_dir)
+        self.likeness = LesionLikeness.load()
+        self.diagnoser = Diagnoser(self.classifier, self.segmenter, self.likeness)
 
     def model_only(self, image: Any) -> None:
         """Resize + normalise + forward pass of both networks for one decoded photo."""
-        from skin_models.preprocess import to_uint8_batch
-
-        maps = self.segmenter.network_maps_from_uint8(to_uint8_batch([image], self.segmenter.config))
-        lesion = None
-        if self.classifier.needs_lesion_mask:  # the crop needs the mask, as in the service
-            from skin_models.predict import lesion_mask
-
-            lesion = [lesion_mask(maps[0], image.size, self.segmenter.config)]
-        self.classifier.logits_from_uint8(to_uint8_batch([image], self.classifier.config, lesion))
+        pipeline = self.diagnoser.pipeline
+        photo = pipeline.prepare(image)
+        maps = self.segmenter.network_maps_from_uint8(photo.for_segmenter[None])
+        mask = pipeline.mask_from(photo, maps[0]) if pipeline.needs_mask_first else None
+        self.classifier.logits_from_uint8(pipeline.classifier_view(photo, mask)[None])
 
     def diagnose(self, data: bytes, max_side: int | None = 1024) -> dict[str, Any]:
-        """One diagnosis; like the service, a photo whose longer side is over ``max_side`` is scaled down first
-        (``None``: work at the photo's own size, as the service did before ``DRSKIN_MAX_SIDE``)."""
+        """One diagnosis, answered as the service answers; a photo whose longer side is over ``max_side`` is scaled
+        down first (``None``: work at the photo's own size, as the service did before ``DRSKIN_MAX_SIDE``)."""
         import base64
 
-        import numpy as np
-
-        from skin_models.imaging import decode_image, encode_png, fit_within
+        from skin_models.imaging import decode_image, encode_png
         from skin_models.labels import get_label
-        from skin_models.postprocess import draw_overlay, lesion_measurements, top_k
-        from skin_models.quality import assess_quality
-        from skin_models.triage import triage
+        from skin_models.pipeline import Diagnoser
+        from skin_models.postprocess import draw_overlay
 
         uploaded = decode_image(data)
-        image = uploaded if max_side is None else fit_within(uploaded, max_side, reducing_gap=3.0)
-        pixels = np.asarray(image, dtype=np.uint8)
-        codes = self.classifier.config.labels
-        mask = self.segmenter.predict_masks([image])[0]
-        probabilities = self.classifier.predict_proba([image], [mask] if self.classifier.needs_lesion_mask else None)[0]
-        measured = lesion_measurements(pixels, mask)
-        warnings = [w.as_dict() for w in assess_quality(pixels, mask, photo_size=uploaded.size)]
-        top3 = [{"label": c, "label_name": get_label(c).name_en, "probability": p}
-                for c, p in top_k(probabilities, codes)]
+        diagnoser = self.diagnoser if max_side == self.diagnoser.pipeline.max_side else Diagnoser(
+            self.classifier, self.segmenter, self.likeness, max_side=max_side)
+        found = diagnoser.diagnose([uploaded])[0]
+        assert found.mask is not None and found.measurements is not None
+        top3 = [{"label": c, "label_name": get_label(c).name_en, "probability": p} for c, p in found.top(3)]
         return {
-            "classification": {"label": top3[0]["label"], "probabilities": dict(zip(codes, map(float, probabilities),
-                                                                                     strict=True)), "top3": top3},
-            "segmentation": {"lesion_found": bool(mask.any()), "width": image.width, "height": image.height,
-                             "original_width": uploaded.width, "original_height": uploaded.height,
-                             "mask_png": base64.b64encode(encode_png(mask)).decode(),
-                             "overlay_png": base64.b64encode(encode_png(draw_overlay(image, mask))).decode(),
-                             "measurements": measured.as_dict()},
-            "triage": triage(probabilities, self.classifier.config.triage_threshold, codes).as_dict(),
-            "quality": {"warnings": warnings},
+            "verdict": str(found.verdict.verdict),
+            "classification": {"label": found.label, "top3": top3, "probabilities": dict(zip(
+                found.labels, map(float, found.probabilities), strict=True))} if found.judged else None,
+            "segmentation": {"lesion_found": bool(found.mask.any()), "width": found.image.width,
+                             "height": found.image.height, "original_width": uploaded.width,
+                             "original_height": uploaded.height,
+                             "mask_png": base64.b64encode(encode_png(found.mask)).decode(),
+                             "overlay_png": base64.b64encode(encode_png(draw_overlay(found.image, found.mask,
+                                                                                     fill_alpha=0.0))).decode(),
+                             "measurements": found.measurements.as_dict()},
+            "triage": found.triage.as_dict() if found.triage else None,
+            "quality": {"warnings": [w.as_dict() for w in found.warnings]},
         }
 
 

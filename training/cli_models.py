@@ -169,6 +169,11 @@ def _print_evaluation(result: dict[str, Any]) -> None:
                       f"{_fmt(alone[0], 3)} – {_fmt(alone[1], 3)}" if alone else ""]
         summary.add_row(*cells)
     out.print(summary)
+    verdicts = result.get("verdicts")
+    if verdicts:
+        out.print(f"the service would refuse to judge {result['refused_fraction']:.1%} of these photos "
+                  f"({verdicts['retake']} retake, {verdicts['not_a_lesion']} not a lesion; classification metrics "
+                  "cover every photo)")
     context = result.get("context") or {}
     if context.get("used"):
         out.print(f"with the age, sex and body site of {context['images_with_context']} of {result['n_images']} "

@@ -7,6 +7,7 @@ predicted and true masks compared at the photo's own size (the true mask resized
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,10 @@ def evaluate(
     """
     from tqdm.auto import tqdm
 
-    from skin_models.predict import ClassifierPredictor, SegmenterPredictor, with_context
+    from skin_models.pipeline import Diagnoser
+    from skin_models.predict import ClassifierPredictor, SegmenterPredictor
     from skin_models.tta import n_views
+    from skin_models.verdict import LesionLikeness
 
     if batch_size < 1:
         raise EvaluationError(f"batch size must be at least 1, got {batch_size}")
@@ -123,37 +126,38 @@ def evaluate(
         raise EvaluationError(f"the classifier {classifier} has no output for classes {unknown} in {data}")
 
     y_true = np.array([label_index[get_label(r.label).code] for r in records], dtype=int)
-    probs: list[np.ndarray] = []
+    photo_rows: list[np.ndarray] = []
+    weighed_rows: list[np.ndarray] = []
+    verdicts: Counter[str] = Counter()
+    # The service's own chain (skin_models.pipeline): the same scaling, masks, crops, verdict and context.
+    diagnoser = Diagnoser(clf, seg, LesionLikeness.load())
     # Segmentation metrics are means over images: accumulate per batch (weighted by masks) instead of keeping
     # every full-size mask in memory.
     seg_sums = dict.fromkeys(_SEGMENTATION_KEYS, 0.0)
     n_masks = 0
     with tqdm(total=len(records), desc="evaluate", unit="img", disable=not progress) as bar:
         for batch in _batches(records, batch_size):
-            images = [load_image(r) for r in batch]
-            # A lesion_crop classifier crops around the segmenter's masks (as the service does), so then every
-            # photo is segmented; otherwise only the photos with a true mask to score against.
-            scored = [i for i, r in enumerate(batch) if r.mask_path is not None]
-            needed = list(range(len(batch))) if clf.needs_lesion_mask else scored
-            masks = dict(zip(needed, seg.predict_masks([images[i] for i in needed]), strict=True)) if (
-                seg is not None and needed) else {}
-            probs.append(clf.predict_proba(images, [masks[i] for i in range(len(batch))]
-                                           if clf.needs_lesion_mask else None))
-            if seg is not None:
-                with_mask = [(batch[i], images[i], masks[i]) for i in scored]
-                if with_mask:
-                    predicted = [m for _, _, m in with_mask]
-                    true = [load_mask(r, size=img.size) for r, img, _ in with_mask]
-                    batch_metrics = segmentation_metrics(predicted, true)
-                    for key in _SEGMENTATION_KEYS:
-                        seg_sums[key] += batch_metrics[key] * len(with_mask)
-                    n_masks += len(with_mask)
+            diagnoses = diagnoser.diagnose([load_image(r) for r in batch],
+                                           [r.context for r in batch] if use_context else None)
+            photo_rows += [d.photo_probabilities for d in diagnoses]
+            weighed_rows += [d.probabilities for d in diagnoses]
+            verdicts.update(str(d.verdict.verdict) for d in diagnoses)
+            scored = [(r, d.mask) for r, d in zip(batch, diagnoses, strict=True)
+                      if r.mask_path is not None and d.mask is not None]
+            if scored:
+                true = [load_mask(r, size=(mask.shape[1], mask.shape[0])) for r, mask in scored]
+                batch_metrics = segmentation_metrics([mask for _, mask in scored], true)
+                for key in _SEGMENTATION_KEYS:
+                    seg_sums[key] += batch_metrics[key] * len(scored)
+                n_masks += len(scored)
             bar.update(len(batch))
 
-    photo_only = np.concatenate(probs)
-    contexts = [r.context for r in records] if use_context else None
-    weighed = with_context(photo_only, clf.config, contexts)
+    photo_only = np.stack(photo_rows)
+    weighed = np.stack(weighed_rows)
     result = classification_metrics(y_true, weighed, clf.config.labels, triage_threshold=clf.config.triage_threshold)
+    # How many of these photos the service would refuse to judge (a real lesion photo refused is a false refusal).
+    result["verdicts"] = {name: verdicts.get(name, 0) for name in ("ok", "retake", "not_a_lesion")}
+    result["refused_fraction"] = 1.0 - verdicts.get("ok", 0) / len(records)
     # 95 % intervals, resampling whole lesions: the rare classes have ~10 test images, so a point estimate alone
     # says little about whether one model beats another.
     groups = [r.lesion_id for r in records]
@@ -234,6 +238,7 @@ def predict_folder(folder: Path, csv_path: Path, classifier: str = "skin-classif
     from tqdm.auto import tqdm
 
     from skin_models.imaging import ImageError, decode_image
+    from skin_models.pipeline import Diagnoser
     from skin_models.predict import ClassifierPredictor, SegmenterPredictor
 
     if batch_size < 1:
@@ -242,6 +247,7 @@ def predict_folder(folder: Path, csv_path: Path, classifier: str = "skin-classif
     clf = ClassifierPredictor(bentoml_model_path(classifier), device=device)
     column_index = [list(clf.config.labels).index(get_label(code).code) for code in ISIC_TASK3_COLUMNS]
     seg = SegmenterPredictor(bentoml_model_path(segmenter), device=device) if clf.needs_lesion_mask else None
+    diagnoser = Diagnoser(clf, seg)  # the service's chain: the same scaling and crops
     skipped: dict[str, str] = {}
     written = 0
     csv_path.parent.mkdir(parents=True, exist_ok=True)
@@ -258,8 +264,7 @@ def predict_folder(folder: Path, csv_path: Path, classifier: str = "skin-classif
                 except (ImageError, OSError) as exc:
                     skipped[str(path.relative_to(folder))] = str(exc)
             if images:
-                masks = seg.predict_masks(images) if seg is not None else None
-                probs = clf.predict_proba(images, masks)[:, column_index]
+                probs = np.stack([d.photo_probabilities for d in diagnoser.diagnose(images)])[:, column_index]
                 probs = probs / probs.sum(axis=1, keepdims=True)
                 writer.writerows([name, *(f"{p:.6f}" for p in row)] for name, row in zip(names, probs, strict=True))
                 written += len(images)

@@ -212,6 +212,8 @@ QUALITY_MESSAGES = {
                                 "frame."),
     "low_confidence": N_("The model is unsure: its best guess (%(name)s) has only %(probability)s. A sharper, "
                          "closer, well-lit photo may help; if in doubt, have the spot checked by a doctor."),
+    "close_call": N_("The model cannot tell %(first)s (%(p1)s) from %(second)s (%(p2)s) in this photo: read the "
+                     "result as either. If in doubt, have the spot checked by a doctor."),
 }
 
 
@@ -239,7 +241,7 @@ def build_retake_view(result: dict[str, Any], *, photo_url: str = "", overlay_ur
         reasons = [{"code": "not_skin_like", "message": _(NOT_A_LESION_MESSAGE)}]
     else:
         reasons = [{"code": code, "message": _(QUALITY_MESSAGES[code])} for code in codes
-                   if code in QUALITY_MESSAGES and code != "low_confidence"]
+                   if code in QUALITY_MESSAGES and code not in ("low_confidence", "close_call")]
         if not reasons:  # a reason this site does not know yet: still a retake, with the general advice
             reasons = [{"code": "unknown", "message": _(QUALITY_MESSAGES["blurred"])}]
     return RetakeView(verdict=verdict, reasons=reasons, photo_url=photo_url, overlay_url=overlay_url,
@@ -288,6 +290,10 @@ def quality_message(code: str, fallback: str, top: str, probabilities: dict[str,
         return fallback
     if code == "low_confidence":
         return _(text, name=label_name(top), probability=honest_percent(probabilities.get(top, 0.0)))
+    if code == "close_call":
+        first, second = sorted(probabilities, key=lambda c: probabilities[c], reverse=True)[:2]
+        return _(text, first=label_name(first), p1=honest_percent(probabilities[first]), second=label_name(second),
+                 p2=honest_percent(probabilities[second]))
     return _(text)
 
 

@@ -105,3 +105,18 @@ def test_probabilities_never_read_as_certainty() -> None:
     assert honest_percent(0.5) == "50 %" and honest_percent(0.99) == "99 %" and honest_percent(0.01) == "1 %"
     bar = ProbabilityBar(code="nv", name="Naevus", probability=0.9996, is_top=True, is_concerning=False)
     assert bar.shown == "> 99 %" and bar.percent == "100.0"  # the bar is drawn exactly, the number is honest
+
+
+def test_a_close_call_and_the_patients_context_are_worded_by_the_site() -> None:
+    from webapp.diagnoses.schemas import context_note, quality_message
+
+    probabilities = {"mel": 0.45, "nv": 0.40, "bcc": 0.05, "akiec": 0.03, "bkl": 0.03, "df": 0.02, "vasc": 0.02}
+    text = quality_message("close_call", "service words", "mel", probabilities)
+    assert text.startswith("The model cannot tell Melanoma (45 %) from Melanocytic nevus (40 %)") and "doctor" in text
+    assert context_note({}) == ""  # answers from before the service reported it
+    assert context_note({"patient_context": {"age": None, "sex": None, "site": None, "applied": False}}).startswith(
+        "Judged from the photo alone")
+    assert context_note({"patient_context": {"age": 62.0, "sex": "male", "site": "upper extremity",
+                                             "applied": True}}) == "Weighed with the photo: age 62, male, arm."
+    assert "was not used" in context_note({"patient_context": {"age": 62.0, "sex": None, "site": None,
+                                                                "applied": False}})

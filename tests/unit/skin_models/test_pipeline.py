@@ -1,0 +1,110 @@
+"""The one diagnosis chain (skin_models.pipeline): what it concludes from given network outputs, and the
+in-process Diagnoser against tiny real bundles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skin_models.config import ModelConfig
+from skin_models.context import PatientContext, fit_context_model
+from skin_models.labels import CLASS_CODES, class_index
+from skin_models.pipeline import CLOSE_CALL, LOW_CONFIDENCE, Diagnoser, Pipeline
+from skin_models.predict import ClassifierPredictor, SegmenterPredictor
+from tests.fixtures.service import synthetic_lesion_mask, synthetic_lesion_photo
+from tests.fixtures.stores import make_tiny_bundle
+
+CLASSIFIER = ModelConfig(task="classification", arch="resnet10t", input_size=(32, 40), triage_threshold=0.3)
+SEGMENTER = ModelConfig(task="segmentation", arch="unet", encoder="resnet18", input_size=(32, 64))
+
+
+def _photo() -> Image.Image:
+    import io
+
+    return Image.open(io.BytesIO(synthetic_lesion_photo(320, 240, seed=3))).convert("RGB")
+
+
+def _probabilities(**given: float) -> np.ndarray:
+    rest = (1.0 - sum(given.values())) / (len(CLASS_CODES) - len(given))
+    return np.array([given.get(code, rest) for code in CLASS_CODES])
+
+
+@pytest.mark.parametrize(("probabilities", "code"), [
+    (_probabilities(nv=0.35, bkl=0.3), "low_confidence"),
+    (_probabilities(nv=0.52, bkl=0.52 - CLOSE_CALL / 2), "close_call"),
+    (_probabilities(nv=0.9), None),
+])
+def test_a_judged_photo_says_when_the_model_is_unsure_or_torn(probabilities: np.ndarray, code: str | None) -> None:
+    pipeline = Pipeline(CLASSIFIER, SEGMENTER)
+    photo = pipeline.prepare(_photo())
+    diagnosis = pipeline.finish(photo, probabilities, synthetic_lesion_mask(320, 240, seed=3))
+    assert diagnosis.judged and diagnosis.label == "nv"
+    confidence = [w for w in diagnosis.warnings if w.code in ("low_confidence", "close_call")]
+    assert [w.code for w in confidence] == ([code] if code else [])
+    if code == "close_call":
+        assert "Nevus" in confidence[0].message or "nevus" in confidence[0].message.lower()
+    assert LOW_CONFIDENCE == 0.5
+    assert diagnosis.triage is not None and diagnosis.triage.concerning_probability == pytest.approx(
+        sum(probabilities[class_index(c)] for c in ("mel", "bcc", "akiec")))
+    assert diagnosis.measurements is not None and diagnosis.measurements.area_fraction > 0
+
+
+def test_a_photo_that_cannot_be_judged_has_probabilities_but_no_label_triage_or_confidence_talk() -> None:
+    pipeline = Pipeline(CLASSIFIER, SEGMENTER)
+    black = pipeline.prepare(Image.new("RGB", (320, 240)))
+    diagnosis = pipeline.finish(black, _probabilities(mel=0.99), np.zeros((240, 320), bool))
+    assert not diagnosis.judged and str(diagnosis.verdict.verdict) == "retake"
+    assert diagnosis.label is None and diagnosis.triage is None
+    assert "too_dark" in diagnosis.verdict.reasons
+    assert not any(w.code in ("low_confidence", "close_call") for w in diagnosis.warnings)
+    assert diagnosis.probabilities[class_index("mel")] == pytest.approx(0.99)
+
+
+def test_the_context_is_weighed_when_the_model_has_one_and_reported_either_way() -> None:
+    contexts = [PatientContext(80, "female", "face")] * 20 + [PatientContext(20, "male", "back")] * 20
+    targets = [class_index("akiec")] * 20 + [class_index("nv")] * 20
+    model = fit_context_model(contexts, targets, CLASS_CODES, weight=1.0)
+    with_model = Pipeline(CLASSIFIER.model_copy(update={"context": model}), SEGMENTER)
+    photo = with_model.prepare(_photo())
+    even = _probabilities()
+    mask = synthetic_lesion_mask(320, 240, seed=3)
+    weighed = with_model.finish(photo, even, mask, PatientContext(80, "female", "face"))
+    assert weighed.context_applied and weighed.label == "akiec"
+    assert np.allclose(weighed.photo_probabilities, even) and not np.allclose(weighed.probabilities, even)
+    alone = with_model.finish(photo, even, mask)
+    assert not alone.context_applied and np.allclose(alone.probabilities, even)
+    no_model = Pipeline(CLASSIFIER, SEGMENTER).finish(photo, even, mask, PatientContext(80, "female", "face"))
+    assert not no_model.context_applied and no_model.context.site == "face"
+
+
+def test_photos_are_worked_on_at_the_longer_side_limit() -> None:
+    pipeline = Pipeline(CLASSIFIER, SEGMENTER, max_side=100)
+    photo = pipeline.prepare(_photo())
+    assert photo.image.size == (100, 75) and photo.original_size == (320, 240)
+    assert photo.for_classifier is not None and photo.for_classifier.shape == (32, 40, 3)
+    assert photo.for_segmenter.shape == (32, 64, 3)
+    crop = Pipeline(CLASSIFIER.model_copy(update={"resize_policy": "lesion_crop"}), SEGMENTER)
+    assert crop.needs_mask_first and crop.prepare(_photo()).for_classifier is None
+
+
+def test_the_diagnoser_runs_both_networks_over_a_batch(tmp_path: Path) -> None:
+    classifier = ClassifierPredictor(make_tiny_bundle(tmp_path / "clf"), backend="torch")
+    segmenter = SegmenterPredictor(make_tiny_bundle(tmp_path / "seg", "segmentation"), backend="torch")
+    photos = [_photo(), Image.new("RGB", (640, 480), (200, 150, 120))]
+    diagnoses = Diagnoser(classifier, segmenter, max_side=512).diagnose(photos, [PatientContext(age=40), None])
+    assert len(diagnoses) == 2
+    assert diagnoses[0].image.size == (320, 240) and diagnoses[1].image.size == (512, 384)
+    for found in diagnoses:
+        assert found.mask is not None and found.mask.shape == (found.image.height, found.image.width)
+        assert found.probabilities.sum() == pytest.approx(1.0)
+    assert diagnoses[0].context.age == 40 and diagnoses[1].context.given == ()
+    # without a segmenter: judged unsegmented, as /classify
+    alone = Diagnoser(classifier, None).diagnose(photos[:1])[0]
+    assert alone.mask is None and alone.measurements is None
+    np.testing.assert_allclose(alone.photo_probabilities, diagnoses[0].photo_probabilities, atol=1e-5)
+    with pytest.raises(ValueError, match="1 contexts for 2 photos"):
+        Diagnoser(classifier, segmenter).diagnose(photos, [None])
+    assert Diagnoser(classifier, segmenter).diagnose([]) == []
