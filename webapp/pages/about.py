@@ -78,7 +78,7 @@ def model_card(model: dict[str, Any]) -> ModelCard:
     arch = str(model.get("arch") or "?") + (f" / {model['encoder']}" if model.get("encoder") else "")
     fingerprint = training.get("data_fingerprint")
     threshold, temperature = model.get("triage_threshold"), model.get("temperature")
-    context = model.get("context") if isinstance(model.get("context"), dict) else {}
+    context: dict[str, Any] = model["context"] if isinstance(model.get("context"), dict) else {}
     return ModelCard(
         task="classification" if classifier else "segmentation",
         tag=str(model.get("tag") or model.get("name") or "?"),
