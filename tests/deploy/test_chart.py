@@ -614,38 +614,55 @@ def test_site_dockerfile_runs_what_the_chart_runs() -> None:
     assert user.split(":")[0] == str(pod_spec(one(objects, "Deployment", "web"))["securityContext"]["runAsUser"])
 
 
+MODEL_STACK = {"torch", "torchvision", "timm", "segmentation-models-pytorch", "onnxruntime", "bentoml", "mlflow",
+               "scipy", "albumentations"}
+# The torch-free core of the model layer that the site may import (pyproject.toml's main dependencies cover it).
+TORCH_FREE_CORE = {"skin_models.labels", "skin_models.context", "skin_models.imaging"}
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\[<>=~! ;]", line.strip(), maxsplit=1)[0].lower() for line in requirements}
+
+
+def _expand(extra: str, project: dict[str, Any]) -> set[str]:
+    """The names an extra installs, following self-references like drskin[serve]."""
+    names: set[str] = set()
+    for requirement in project["optional-dependencies"][extra]:
+        if requirement.startswith("drskin["):
+            for inner in requirement[len("drskin["):-1].split(","):
+                names |= _expand(inner.strip(), project)
+        else:
+            names |= _requirement_names([requirement])
+    return names
+
+
 def test_site_image_installs_no_model_stack() -> None:
-    requirements = (ROOT / "docker" / "webapp-requirements.txt").read_text().lower()
-    names = {
-        re.split(r"[\[<>=~! ]", line.strip(), maxsplit=1)[0]
-        for line in requirements.splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    assert {"litestar", "alembic", "asyncpg", "httpx"} <= names
-    assert not names & {
-        "torch",
-        "torchvision",
-        "timm",
-        "segmentation-models-pytorch",
-        "onnxruntime",
-        "bentoml",
-        "mlflow",
-    }
-    copied = [args for keyword, args in dockerfile_instructions(DOCKERFILE) if keyword == "COPY"]
-    assert not any("pyproject" in args for args in copied), "the drskin distribution pulls in torch"
-    # Of the model layer, only the pure-Python class list (as a namespace package, without skin_models/__init__.py).
-    assert [args.split()[0] for args in copied if "skin_models" in args] == ["skin_models/labels.py"]
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    site = _requirement_names(project["dependencies"]) | _expand("web", project)
+    assert {"litestar", "alembic", "asyncpg", "httpx", "pydantic", "pillow"} <= site
+    assert not site & MODEL_STACK, site & MODEL_STACK
+    assert MODEL_STACK - {"scipy", "albumentations", "mlflow"} <= _expand("serve", project)
+    assert _expand("all", project) | _requirement_names(project["dependencies"]) >= site | _expand("train", project)
+    runs = [args for keyword, args in dockerfile_instructions(DOCKERFILE) if keyword == "RUN"]
+    assert any('pip install "/src[web]"' in args for args in runs), "the site image installs drskin[web]"
+    copied = [args.split()[0] for keyword, args in dockerfile_instructions(DOCKERFILE) if keyword == "COPY"
+              and "--from" not in args]
+    assert not any(source.startswith(("training", "service.py", "docker/")) for source in copied), copied
 
 
-def test_the_site_needs_nothing_of_the_model_layer_but_its_labels() -> None:
-    """The site image copies skin_models/labels.py alone: the site may import nothing else of skin_models."""
+def test_the_site_imports_only_the_torch_free_core_of_the_model_layer() -> None:
     imports = re.compile(r"^\s*(?:from|import)\s+(skin_models[\w.]*)", re.MULTILINE)
     used = {name for path in (ROOT / "webapp").rglob("*.py") for name in imports.findall(path.read_text())}
-    assert used <= {"skin_models.labels"}, used
-    labels_imports = re.findall(
-        r"^\s*(?:from|import)\s+([\w.]+)", (ROOT / "skin_models" / "labels.py").read_text(), re.MULTILINE
-    )
-    assert set(labels_imports) <= {"__future__", "dataclasses", "enum", "typing", "collections", "functools"}
+    assert used <= TORCH_FREE_CORE, used - TORCH_FREE_CORE
+    for module in TORCH_FREE_CORE:
+        source = (ROOT / (module.replace(".", "/") + ".py")).read_text()
+        top = {name.split(".")[0] for name in re.findall(r"^(?:from|import)\s+([\w.]+)", source, re.MULTILINE)}
+        inner = set(re.findall(r"^(?:from|import)\s+(skin_models[\w.]*)", source, re.MULTILINE))
+        assert top - {"skin_models"} <= {"__future__", "dataclasses", "enum", "typing", "collections", "functools",
+                                         "math", "io", "warnings", "numpy", "PIL", "pydantic"}, (module, top)
+        assert inner <= TORCH_FREE_CORE, (module, inner)
 
 
 def test_dockerignore_keeps_the_build_context_small() -> None:
@@ -656,7 +673,34 @@ def test_dockerignore_keeps_the_build_context_small() -> None:
     ]
     assert lines[0] == "*", "an allow list: everything is excluded first"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"webapp", "docker/webapp-requirements.txt", "skin_models/labels.py"}
+    assert allowed == {"pyproject.toml", "README.md", "skin_models", "webapp"}
+
+
+def test_the_site_distribution_builds_from_the_image_context_alone(tmp_path: Path) -> None:
+    """What Dockerfile.webapp's `pip install "/src[web]"` builds: the wheel from the allow-listed files only has the
+    site's templates, translations and migrations and the torch-free core, and its [web] extra pulls no torch."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in ("skin_models", "webapp"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w",
+                    str(tmp_path / "dist"), str(source)], check=True, capture_output=True, timeout=300)
+    wheel = next((tmp_path / "dist").glob("drskin-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert {"skin_models/context.py", "skin_models/labels.py", "webapp/migrations/env.py",
+            "webapp/locales/ko/LC_MESSAGES/messages.po", "webapp/templates/base.html"} <= names
+    assert any(n.startswith("webapp/migrations/versions/0004") for n in names)
+    web = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and 'extra == "web"' in line]
+    assert web and not _requirement_names([line.split(":", 1)[1] for line in web]) & MODEL_STACK
 
 
 def test_bento_container_user_matches_the_chart() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FORBIDDEN = ("torch", "torchvision", "timm", "segmentation_models_pytorch", "bentoml", "_bentoml_impl",
-             "onnxruntime", "mlflow", "albumentations")
+             "onnxruntime", "mlflow", "albumentations", "scipy")
 
 SCRIPT = f"""
 import importlib.abc, sys
@@ -27,12 +27,13 @@ import pkgutil, webapp
 for module in pkgutil.walk_packages(webapp.__path__, "webapp."):
     if not module.name.startswith("webapp.migrations"):
         __import__(module.name)
-import skin_models.labels, skin_models.verdict  # the torch-free part of the model layer the site may use
+# the torch-free core of the model layer the site may use (pyproject.toml's main dependencies)
+import skin_models.labels, skin_models.context, skin_models.imaging
 
 from litestar.testing import TestClient
 from webapp.app import create_app
 with TestClient(app=create_app()) as client:
-    for path in ("/", "/about", "/diseases", "/diseases/mel", "/login", "/health/live"):
+    for path in ("/", "/about", "/diseases", "/diseases/mel", "/login", "/register", "/health/live"):
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
 loaded = sorted(name for name in sys.modules if name.split(".")[0] in FORBIDDEN)
