@@ -104,3 +104,15 @@ async def test_info_is_cached_by_the_client() -> None:
             await down.info()
     finally:
         await down.aclose()
+
+
+async def test_the_home_page_warns_of_demonstration_models_and_never_waits_on_a_dead_service(
+        make_app: SiteFactory, service_url: str) -> None:
+    app = await make_app(DRSKIN_SERVICE_URL=service_url)
+    async with AsyncTestClient(app=app) as client:
+        home = await client.get("/")
+    assert home.status_code == 200 and 'id="synthetic-banner"' in home.text  # the tiny models are synthetic
+    down = await make_app(DRSKIN_SERVICE_URL=closed_port_url())
+    async with AsyncTestClient(app=down) as client:
+        home = await client.get("/")
+    assert home.status_code == 200 and 'id="synthetic-banner"' not in home.text and 'id="upload-form"' in home.text

@@ -616,3 +616,27 @@ async def test_deleting_an_account_removes_its_community_rows(client, db_url):
     posts = await rows(db_url, "CommunityPost")
     assert [p.title for p in posts] == ["Stayer's post"]
     assert await count(db_url, "CommunityComment") == 0 and await count(db_url, "CommunityReport") == 0
+
+
+async def test_the_account_export_holds_the_persons_posts_and_comments(client, db_url):
+    import json
+    import zipfile
+
+    await new_user(client, "writer@example.org")
+    post_id = await create_post(client, title="My own question", body="About *my* mole.")
+    await add_comment(client, post_id, "A follow-up of mine")
+    await new_user(client, "other@example.org")
+    other_post = await create_post(client, title="Someone else's question")
+    await add_comment(client, other_post, "Not the writer's words")
+    await login(client, "writer@example.org")
+    mine = await add_comment(client, other_post, "The writer answers elsewhere")
+
+    exported = await client.get("/account/export")
+    assert exported.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        posts = json.loads(archive.read("community_posts.json"))
+        comments = json.loads(archive.read("community_comments.json"))
+    assert [(p["id"], p["title"], p["body"]) for p in posts] == [(str(post_id), "My own question", "About *my* mole.")]
+    assert sorted(c["body"] for c in comments) == ["A follow-up of mine", "The writer answers elsewhere"]
+    assert {c["post_id"] for c in comments} == {str(post_id), str(other_post)}
+    assert str(mine) in {c["id"] for c in comments}

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.accounts.schemas import normalise_email
 from webapp.core.i18n import _, normalize
 from webapp.core.passwords import hash_password, needs_rehash, verify_password
-from webapp.db.models import Diagnosis, Lesion, Photo, User
+from webapp.db.models import CommunityComment, CommunityPost, Diagnosis, Lesion, Photo, User
 
 
 class AccountError(ValueError):
@@ -95,7 +95,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
 
 
 async def export_user_data(session: AsyncSession, user: User) -> bytes:
-    """A zip with ``account.json``, ``lesions.json``, ``diagnoses.json`` and every stored image."""
+    """A zip with ``account.json``, ``lesions.json``, ``diagnoses.json``, ``community_posts.json``,
+    ``community_comments.json`` and every stored image."""
     lesions = (await session.scalars(select(Lesion).where(Lesion.user_id == user.id)
                                      .order_by(Lesion.created_at))).all()
     diagnoses = (await session.scalars(select(Diagnosis).where(Diagnosis.user_id == user.id)
@@ -120,9 +121,23 @@ async def export_user_data(session: AsyncSession, user: User) -> bytes:
                        "area_fraction": d.area_fraction, "synthetic_model": d.synthetic_model,
                        "models": d.model_versions, "photo": photo_path(d.photo_id),
                        "overlay": photo_path(d.overlay_id), "result": d.result} for d in diagnoses]
+    posts = (await session.scalars(select(CommunityPost).where(CommunityPost.user_id == user.id)
+                                   .order_by(CommunityPost.created_at))).all()
+    comments = (await session.scalars(select(CommunityComment).where(CommunityComment.user_id == user.id)
+                                      .order_by(CommunityComment.created_at))).all()
+    post_rows = [{"id": str(p.id), "created_at": p.created_at.isoformat(),
+                  "edited_at": p.edited_at.isoformat() if p.edited_at else None, "title": p.title, "body": p.body,
+                  "body_format": p.body_format, "photo": photo_path(p.photo_id),
+                  "shared_diagnosis_id": str(p.diagnosis_id) if p.diagnosis_id else None,
+                  "hidden_by_moderator": p.is_hidden} for p in posts]
+    comment_rows = [{"id": str(c.id), "post_id": str(c.post_id), "created_at": c.created_at.isoformat(),
+                     "edited_at": c.edited_at.isoformat() if c.edited_at else None, "body": c.body,
+                     "body_format": c.body_format, "hidden_by_moderator": c.is_hidden} for c in comments]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("account.json", json.dumps(account, indent=2))
+        archive.writestr("community_posts.json", json.dumps(post_rows, indent=2))
+        archive.writestr("community_comments.json", json.dumps(comment_rows, indent=2))
         archive.writestr("lesions.json", json.dumps(lesion_rows, indent=2))
         archive.writestr("diagnoses.json", json.dumps(diagnosis_rows, indent=2))
         for photo in photos:

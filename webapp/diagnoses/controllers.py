@@ -170,6 +170,12 @@ class DiagnosisController(Controller):
         diagnosis = await diagnoses.get_owned(user.id, diagnosis_id)
         if data.lesion_id and data.lesion_id != "new":
             lesion = await lesions.get_owned(user.id, data.lesion_id)
+            if data.new_lesion_name.strip():
+                # Two answers at once: never drop the typed name silently, ask which one was meant.
+                flash(request, _("You typed a new name (“%(typed)s”) but chose “%(name)s” in the menu. To start a new "
+                                 "lesion, choose “+ a new lesion”; to add the photo to “%(name)s”, leave the name "
+                                 "empty.", typed=data.new_lesion_name.strip()[:100], name=lesion.name), "error")
+                return Redirect(f"/diagnoses/{diagnosis.id}")
         else:
             form = LesionForm(name=data.new_lesion_name, body_site=data.body_site)
             problems = form.errors()

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Request
 
+from webapp.core.service_client import ServiceClient, ServiceUnavailable
 from webapp.core.settings import get_upload_settings
 from webapp.db.models import User
 from webapp.lesions.schemas import body_site_choices
 from webapp.lesions.services import LesionService
 
 
+async def _demo_models(request: Request[Any, Any, Any]) -> bool:
+    """Whether a model answering now was trained on synthetic images (from the service's cached /info); False
+    when the service cannot say, so a service outage never blocks the home page."""
+    client: ServiceClient | None = getattr(request.app.state, "service_client", None)
+    if client is None:
+        return False
+    try:
+        info = await asyncio.wait_for(client.info(), timeout=2.0)  # the home page never waits on a hung service
+    except (ServiceUnavailable, TimeoutError):
+        return False
+    return bool(info.get("synthetic"))
+
+
 async def home_context(request: Request[Any, Any, Any], user: User | None, lesions: LesionService) -> dict[str, Any]:
     return {
+        "demo_models": await _demo_models(request),
         "max_upload_mb": get_upload_settings().max_upload_mb,
         "logged_in": user is not None,
         "lesions": await lesions.list_owned(user.id) if user else [],

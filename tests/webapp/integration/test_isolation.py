@@ -75,3 +75,33 @@ async def test_owner_sees_own_photo_privately(client, db_url):
     assert response.headers["cache-control"].startswith("private")
     page = await client.get(f"/diagnoses/{rows.diagnosis_id}")
     assert page.status_code == 200 and f"/photos/{rows.overlay_id}" in page.text
+
+
+async def test_a_typed_new_lesion_name_is_never_dropped_for_the_menus_lesion(client, db_url):
+    from tests.webapp.conftest import database
+    from webapp.db.models import Diagnosis, Lesion
+
+    await register(client, "two-answers@example.org")
+    rows = await store_rows(db_url, "two-answers@example.org")
+    page = f"/diagnoses/{rows.diagnosis_id}"
+    both = await post_form(client, page, f"{page}/lesion", {"lesion_id": str(rows.lesion_id),
+                                                             "new_lesion_name": "Back spot", "body_site": "back"})
+    assert both.status_code in (302, 303) and both.headers["location"] == page
+    shown = await client.get(page)
+    assert "You typed a new name (“Back spot”)" in shown.text
+    async with database(db_url) as session:
+        assert await session.scalar(select_count(Lesion)) == 1  # no lesion made, none chosen silently
+    # Choosing "+ a new lesion" with the name creates it and moves the photo there.
+    made = await post_form(client, page, f"{page}/lesion", {"lesion_id": "new", "new_lesion_name": "Back spot",
+                                                             "body_site": "back"})
+    assert made.status_code in (302, 303) and made.headers["location"].startswith("/lesions/")
+    async with database(db_url) as session:
+        diagnosis = await session.get(Diagnosis, rows.diagnosis_id)
+        lesion = await session.get(Lesion, diagnosis.lesion_id)
+        assert lesion.name == "Back spot"
+
+
+def select_count(model):
+    from sqlalchemy import func, select
+
+    return select(func.count()).select_from(model)
