@@ -617,7 +617,7 @@ def test_site_dockerfile_runs_what_the_chart_runs() -> None:
 MODEL_STACK = {"torch", "torchvision", "timm", "segmentation-models-pytorch", "onnxruntime", "bentoml", "mlflow",
                "scipy", "albumentations"}
 # The torch-free core of the model layer that the site may import (pyproject.toml's main dependencies cover it).
-TORCH_FREE_CORE = {"skin_models.labels", "skin_models.context", "skin_models.imaging"}
+TORCH_FREE_CORE = {"skin_models.labels", "skin_models.context", "skin_models.imaging", "skin_models.contract"}
 
 
 def _requirement_names(requirements: list[str]) -> set[str]:

@@ -34,6 +34,8 @@ def test_bentoml_build(tiny_bentoml_home: Path) -> None:
     packed = {m["tag"].split(":")[0] for s in info["services"] for m in s["models"]}
     assert packed == {"skin-classifier", "skin-segmenter"}
     assert (bento / "src" / "service.py").exists()
+    assert (bento / "src" / "serving" / "http.py").exists() and (bento / "src" / "serving" / "settings.py").exists()
+    assert (bento / "src" / "skin_models" / "contract.py").exists()
     assert (bento / "src" / "skin_models" / "predict.py").exists()
     assert (bento / "src" / "skin_models" / "lesion_likeness.json").exists()  # or the service judges every photo
     assert not (bento / "src" / "tests").exists() and not (bento / "src" / "training").exists()

@@ -1,0 +1,43 @@
+"""A request's inputs: the uploaded photo, decoded and validated once, and the optional patient context; or the
+JSON error response (``{"error": ...}``) that says what was wrong with them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from serving.http import error_response
+from serving.settings import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, STATUS_BY_IMAGE_ERROR
+from skin_models.context import ContextError, PatientContext
+from skin_models.pipeline import Photo, Pipeline
+
+
+def patient_context(age: float | None, sex: str | None, site: str | None) -> PatientContext | Any:
+    """The request's optional patient context, or a 422 response saying which value is not understood."""
+    try:
+        return PatientContext.parse(age, sex, site)
+    except ContextError as exc:
+        return error_response(422, f"{exc}. These fields are optional: leave out what you do not know.")
+
+
+async def decode_upload(pipeline: Pipeline, upload: Path) -> Photo | Any:
+    """The decoded, validated photo, or a JSON error response saying what was wrong."""
+    from skin_models.imaging import ImageError
+
+    try:
+        return await asyncio.to_thread(prepare_upload, pipeline, upload)
+    except ImageError as exc:
+        return error_response(STATUS_BY_IMAGE_ERROR.get(exc.code, 400), str(exc))
+
+
+def prepare_upload(pipeline: Pipeline, upload: Path) -> Photo:
+    """The upload decoded within the size limits and prepared for both networks; an ``ImageError`` otherwise."""
+    from skin_models.imaging import ImageTooLargeError, decode_image
+
+    upload = Path(upload)
+    if upload.stat().st_size > MAX_IMAGE_BYTES:  # do not even read it
+        raise ImageTooLargeError(f"The file is larger than the limit of {MAX_IMAGE_BYTES / 1024 / 1024:.0f} MB; "
+                                 "please send a smaller photo (for example, export it as a JPEG).")
+    uploaded = decode_image(upload.read_bytes(), max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS)
+    return pipeline.prepare(uploaded)

@@ -1,0 +1,128 @@
+"""A diagnosis (``skin_models.pipeline``) as the API's answers: the response models of ``skin_models.contract``,
+with the verdict's message for API users and the disclaimer."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from serving.runtime import predict
+from serving.settings import DISCLAIMER, SYNTHETIC_NOTE, VERDICT_MESSAGES
+from skin_models.contract import (
+    BoundingBox,
+    ClassifyResponse,
+    ClassProbability,
+    DiagnoseResponse,
+    Diagnostics,
+    Explanation,
+    Measurements,
+    ModelInfo,
+    ModelVersion,
+    PatientContextOut,
+    Quality,
+    QualityWarningOut,
+    SegmentResponse,
+    Triage,
+)
+
+if TYPE_CHECKING:
+    from skin_models.config import ModelConfig
+    from skin_models.pipeline import Diagnosis, Photo
+    from skin_models.postprocess import LesionMeasurements
+    from skin_models.verdict import LesionLikeness
+
+
+def classification(diagnosis: Diagnosis, model: ModelVersion, likeness: LesionLikeness | None) -> ClassifyResponse:
+    """``/classify``'s answer (and ``/diagnose``'s ``classification``): the verdict, and the result only when judged."""
+    from skin_models.labels import get_label
+
+    top3 = [ClassProbability(label=code, label_name=get_label(code).name_en, probability=p)
+            for code, p in diagnosis.top(3)]
+    by_code = {code: float(p) for code, p in zip(diagnosis.labels, diagnosis.probabilities, strict=True)}
+    ok = diagnosis.judged
+    decided = diagnosis.verdict
+    reasons = list(decided.reasons)
+    context = diagnosis.context
+    return ClassifyResponse(
+        verdict=cast(Any, str(decided.verdict)),
+        verdict_reasons=reasons,
+        message=VERDICT_MESSAGES[str(decided.verdict)].format(reasons=", ".join(reasons).replace("_", " ")),
+        label=top3[0].label if ok else None,
+        label_name=top3[0].label_name if ok else None,
+        probabilities=by_code if ok else None,
+        top3=top3 if ok else None,
+        diagnostics=Diagnostics(likeness_distance=decided.likeness_distance,
+                                likeness_threshold=likeness.threshold if likeness else None,
+                                unjudged_probabilities=None if ok else by_code),
+        patient_context=PatientContextOut(age=context.age, sex=context.sex, site=context.site,
+                                          applied=diagnosis.context_applied),
+        model=ModelInfo(**model.model_dump(exclude={"synthetic"})),
+        synthetic_model=model.synthetic,
+    )
+
+
+def segmentation(photo: Photo, mask: np.ndarray, model: ModelVersion,
+                 measured: LesionMeasurements | None = None) -> SegmentResponse:
+    """``/segment``'s answer: the mask and outline at the photo's (working) size, with the measurements."""
+    from skin_models.imaging import encode_png
+    from skin_models.postprocess import draw_overlay, lesion_measurements
+
+    measured = measured or lesion_measurements(photo.pixels, mask)
+    bbox = None if measured.bbox is None else BoundingBox(x=measured.bbox[0], y=measured.bbox[1],
+                                                           width=measured.bbox[2], height=measured.bbox[3])
+    return SegmentResponse(
+        lesion_found=bool(mask.any()),
+        width=photo.image.width,
+        height=photo.image.height,
+        original_width=photo.original_size[0],
+        original_height=photo.original_size[1],
+        mask_png=base64.b64encode(encode_png(mask)).decode("ascii"),
+        # No tint inside the outline: the lesion's own colours matter to whoever looks at it.
+        overlay_png=base64.b64encode(encode_png(draw_overlay(photo.image, mask, fill_alpha=0.0))).decode(
+            "ascii"),
+        area_fraction=measured.area_fraction,
+        bbox=bbox,
+        measurements=Measurements(**measured.as_dict()),
+        model=ModelInfo(**model.model_dump(exclude={"synthetic"})),
+        synthetic_model=model.synthetic,
+    )
+
+
+async def explanation(classifier: Any, config: ModelConfig, photo: Photo, mask: np.ndarray,
+                      label: str) -> Explanation:
+    """The top class's activation map over the region of the photo the classifier saw (the classifier service's
+    ``explain`` API)."""
+    from skin_models.explain import normalised_map, share_inside, to_photo
+    from skin_models.preprocess import crop_box, resize_for_network
+
+    lesion = mask if config.resize_policy == "lesion_crop" else None
+    view = photo.for_classifier if photo.for_classifier is not None else np.asarray(
+        resize_for_network(photo.image, config, lesion), dtype=np.uint8)
+    maps = await predict(classifier, view, api="explain")
+    grid = normalised_map(maps, list(config.labels).index(label))
+    box = crop_box(photo.image.width, photo.image.height, config, lesion)
+    inside = share_inside(to_photo(grid, box, photo.image.size), mask) if mask.any() else None
+    return Explanation(label=label, grid=np.round(grid, 3).tolist(), box=list(box), inside_lesion=inside)
+
+
+def diagnosis_response(diagnosis: Diagnosis, classified: ClassifyResponse, segmented: SegmentResponse,
+                       explained: Explanation | None, models: list[ModelVersion]) -> DiagnoseResponse:
+    """``/diagnose``'s answer: the classification and triage only when judged, always the segmentation and the
+    quality warnings, and the disclaimer (with a note when a model is a synthetic demo)."""
+    judged = diagnosis.judged
+    disclaimer = DISCLAIMER + (SYNTHETIC_NOTE if any(m.synthetic for m in models) else "")
+    return DiagnoseResponse(
+        explanation=explained,
+        verdict=classified.verdict,
+        verdict_reasons=classified.verdict_reasons,
+        message=classified.message,
+        classification=classified if judged else None,
+        segmentation=segmented,
+        triage=Triage.model_validate(diagnosis.triage.as_dict()) if diagnosis.triage is not None else None,
+        diagnostics=classified.diagnostics,
+        quality=Quality(warnings=[QualityWarningOut(**w.as_dict()) for w in diagnosis.warnings]),
+        models=models,
+        disclaimer=disclaimer,
+    )

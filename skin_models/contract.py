@@ -1,0 +1,222 @@
+"""The Dr. Skin HTTP API contract: the request and response models of ``/classify``, ``/segment``, ``/diagnose`` and
+``GET /info``, as pydantic models.
+
+It is the API contract both the service and the site import: the BentoML service (``service.py`` and ``serving/``)
+builds its answers from these models and publishes them in its OpenAPI document, and the site (``webapp/``), or any
+other client, can validate an answer against them. It is torch-free on purpose (part of the core the site's image
+installs): it imports only the standard library and pydantic, never numpy, PIL, torch or BentoML, and no service
+setting. Renaming or removing a field here changes the public API.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+# The service's default for DRSKIN_MAX_SIDE (serving.settings reads the variable with this default): a photo whose
+# longer side is larger is scaled down to it before anything else.
+DEFAULT_MAX_SIDE = 1024
+
+__all__ = [
+    "DEFAULT_MAX_SIDE",
+    "BoundingBox",
+    "ClassProbability",
+    "ClassifyResponse",
+    "ContextInfo",
+    "DiagnoseResponse",
+    "Diagnostics",
+    "ErrorResponse",
+    "Explanation",
+    "InfoResponse",
+    "Measurements",
+    "ModelInfo",
+    "ModelVersion",
+    "PatientContextOut",
+    "Quality",
+    "QualityWarningOut",
+    "SegmentResponse",
+    "ServedModel",
+    "TrainingData",
+    "Triage",
+]
+
+
+class ModelInfo(BaseModel):
+    name: str = Field(description="BentoML model name (skin-classifier or skin-segmenter)")
+    tag: str = Field(description="full BentoML tag, name:version")
+    version: str = Field(description="BentoML model version")
+
+
+class ModelVersion(ModelInfo):
+    synthetic: bool = Field(description="trained on synthetic images (a demo model, not for real use)")
+
+
+class ClassProbability(BaseModel):
+    label: str = Field(description="class code, e.g. 'nv'")
+    label_name: str = Field(description="English class name")
+    probability: float = Field(ge=0.0, le=1.0, description="calibrated probability")
+
+
+class Diagnostics(BaseModel):
+    likeness_distance: float | None = Field(description="how far the photo's colour and texture lie from real lesion "
+                                                        "photos' (Mahalanobis); null when the check is off")
+    likeness_threshold: float | None = Field(description="beyond this distance the photo is judged not a lesion")
+    unjudged_probabilities: dict[str, float] | None = Field(
+        default=None, description="only when the verdict is not 'ok': what the classifier computed anyway, for "
+                                  "debugging. Not a result: the photo could not be judged")
+
+
+class PatientContextOut(BaseModel):
+    age: float | None = Field(description="the age given, in years; null when not given")
+    sex: str | None = Field(description="the sex given (female, male); null when not given")
+    site: str | None = Field(description="the body site given (HAM10000's localization); null when not given")
+    applied: bool = Field(description="whether the answer weighs what was given: false when nothing was given or "
+                                      "when the served classifier has no context model")
+
+
+class ClassifyResponse(BaseModel):
+    verdict: Literal["ok", "retake", "not_a_lesion"] = Field(
+        description="'ok': the photo can be judged and the fields below hold the result; 'retake': too poor to "
+                    "judge; 'not_a_lesion': not a close-up of a skin lesion. Only 'ok' carries a label")
+    verdict_reasons: list[str] = Field(description="why not 'ok': quality codes (too_dark, too_bright, blurred, "
+                                                   "too_small, no_lesion_found) or not_skin_like; empty when 'ok'")
+    message: str = Field(description="the verdict in plain English, for API users")
+    label: str | None = Field(description="the most probable class code (mel, nv, bcc, akiec, bkl, df, vasc); "
+                                          "null unless the verdict is 'ok'")
+    label_name: str | None = Field(description="English name of the most probable class; null unless 'ok'")
+    probabilities: dict[str, float] | None = Field(description="all seven class probabilities by code; they sum "
+                                                               "to 1; null unless 'ok'")
+    top3: list[ClassProbability] | None = Field(description="the three most probable classes, best first; null "
+                                                            "unless 'ok'")
+    diagnostics: Diagnostics = Field(description="what the verdict was based on")
+    patient_context: PatientContextOut = Field(description="the patient's context the request gave, and whether "
+                                                           "the probabilities weigh it")
+    model: ModelInfo = Field(description="the classifier that answered")
+    synthetic_model: bool = Field(description="the classifier was trained on synthetic images only")
+
+
+class BoundingBox(BaseModel):
+    x: int = Field(description="left edge in pixels of the (EXIF-rotated) photo")
+    y: int = Field(description="top edge in pixels")
+    width: int = Field(description="box width in pixels")
+    height: int = Field(description="box height in pixels")
+
+
+class Measurements(BaseModel):
+    area_fraction: float = Field(description="share of the photo covered by the lesion")
+    asymmetry: float = Field(description="0 for a mirror-symmetric outline, up to 1")
+    border_irregularity: float = Field(description="compactness P²/(4πA): about 1 for a disc, larger when ragged")
+    colour_variegation: float = Field(description="spread of the lesion's colours, 0..1")
+    diameter_px: float = Field(description="largest caliper diameter of the lesion in pixels")
+
+
+class SegmentResponse(BaseModel):
+    lesion_found: bool = Field(description="false when the mask is empty")
+    width: int = Field(description="width of the mask and overlay in pixels: the photo's (after EXIF rotation), "
+                                   "or scaled down so that the longer side is at most the service's "
+                                   f"DRSKIN_MAX_SIDE ({DEFAULT_MAX_SIDE} px unless set otherwise)")
+    height: int = Field(description="height of the mask and overlay in pixels (see width)")
+    original_width: int = Field(description="the uploaded photo's width in pixels, after EXIF rotation")
+    original_height: int = Field(description="the uploaded photo's height in pixels, after EXIF rotation")
+    mask_png: str = Field(description="base64 PNG, L mode, 255 = lesion, width × height")
+    overlay_png: str = Field(description="base64 PNG of the photo with the lesion outlined, width × height")
+    area_fraction: float = Field(description="share of the photo covered by the lesion")
+    bbox: BoundingBox | None = Field(description="the lesion's bounding box; null when no lesion was found")
+    measurements: Measurements = Field(description="ABCD-style lesion measurements (zeros when no lesion)")
+    model: ModelInfo = Field(description="the segmenter that answered")
+    synthetic_model: bool = Field(description="the segmenter was trained on synthetic images only")
+
+
+class Triage(BaseModel):
+    level: Literal["low", "medium", "high"] = Field(description="how soon a doctor should see the lesion")
+    reason: str = Field(description="why this level, in plain words")
+    advice: str = Field(description="what to do next")
+    concerning_probability: float = Field(description="P(mel) + P(bcc) + P(akiec)")
+    threshold: float = Field(description="the classifier's referral threshold on concerning_probability")
+
+
+class QualityWarningOut(BaseModel):
+    code: str = Field(description="blurred, too_dark, too_bright, too_small, lesion_touches_border, "
+                                  "no_lesion_found or low_confidence")
+    message: str = Field(description="what is wrong with the photo and how to take a better one")
+
+
+class Quality(BaseModel):
+    warnings: list[QualityWarningOut] = Field(description="photo-quality warnings; empty when all is well")
+
+
+class Explanation(BaseModel):
+    label: str = Field(description="the class the map is for (the top class)")
+    grid: list[list[float]] = Field(description="class activation map at the network's feature resolution (rows of "
+                                                "0..1; 1 = where the evidence for the class was strongest)")
+    box: list[int] = Field(description="[left, top, right, bottom]: the region of the photo (at width × height) that "
+                                       "the network saw and the grid covers")
+    inside_lesion: float | None = Field(description="share of the map's mass inside the segmenter's lesion outline")
+
+
+class DiagnoseResponse(BaseModel):
+    verdict: Literal["ok", "retake", "not_a_lesion"] = Field(
+        description="'ok': judged, see classification and triage; 'retake': the photo is too poor to judge; "
+                    "'not_a_lesion': it is not a close-up of a skin lesion. Only 'ok' carries a result")
+    verdict_reasons: list[str] = Field(description="why not 'ok' (codes, see /classify); empty when 'ok'")
+    message: str = Field(description="the verdict in plain English, for API users")
+    classification: ClassifyResponse | None = Field(description="as POST /classify; null unless the verdict is 'ok'")
+    segmentation: SegmentResponse = Field(description="as POST /segment (the outline helps to retake a photo too)")
+    triage: Triage | None = Field(description="triage level from the probabilities and the model's threshold; null "
+                                              "unless the verdict is 'ok'")
+    diagnostics: Diagnostics = Field(description="what the verdict was based on")
+    explanation: Explanation | None = Field(default=None, description="with explain=true and a verdict of 'ok': "
+                                            "where the classifier's evidence for its top class lay")
+    quality: Quality = Field(description="photo-quality warnings")
+    models: list[ModelVersion] = Field(description="the model versions used")
+    disclaimer: str = Field(description="this is not a diagnosis, and when to see a doctor")
+
+
+class ErrorResponse(BaseModel):
+    error: str = Field(description="what was wrong with the request and what to do")
+
+
+class TrainingData(BaseModel):
+    source: str | None = Field(description="what the model was trained on: the data folder's name (no full path)")
+    synthetic: bool = Field(description="procedurally generated images, not real photos")
+    data_fingerprint: str | None = Field(description="fingerprint of the data set's image list")
+    split_fingerprint: str | None = Field(description="fingerprint of the train/val/test split")
+    images: dict[str, int] = Field(description="images per split (train, val, test) when the registry recorded them")
+    epochs: int | None = Field(description="epochs trained")
+    starting_weights: dict[str, str] | None = Field(
+        default=None, description="where the weights it was fine-tuned from came from (ImageNet: package, version, "
+                                  "file sha256); null when trained from scratch")
+
+
+class ContextInfo(BaseModel):
+    fields: list[str] = Field(description="the optional request fields it weighs (age, sex, site)")
+    weight: float = Field(description="how much they count against the photo (chosen on validation)")
+    fitted_on: int = Field(description="training images the age/sex/site tables were counted on")
+
+
+class ServedModel(ModelVersion):
+    task: str = Field(description="classification or segmentation")
+    created_at: str | None = Field(description="when the model was trained (its bundle's config, ISO 8601)")
+    stored_at: str | None = Field(description="when it entered the BentoML store (ISO 8601)")
+    arch: str = Field(description="network architecture")
+    encoder: str | None = Field(description="segmentation encoder")
+    input_size: list[int] = Field(description="network input [height, width] in pixels")
+    training: TrainingData = Field(description="the data it was trained on")
+    validation_metrics: dict[str, float] = Field(description="metrics on the validation split, by name without "
+                                                             "the val_ prefix (e.g. balanced_accuracy, mel_recall, "
+                                                             "malignant_sensitivity, dice, thresholded_jaccard)")
+    test_metrics: dict[str, float] = Field(description="metrics on the held-out test split, when recorded")
+    selection_metric: str | None = Field(description="the metric the registry ranks versions by")
+    mlflow_run_id: str | None = Field(description="the MLflow run that trained it")
+    registry_version: str | None = Field(description="its MLflow Model Registry version")
+    triage_threshold: float | None = Field(description="classifier: referral threshold on P(mel)+P(bcc)+P(akiec)")
+    temperature: float | None = Field(description="classifier: softmax temperature fitted on validation")
+    mask_threshold: float | None = Field(description="segmenter: probability threshold of the mask")
+    context: ContextInfo | None = Field(default=None, description="classifier: how it weighs the patient's age, sex "
+                                                                  "and body site; null when it uses the photo alone")
+
+
+class InfoResponse(BaseModel):
+    models: list[ServedModel] = Field(description="the classifier and the segmenter being served")
+    synthetic: bool = Field(description="at least one served model was trained on synthetic images only")
