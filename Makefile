@@ -53,7 +53,7 @@ bento: $(STAMP)
 	$(BIN)/bentoml build
 
 benchmark: $(STAMP)
-	$(BIN)/python benchmarks/serving.py
+	$(BIN)/python benchmarks/serving_benchmark.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info test-artifacts

@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--max-side", type=int, default=1024, help="the service's DRSKIN_MAX_SIDE")
     args = parser.parse_args()
 
-    from serving import NaivePipeline, load_photos, served_or_tiny_models, use_service_threads
+    from serving_benchmark import NaivePipeline, load_photos, served_or_tiny_models, use_service_threads
 
     use_service_threads()
     _, models, note, temp_home = served_or_tiny_models()

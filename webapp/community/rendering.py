@@ -1,12 +1,15 @@
 """User text to HTML, safely: plain text (escaped, line breaks kept) or a restricted Markdown.
 
 Markdown goes through markdown-it-py with raw HTML disabled, then through nh3 (ammonia) with an allow-list:
-p, br, strong, em, ul, ol, li, blockquote, code, pre and a[href] with http/https/mailto only (relative URLs and
-every other scheme are dropped), ``rel="nofollow noopener"`` on every link. nh3 is the last word: whatever
-markdown-it lets through (or a future bug in it) is sanitised again on output.
+p, br, strong, em, ul, ol, li, blockquote, code, pre and a[href] with http/https/mailto or a relative URL (a link
+to a page of this site, like ``/diseases/mel``; every other scheme is dropped), ``rel="nofollow noopener"`` on
+every link. A link whose address was dropped becomes plain text, not a dead link-styled word. nh3 is the last word:
+whatever markdown-it lets through (or a future bug in it) is sanitised again on output.
 """
 
 from __future__ import annotations
+
+import re
 
 import nh3
 from markdown_it import MarkdownIt
@@ -22,11 +25,16 @@ LINK_REL = "nofollow noopener"
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
 
 
+# An anchor left without an address (javascript:, data:, …): nh3 keeps the tag, so unwrap it to its text.
+_DEAD_LINK = re.compile(rf'<a rel="{LINK_REL}">(.*?)</a>', re.DOTALL)
+
+
 def sanitise(html: str) -> str:
     """nh3 with the site's allow-list."""
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=ALLOWED_SCHEMES,
-                     link_rel=LINK_REL, url_relative="deny", strip_comments=True,
-                     clean_content_tags={"script", "style"})
+    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=ALLOWED_SCHEMES,
+                      link_rel=LINK_REL, url_relative="pass_through", strip_comments=True,
+                      clean_content_tags={"script", "style"})
+    return _DEAD_LINK.sub(r"\1", clean)
 
 
 def render_plain(text: str) -> Markup:

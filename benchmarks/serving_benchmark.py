@@ -1,4 +1,4 @@
-"""Serving benchmark for ``diagnose`` (not a test): ``python benchmarks/serving.py`` from the repository root.
+"""Serving benchmark for ``diagnose`` (not a test): ``python benchmarks/serving_benchmark.py`` from the repository root.
 
 In one run it measures, at concurrency 1, 4, 16 and 32, throughput and p50/p95/p99 latency of POST /diagnose for
 
