@@ -229,6 +229,13 @@ def long_date(value: Any, lang: str | None = None) -> str:
     return str(value.strftime(_DATE_FORMATS.get(lang or current_language(), _DATE_FORMATS["en"])[0]))
 
 
+def day_date(value: Any, lang: str | None = None) -> str:
+    """A calendar day without a time (``24 Nov 2026`` / ``2026. 11. 24.``), for dates like a re-check's."""
+    if not value:
+        return ""
+    return str(value.strftime({"ko": "%Y. %m. %d."}.get(lang or current_language(), "%d %b %Y")))
+
+
 def short_date(value: Any, lang: str | None = None) -> str:
     if not value:
         return ""
@@ -313,6 +320,12 @@ def install_jinja(env: Any) -> None:
         return long_date(value, _context_lang(context))
 
     env.filters["date"] = date_filter
+
+    @pass_context
+    def day_filter(context: Any, value: Any) -> str:
+        return day_date(value, _context_lang(context))
+
+    env.filters["day"] = day_filter
 
 
 # ------------------------------------------------------------------------------------------------- middleware

@@ -68,6 +68,8 @@ class Lesion(UUIDAuditBase):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     body_site: Mapped[str] = mapped_column(String(40))
+    # Days between photos the person wants (webapp.lesions.reminders): the spot is due for a re-check after that.
+    recheck_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
 
 
 class Diagnosis(UUIDAuditBase):

@@ -20,7 +20,15 @@ from webapp.db.models import User
 from webapp.diagnoses.dependencies import provide_diagnosis_service, provide_lesion_service
 from webapp.diagnoses.services import DiagnosisService
 from webapp.lesions.evolution import assess_evolution, rule_text, timeline_svg
-from webapp.lesions.schemas import LesionForm, LesionSummary, TimelinePoint, body_site_choices, body_site_name
+from webapp.lesions.reminders import MAX_DAYS, MIN_DAYS, calendar, parse_interval
+from webapp.lesions.schemas import (
+    LesionForm,
+    LesionSummary,
+    RecheckForm,
+    TimelinePoint,
+    body_site_choices,
+    body_site_name,
+)
 from webapp.lesions.services import LesionService
 
 
@@ -33,13 +41,15 @@ class LesionController(Controller):
     async def _list_page(self, user: User, lesions: LesionService, form: LesionForm | None = None,
                          errors: list[str] | None = None, status_code: int = 200) -> Template:
         stats = await lesions.photo_stats(user.id)
+        due = {item.lesion_id: item for item in await lesions.rechecks(user.id)}
         items = []
         for lesion in await lesions.list_owned(user.id):
-            count, photo_id = stats.get(lesion.id, (0, None))
+            count, photo_id, _taken = stats.get(lesion.id, (0, None, None))
             items.append(LesionSummary(id=lesion.id, name=lesion.name,
                                        body_site=body_site_name(lesion.body_site),
                                        created_at=lesion.created_at, photo_count=count,
-                                       last_photo_url=f"/photos/{photo_id}" if photo_id else None))
+                                       last_photo_url=f"/photos/{photo_id}" if photo_id else None,
+                                       recheck=due.get(lesion.id)))
         return Template("lesions/list.html", status_code=status_code, context={
             "lesions": items, "form": form or LesionForm(), "errors": errors or [], "body_sites": body_site_choices()})
 
@@ -58,6 +68,32 @@ class LesionController(Controller):
         flash(request, _("Now tracking “%(name)s”. Add a photo of it below.", name=lesion.name), "success")
         return Redirect(f"/lesions/{lesion.id}")
 
+    @get("/reminders.ics", name="reminders")
+    async def reminders(self, request: Request[Any, Any, Any], user: User, lesions: LesionService) -> Response[bytes]:
+        """Every tracked spot's re-check as a repeating all-day event, to import into any calendar."""
+        body = calendar(await lesions.rechecks(user.id), summary=_("Dr. Skin: photograph “%(name)s” again"),
+                        description=_("Time for a new photo of “%(name)s”, from the same distance and in the same "
+                                      "light as before (every %(days)d days). See a doctor sooner if it changes, "
+                                      "bleeds or itches."),
+                        site_url=str(request.base_url), alarm_text=_("Photograph “%(name)s” again"))
+        return Response(body, media_type="text/calendar; charset=utf-8", headers={
+            "Content-Disposition": 'attachment; filename="drskin-rechecks.ics"', "Cache-Control": "no-store"})
+
+    @post("/{lesion_id:uuid}/recheck")
+    async def set_recheck(self, request: Request[Any, Any, Any], user: User, lesion_id: uuid.UUID,
+                          lesions: LesionService,
+                          data: Annotated[RecheckForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
+        lesion = await lesions.get_owned(user.id, lesion_id)
+        days = parse_interval(data.recheck_days)
+        if days is None:
+            flash(request, _("Choose a re-check interval of %(low)d to %(high)d days.", low=MIN_DAYS, high=MAX_DAYS),
+                  "error")
+        else:
+            await lesions.set_recheck_days(lesion, days)
+            await lesions.repository.session.commit()
+            flash(request, _("Re-check every %(days)d days.", days=days), "success")
+        return Redirect(f"/lesions/{lesion.id}")
+
     @get("/{lesion_id:uuid}", name="lesion")
     async def show(self, user: User, lesion_id: uuid.UUID, lesions: LesionService,
                    diagnoses: DiagnosisService) -> Template:
@@ -67,8 +103,10 @@ class LesionController(Controller):
                                 label_name=label_name(d.label), triage_level=d.triage_level,
                                 area_fraction=d.area_fraction, concerning_probability=d.concerning_probability)
                   for d in await diagnoses.for_lesion(user.id, lesion.id)]
+        due = next(item for item in await lesions.rechecks(user.id) if item.lesion_id == lesion.id)
         return Template("lesions/detail.html", context={
-            "lesion": lesion, "body_site": body_site_name(lesion.body_site),
+            "lesion": lesion, "body_site": body_site_name(lesion.body_site), "recheck": due,
+            "recheck_range": (MIN_DAYS, MAX_DAYS),
             "points": points, "evolution": assess_evolution(points), "rule": rule_text(),
             "plot": timeline_svg(points) if points else ""})
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from webapp.core.i18n import N_, _
+from webapp.lesions.reminders import Recheck
 
 BODY_SITES: tuple[tuple[str, str], ...] = (
     ("scalp", N_("Scalp")), ("face", N_("Face")), ("ear", N_("Ear")), ("neck", N_("Neck")), ("chest", N_("Chest")),
@@ -57,6 +58,11 @@ class LesionForm:
         return problems
 
 
+@dataclass
+class RecheckForm:
+    recheck_days: str = ""
+
+
 @dataclass(frozen=True)
 class LesionSummary:
     id: uuid.UUID
@@ -65,6 +71,7 @@ class LesionSummary:
     created_at: datetime
     photo_count: int
     last_photo_url: str | None
+    recheck: Recheck | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from advanced_alchemy.filters import OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -11,6 +12,7 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select, update
 
 from webapp.db.models import Diagnosis, Lesion
+from webapp.lesions.reminders import Recheck, recheck
 
 
 class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
@@ -36,21 +38,32 @@ class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
     async def list_owned(self, user_id: uuid.UUID) -> list[Lesion]:
         return list(await self.list(OrderBy(field_name="created_at", sort_order="desc"), user_id=user_id))
 
-    async def photo_stats(self, user_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, uuid.UUID | None]]:
-        """Per lesion: how many diagnoses and the newest one's photo id."""
+    async def photo_stats(self, user_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, uuid.UUID | None, datetime | None]]:
+        """Per lesion with photos: how many diagnoses, the newest one's photo id and when it was taken."""
         session = self.repository.session
         counts = dict((await session.execute(
             select(Diagnosis.lesion_id, func.count()).where(Diagnosis.user_id == user_id,
                                                             Diagnosis.lesion_id.is_not(None))
             .group_by(Diagnosis.lesion_id))).tuples().all())
-        latest: dict[uuid.UUID, uuid.UUID] = {}
+        latest: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = {}
         rows = await session.execute(
-            select(Diagnosis.lesion_id, Diagnosis.photo_id).where(Diagnosis.user_id == user_id,
-                                                                  Diagnosis.lesion_id.is_not(None))
+            select(Diagnosis.lesion_id, Diagnosis.photo_id, Diagnosis.created_at)
+            .where(Diagnosis.user_id == user_id, Diagnosis.lesion_id.is_not(None))
             .order_by(Diagnosis.created_at.asc()))
-        for lesion_id, photo_id in rows.tuples():
-            latest[lesion_id] = photo_id
-        return {lesion_id: (count, latest.get(lesion_id)) for lesion_id, count in counts.items()}
+        for lesion_id, photo_id, created_at in rows.tuples():
+            latest[lesion_id] = (photo_id, created_at)
+        return {lesion_id: (count, *latest.get(lesion_id, (None, None))) for lesion_id, count in counts.items()}
+
+    async def rechecks(self, user_id: uuid.UUID, now: datetime | None = None) -> list[Recheck]:
+        """Every tracked spot's re-check (``webapp.lesions.reminders``), the most overdue first."""
+        stats = await self.photo_stats(user_id)
+        items = [recheck(lesion.id, lesion.name, lesion.recheck_days, stats.get(lesion.id, (0, None, None))[2],
+                         lesion.created_at, now) for lesion in await self.list_owned(user_id)]
+        return sorted(items, key=lambda item: (item.due_on, item.name))
+
+    async def set_recheck_days(self, lesion: Lesion, days: int) -> None:
+        lesion.recheck_days = days
+        await self.repository.session.flush()
 
     async def delete_owned(self, user_id: uuid.UUID, lesion_id: uuid.UUID) -> None:
         """The lesion goes; its diagnoses stay in the history, detached."""

@@ -33,6 +33,7 @@ async def home_context(request: Request[Any, Any, Any], user: User | None, lesio
         "max_upload_mb": get_upload_settings().max_upload_mb,
         "logged_in": user is not None,
         "lesions": await lesions.list_owned(user.id) if user else [],
+        "rechecks_due": [item for item in await lesions.rechecks(user.id) if item.is_due] if user else [],
         "body_sites": body_site_choices(),
         # what the account gives the classifier (skin_models.context), to say so beside the upload form
         "about_given": bool(user and (user.birth_year or user.sex)),
