@@ -32,10 +32,9 @@ import bentoml
 import numpy as np
 from pydantic import Field
 
-from serving import responses
+from serving import inputs, responses
 from serving.http import UploadGuard, install_upload_only_multipart_parser
 from serving.info import describe_service, info_app
-from serving.inputs import decode_upload, patient_context
 from serving.runtime import limit_threads, predict, warm_up
 from serving.settings import (
     BACKEND,
@@ -49,8 +48,8 @@ from serving.settings import (
     REQUEST_TIMEOUT_S,
     SEGMENTER_TAG,
 )
-from serving.store import lesion_likeness, model_config, model_info, model_reference
-from skin_models.context import MAX_AGE, SEXES, SITES, PatientContext
+from serving.store import lesion_likeness, model_config, model_info, model_reference, open_predictor
+from skin_models.context import PatientContext
 from skin_models.contract import ClassifyResponse, DiagnoseResponse, SegmentResponse
 from skin_models.pipeline import Photo, Pipeline
 
@@ -61,11 +60,6 @@ install_upload_only_multipart_parser()  # before any request: BentoML's own woul
 CLASSIFIER_MODEL = model_reference(CLASSIFIER_TAG)  # fails at import, naming the fix, when the store lacks it
 SEGMENTER_MODEL = model_reference(SEGMENTER_TAG)
 
-IMAGE_FIELD = "the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)"
-EXPLAIN_FIELD = "also say where the classifier's evidence for its top class lay (a class activation map)"
-AGE_FIELD = f"optional: the person's age in years (0-{MAX_AGE}); weighs into the answer"
-SEX_FIELD = f"optional: {' or '.join(SEXES)}"
-SITE_FIELD = f"optional: where on the body the lesion is, one of {', '.join(SITES)} (HAM10000's localization)"
 
 
 # --- internal services: one network each, batched ---------------------------------------------------------------------
@@ -84,7 +78,7 @@ class LesionClassifier:
 
         torch.set_grad_enabled(False)
         limit_threads()
-        self.predictor = ClassifierPredictor(Path(self.model.path), device=DEVICE, backend=BACKEND)
+        self.predictor = open_predictor(ClassifierPredictor, self.model, device=DEVICE, backend=BACKEND)
         self.config = self.predictor.config
         warm_up(self.predict_local, self.config)
         logger.info("classifier %s loaded (%s, batch ≤ %d)", self.model.tag, self.predictor.backend, MAX_BATCH_SIZE)
@@ -122,7 +116,7 @@ class LesionSegmenter:
 
         torch.set_grad_enabled(False)
         limit_threads()
-        self.predictor = SegmenterPredictor(Path(self.model.path), device=DEVICE, backend=BACKEND)
+        self.predictor = open_predictor(SegmenterPredictor, self.model, device=DEVICE, backend=BACKEND)
         self.config = self.predictor.config
         warm_up(self.predict_local, self.config)
         logger.info("segmenter %s loaded (%s, batch ≤ %d)", self.model.tag, self.predictor.backend, MAX_BATCH_SIZE)
@@ -169,17 +163,17 @@ class DrSkin:
     # -- endpoints --
 
     @bentoml.api(route="/classify")
-    async def classify(self, image: Path = Field(description=IMAGE_FIELD),
-                       age: float | None = Field(default=None, description=AGE_FIELD),
-                       sex: str | None = Field(default=None, description=SEX_FIELD),
-                       site: str | None = Field(default=None, description=SITE_FIELD),
+    async def classify(self, image: Path = Field(description=inputs.IMAGE_FIELD),
+                       age: float | None = Field(default=None, description=inputs.AGE_FIELD),
+                       sex: str | None = Field(default=None, description=inputs.SEX_FIELD),
+                       site: str | None = Field(default=None, description=inputs.SITE_FIELD),
                        ) -> ClassifyResponse:
         """Class probabilities for the lesion in one photo (multipart file field ``image``), weighing the
         person's age, sex and the body site when given (all optional)."""
-        context = patient_context(age, sex, site)
+        context = inputs.patient_context(age, sex, site)
         if not isinstance(context, PatientContext):
             return context  # an error response
-        photo = await decode_upload(self.pipeline, image)
+        photo = await inputs.decode_upload(self.pipeline, image)
         if not isinstance(photo, Photo):
             return photo  # an error response
         probabilities = await self._class_probabilities(photo)
@@ -189,27 +183,30 @@ class DrSkin:
         return responses.classification(diagnosis, self.classifier_info, self.likeness)
 
     @bentoml.api(route="/segment")
-    async def segment(self, image: Path = Field(description=IMAGE_FIELD)) -> SegmentResponse:
-        """The lesion mask, outline overlay and measurements for one photo (multipart file field ``image``)."""
-        photo = await decode_upload(self.pipeline, image)
+    async def segment(self, image: Path = Field(description=inputs.IMAGE_FIELD),
+                      images: inputs.Images = Field(default="none", description=inputs.IMAGES_FIELD),
+                      ) -> SegmentResponse:
+        """The lesion mask (run-length), outline and measurements for one photo (multipart file field ``image``)."""
+        photo = await inputs.decode_upload(self.pipeline, image)
         if not isinstance(photo, Photo):
             return photo
         mask = await self._lesion_mask(photo)
-        return await asyncio.to_thread(responses.segmentation, photo, mask, self.segmenter_info)
+        return await asyncio.to_thread(responses.segmentation, photo, mask, self.segmenter_info, images=images == "png")
 
     @bentoml.api(route="/diagnose")
-    async def diagnose(self, image: Path = Field(description=IMAGE_FIELD),
-                       explain: bool = Field(default=False, description=EXPLAIN_FIELD),
-                       age: float | None = Field(default=None, description=AGE_FIELD),
-                       sex: str | None = Field(default=None, description=SEX_FIELD),
-                       site: str | None = Field(default=None, description=SITE_FIELD),
+    async def diagnose(self, image: Path = Field(description=inputs.IMAGE_FIELD),
+                       explain: bool = Field(default=False, description=inputs.EXPLAIN_FIELD),
+                       images: inputs.Images = Field(default="none", description=inputs.IMAGES_FIELD),
+                       age: float | None = Field(default=None, description=inputs.AGE_FIELD),
+                       sex: str | None = Field(default=None, description=inputs.SEX_FIELD),
+                       site: str | None = Field(default=None, description=inputs.SITE_FIELD),
                        ) -> DiagnoseResponse:
         """The verdict on one photo (can it be judged?), then — only when it can — classification and triage;
         always the segmentation and the photo-quality warnings, with a disclaimer."""
-        context = patient_context(age, sex, site)
+        context = inputs.patient_context(age, sex, site)
         if not isinstance(context, PatientContext):
             return context
-        photo = await decode_upload(self.pipeline, image)
+        photo = await inputs.decode_upload(self.pipeline, image)
         if not isinstance(photo, Photo):
             return photo
         if photo.for_classifier is None:  # the classifier looks at the lesion the segmenter found
@@ -220,7 +217,7 @@ class DrSkin:
         diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, probabilities, mask, context)
         classified = responses.classification(diagnosis, self.classifier_info, self.likeness)
         segmented = await asyncio.to_thread(responses.segmentation, photo, mask, self.segmenter_info,
-                                            diagnosis.measurements)
+                                            diagnosis.measurements, images=images == "png")
         label = classified.label if explain and diagnosis.judged else None
         explained = (await responses.explanation(self.classifier, self.classifier_config, photo, mask, label)
                      if label else None)

@@ -69,15 +69,16 @@ class NaivePipeline:
         mask = pipeline.mask_from(photo, maps[0]) if pipeline.needs_mask_first else None
         self.classifier.logits_from_uint8(pipeline.classifier_view(photo, mask)[None])
 
-    def diagnose(self, data: bytes, max_side: int | None = 1024) -> dict[str, Any]:
-        """One diagnosis, answered as the service answers; a photo whose longer side is over ``max_side`` is scaled
-        down first (``None``: work at the photo's own size, as the service did before ``DRSKIN_MAX_SIDE``)."""
+    def diagnose(self, data: bytes, max_side: int | None = 1024, images: bool = False) -> dict[str, Any]:
+        """One diagnosis, answered as the service answers (the lean answer: run-length mask and outline polygon;
+        PNGs of the mask and the outlined photo with ``images``); a photo whose longer side is over ``max_side``
+        is scaled down first (``None``: work at the photo's own size, as the service did before DRSKIN_MAX_SIDE)."""
         import base64
 
         from skin_models.imaging import decode_image, encode_png
         from skin_models.labels import get_label
         from skin_models.pipeline import Diagnoser
-        from skin_models.postprocess import draw_overlay
+        from skin_models.postprocess import draw_overlay, outline_polygon, rle_encode
 
         uploaded = decode_image(data)
         diagnoser = self.diagnoser if max_side == self.diagnoser.pipeline.max_side else Diagnoser(
@@ -85,16 +86,17 @@ class NaivePipeline:
         found = diagnoser.diagnose([uploaded])[0]
         assert found.mask is not None and found.measurements is not None
         top3 = [{"label": c, "label_name": get_label(c).name_en, "probability": p} for c, p in found.top(3)]
+        pngs = {"mask_png": base64.b64encode(encode_png(found.mask)).decode(),
+                "overlay_png": base64.b64encode(encode_png(draw_overlay(found.image, found.mask,
+                                                                        fill_alpha=0.0))).decode()} if images else {}
         return {
             "verdict": str(found.verdict.verdict),
             "classification": {"label": found.label, "top3": top3, "probabilities": dict(zip(
                 found.labels, map(float, found.probabilities), strict=True))} if found.judged else None,
             "segmentation": {"lesion_found": bool(found.mask.any()), "width": found.image.width,
                              "height": found.image.height, "original_width": uploaded.width,
-                             "original_height": uploaded.height,
-                             "mask_png": base64.b64encode(encode_png(found.mask)).decode(),
-                             "overlay_png": base64.b64encode(encode_png(draw_overlay(found.image, found.mask,
-                                                                                     fill_alpha=0.0))).decode(),
+                             "original_height": uploaded.height, "mask_rle": rle_encode(found.mask),
+                             "outline": outline_polygon(found.mask), **pngs,
                              "measurements": found.measurements.as_dict()},
             "triage": found.triage.as_dict() if found.triage else None,
             "quality": {"warnings": [w.as_dict() for w in found.warnings]},

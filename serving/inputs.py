@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from serving.http import error_response
 from serving.settings import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, STATUS_BY_IMAGE_ERROR
-from skin_models.context import ContextError, PatientContext
+from skin_models.context import MAX_AGE, SEXES, SITES, ContextError, PatientContext
 from skin_models.pipeline import Photo, Pipeline
+
+# The public APIs' form fields, as the OpenAPI document describes them.
+IMAGE_FIELD = "the photo (JPEG, PNG, WebP, BMP, TIFF or GIF)"
+EXPLAIN_FIELD = "also say where the classifier's evidence for its top class lay (a class activation map)"
+AGE_FIELD = f"optional: the person's age in years (0-{MAX_AGE}); weighs into the answer"
+SEX_FIELD = f"optional: {' or '.join(SEXES)}"
+SITE_FIELD = f"optional: where on the body the lesion is, one of {', '.join(SITES)} (HAM10000's localization)"
+IMAGES_FIELD = ("'png' adds PNGs of the mask and of the outlined photo (most of the bytes); 'none' (the default): the "
+                "mask run-length encoded and the outline as a polygon only")
+Images = Literal["none", "png"]
 
 
 def patient_context(age: float | None, sex: str | None, site: str | None) -> PatientContext | Any:

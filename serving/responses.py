@@ -17,6 +17,7 @@ from skin_models.contract import (
     DiagnoseResponse,
     Diagnostics,
     Explanation,
+    MaskRLE,
     Measurements,
     ModelInfo,
     ModelVersion,
@@ -63,11 +64,12 @@ def classification(diagnosis: Diagnosis, model: ModelVersion, likeness: LesionLi
     )
 
 
-def segmentation(photo: Photo, mask: np.ndarray, model: ModelVersion,
-                 measured: LesionMeasurements | None = None) -> SegmentResponse:
-    """``/segment``'s answer: the mask and outline at the photo's (working) size, with the measurements."""
+def segmentation(photo: Photo, mask: np.ndarray, model: ModelVersion, measured: LesionMeasurements | None = None,
+                 *, images: bool = False) -> SegmentResponse:
+    """``/segment``'s answer: the mask (run-length) and outline (polygon) at the photo's working size, with the
+    measurements; PNGs of the mask and of the outlined photo only when ``images`` (they are most of the bytes)."""
     from skin_models.imaging import encode_png
-    from skin_models.postprocess import draw_overlay, lesion_measurements
+    from skin_models.postprocess import draw_overlay, lesion_measurements, outline_polygon, rle_encode
 
     measured = measured or lesion_measurements(photo.pixels, mask)
     bbox = None if measured.bbox is None else BoundingBox(x=measured.bbox[0], y=measured.bbox[1],
@@ -78,10 +80,12 @@ def segmentation(photo: Photo, mask: np.ndarray, model: ModelVersion,
         height=photo.image.height,
         original_width=photo.original_size[0],
         original_height=photo.original_size[1],
-        mask_png=base64.b64encode(encode_png(mask)).decode("ascii"),
+        mask_rle=MaskRLE.model_validate(rle_encode(mask)),
+        outline=[list(point) for point in outline_polygon(mask)],
+        mask_png=base64.b64encode(encode_png(mask)).decode("ascii") if images else None,
         # No tint inside the outline: the lesion's own colours matter to whoever looks at it.
         overlay_png=base64.b64encode(encode_png(draw_overlay(photo.image, mask, fill_alpha=0.0))).decode(
-            "ascii"),
+            "ascii") if images else None,
         area_fraction=measured.area_fraction,
         bbox=bbox,
         measurements=Measurements(**measured.as_dict()),

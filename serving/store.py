@@ -22,6 +22,28 @@ class ModelsMissingError(RuntimeError):
     """The BentoML store lacks a model the service needs; the message names the command that creates it."""
 
 
+class ModelUnreadableError(RuntimeError):
+    """A model in the store that cannot be loaded (a damaged or incomplete bundle); the message names it and the
+    commands that replace it."""
+
+
+def unreadable(stored: Any, problem: Exception) -> ModelUnreadableError:
+    return ModelUnreadableError(
+        f"Dr. Skin cannot start: the model {stored.tag} in the BentoML store at {stored.path} cannot be loaded "
+        f"({type(problem).__name__}: {problem}). If its files are damaged or incomplete, replace it: register its "
+        "MLflow run again (`drskin register RUN_ID`) or train a new one (`drskin train all --data PATH`, or "
+        "`drskin train quick` for synthetic first-run models); if it was written by a newer drskin, upgrade this "
+        "one. `drskin models` lists what the store holds; DRSKIN_CLASSIFIER / DRSKIN_SEGMENTER pick another version.")
+
+
+def open_predictor(kind: type[Any], stored: Any, **options: Any) -> Any:
+    """``kind(bundle_path, **options)`` (a ``skin_models.predict`` predictor), or ``ModelUnreadableError``."""
+    try:
+        return kind(Path(stored.path), **options)
+    except Exception as exc:  # any failure to read the bundle (bad JSON, truncated weights, shape mismatch)
+        raise unreadable(stored, exc) from exc
+
+
 def model_reference(tag: str) -> bentoml.models.BentoModel:
     """A class-scope model reference (what ``bentoml build`` packs); fails early with a fix when it is missing."""
     reference = bentoml.models.BentoModel(tag)
@@ -38,10 +60,13 @@ def model_reference(tag: str) -> bentoml.models.BentoModel:
 
 
 def model_config(stored: Any) -> ModelConfig:
-    """The bundle's config.json of a model in the store."""
+    """The bundle's config.json of a model in the store, or ``ModelUnreadableError``."""
     from skin_models.bundle import load_config
 
-    return load_config(Path(stored.path))
+    try:
+        return load_config(Path(stored.path))
+    except Exception as exc:  # missing or malformed config.json, an unknown format version
+        raise unreadable(stored, exc) from exc
 
 
 def lesion_likeness() -> Any:

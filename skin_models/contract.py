@@ -10,9 +10,9 @@ setting. Renaming or removing a field here changes the public API.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 # The service's default for DRSKIN_MAX_SIDE (serving.settings reads the variable with this default): a photo whose
 # longer side is larger is scaled down to it before anything else.
@@ -42,7 +42,24 @@ __all__ = [
 ]
 
 
-class ModelInfo(BaseModel):
+def _openapi_nullable(schema: dict[str, Any]) -> None:
+    """``X | None`` as OpenAPI 3.0 says it: the non-null schema with ``nullable: true``. (pydantic writes
+    ``anyOf: [X, {type: null}]``, and BentoML's document keeps only the first branch, which would declare the field
+    never null: schemathesis found every null answer "violating" the published schema.)"""
+    for field in schema.get("properties", {}).values():
+        options = field.get("anyOf")
+        if isinstance(options, list) and any(option.get("type") == "null" for option in options):
+            field["anyOf"] = [option for option in options if option.get("type") != "null"]
+            field["nullable"] = True
+
+
+class ContractModel(BaseModel):
+    """The base of every model of the contract (OpenAPI-3.0 nullability, see ``_openapi_nullable``)."""
+
+    model_config = ConfigDict(json_schema_extra=_openapi_nullable)
+
+
+class ModelInfo(ContractModel):
     name: str = Field(description="BentoML model name (skin-classifier or skin-segmenter)")
     tag: str = Field(description="full BentoML tag, name:version")
     version: str = Field(description="BentoML model version")
@@ -52,13 +69,13 @@ class ModelVersion(ModelInfo):
     synthetic: bool = Field(description="trained on synthetic images (a demo model, not for real use)")
 
 
-class ClassProbability(BaseModel):
+class ClassProbability(ContractModel):
     label: str = Field(description="class code, e.g. 'nv'")
     label_name: str = Field(description="English class name")
     probability: float = Field(ge=0.0, le=1.0, description="calibrated probability")
 
 
-class Diagnostics(BaseModel):
+class Diagnostics(ContractModel):
     likeness_distance: float | None = Field(description="how far the photo's colour and texture lie from real lesion "
                                                         "photos' (Mahalanobis); null when the check is off")
     likeness_threshold: float | None = Field(description="beyond this distance the photo is judged not a lesion")
@@ -67,7 +84,7 @@ class Diagnostics(BaseModel):
                                   "debugging. Not a result: the photo could not be judged")
 
 
-class PatientContextOut(BaseModel):
+class PatientContextOut(ContractModel):
     age: float | None = Field(description="the age given, in years; null when not given")
     sex: str | None = Field(description="the sex given (female, male); null when not given")
     site: str | None = Field(description="the body site given (HAM10000's localization); null when not given")
@@ -75,7 +92,7 @@ class PatientContextOut(BaseModel):
                                       "when the served classifier has no context model")
 
 
-class ClassifyResponse(BaseModel):
+class ClassifyResponse(ContractModel):
     verdict: Literal["ok", "retake", "not_a_lesion"] = Field(
         description="'ok': the photo can be judged and the fields below hold the result; 'retake': too poor to "
                     "judge; 'not_a_lesion': not a close-up of a skin lesion. Only 'ok' carries a label")
@@ -96,14 +113,14 @@ class ClassifyResponse(BaseModel):
     synthetic_model: bool = Field(description="the classifier was trained on synthetic images only")
 
 
-class BoundingBox(BaseModel):
+class BoundingBox(ContractModel):
     x: int = Field(description="left edge in pixels of the (EXIF-rotated) photo")
     y: int = Field(description="top edge in pixels")
     width: int = Field(description="box width in pixels")
     height: int = Field(description="box height in pixels")
 
 
-class Measurements(BaseModel):
+class Measurements(ContractModel):
     area_fraction: float = Field(description="share of the photo covered by the lesion")
     asymmetry: float = Field(description="0 for a mirror-symmetric outline, up to 1")
     border_irregularity: float = Field(description="compactness P²/(4πA): about 1 for a disc, larger when ragged")
@@ -111,7 +128,13 @@ class Measurements(BaseModel):
     diameter_px: float = Field(description="largest caliper diameter of the lesion in pixels")
 
 
-class SegmentResponse(BaseModel):
+class MaskRLE(ContractModel):
+    size: list[int] = Field(min_length=2, max_length=2, description="[height, width]")
+    counts: list[int] = Field(description="row-major run lengths, alternating, starting with a (possibly empty) run "
+                                          "of background; they sum to height × width")
+
+
+class SegmentResponse(ContractModel):
     lesion_found: bool = Field(description="false when the mask is empty")
     width: int = Field(description="width of the mask and overlay in pixels: the photo's (after EXIF rotation), "
                                    "or scaled down so that the longer side is at most the service's "
@@ -119,8 +142,14 @@ class SegmentResponse(BaseModel):
     height: int = Field(description="height of the mask and overlay in pixels (see width)")
     original_width: int = Field(description="the uploaded photo's width in pixels, after EXIF rotation")
     original_height: int = Field(description="the uploaded photo's height in pixels, after EXIF rotation")
-    mask_png: str = Field(description="base64 PNG, L mode, 255 = lesion, width × height")
-    overlay_png: str = Field(description="base64 PNG of the photo with the lesion outlined, width × height")
+    mask_rle: MaskRLE = Field(description="the lesion mask, width × height, run-length encoded")
+    outline: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        description="the lesion's outline as a closed polygon of [x, y] pixel positions (clockwise, simplified to "
+                    "within a pixel); empty when no lesion was found. Draw it over the photo scaled to width × height")
+    mask_png: str | None = Field(default=None, description="only with images=png: base64 PNG, L mode, 255 = lesion, "
+                                                           "width × height")
+    overlay_png: str | None = Field(default=None, description="only with images=png: base64 PNG of the photo with "
+                                                              "the lesion outlined, width × height")
     area_fraction: float = Field(description="share of the photo covered by the lesion")
     bbox: BoundingBox | None = Field(description="the lesion's bounding box; null when no lesion was found")
     measurements: Measurements = Field(description="ABCD-style lesion measurements (zeros when no lesion)")
@@ -128,7 +157,7 @@ class SegmentResponse(BaseModel):
     synthetic_model: bool = Field(description="the segmenter was trained on synthetic images only")
 
 
-class Triage(BaseModel):
+class Triage(ContractModel):
     level: Literal["low", "medium", "high"] = Field(description="how soon a doctor should see the lesion")
     reason: str = Field(description="why this level, in plain words")
     advice: str = Field(description="what to do next")
@@ -136,17 +165,17 @@ class Triage(BaseModel):
     threshold: float = Field(description="the classifier's referral threshold on concerning_probability")
 
 
-class QualityWarningOut(BaseModel):
+class QualityWarningOut(ContractModel):
     code: str = Field(description="blurred, too_dark, too_bright, too_small, lesion_touches_border, "
                                   "no_lesion_found or low_confidence")
     message: str = Field(description="what is wrong with the photo and how to take a better one")
 
 
-class Quality(BaseModel):
+class Quality(ContractModel):
     warnings: list[QualityWarningOut] = Field(description="photo-quality warnings; empty when all is well")
 
 
-class Explanation(BaseModel):
+class Explanation(ContractModel):
     label: str = Field(description="the class the map is for (the top class)")
     grid: list[list[float]] = Field(description="class activation map at the network's feature resolution (rows of "
                                                 "0..1; 1 = where the evidence for the class was strongest)")
@@ -155,7 +184,7 @@ class Explanation(BaseModel):
     inside_lesion: float | None = Field(description="share of the map's mass inside the segmenter's lesion outline")
 
 
-class DiagnoseResponse(BaseModel):
+class DiagnoseResponse(ContractModel):
     verdict: Literal["ok", "retake", "not_a_lesion"] = Field(
         description="'ok': judged, see classification and triage; 'retake': the photo is too poor to judge; "
                     "'not_a_lesion': it is not a close-up of a skin lesion. Only 'ok' carries a result")
@@ -173,11 +202,11 @@ class DiagnoseResponse(BaseModel):
     disclaimer: str = Field(description="this is not a diagnosis, and when to see a doctor")
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(ContractModel):
     error: str = Field(description="what was wrong with the request and what to do")
 
 
-class TrainingData(BaseModel):
+class TrainingData(ContractModel):
     source: str | None = Field(description="what the model was trained on: the data folder's name (no full path)")
     synthetic: bool = Field(description="procedurally generated images, not real photos")
     data_fingerprint: str | None = Field(description="fingerprint of the data set's image list")
@@ -189,7 +218,7 @@ class TrainingData(BaseModel):
                                   "file sha256); null when trained from scratch")
 
 
-class ContextInfo(BaseModel):
+class ContextInfo(ContractModel):
     fields: list[str] = Field(description="the optional request fields it weighs (age, sex, site)")
     weight: float = Field(description="how much they count against the photo (chosen on validation)")
     fitted_on: int = Field(description="training images the age/sex/site tables were counted on")
@@ -217,6 +246,6 @@ class ServedModel(ModelVersion):
                                                                   "and body site; null when it uses the photo alone")
 
 
-class InfoResponse(BaseModel):
+class InfoResponse(ContractModel):
     models: list[ServedModel] = Field(description="the classifier and the segmenter being served")
     synthetic: bool = Field(description="at least one served model was trained on synthetic images only")

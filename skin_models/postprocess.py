@@ -285,3 +285,72 @@ def _as_mask(mask: np.ndarray) -> np.ndarray:
     if mask.ndim != 2:
         raise ValueError(f"expected an H×W mask, got shape {mask.shape}")
     return mask.astype(bool, copy=False)
+
+
+# Moore neighbourhood, clockwise from west (x, y offsets; y grows downwards).
+_NEIGHBOURS = ((-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1), (0, 1), (-1, 1))
+
+
+def outline_polygon(mask: np.ndarray, tolerance: float = 1.0) -> list[tuple[int, int]]:
+    """The outer boundary of the mask's largest component as a closed polygon of (x, y) pixel positions,
+    clockwise, simplified (Ramer-Douglas-Peucker) so that no dropped pixel lies farther than ``tolerance`` pixels
+    from it; [] for an empty mask. Holes are ignored: an outline, not a mask (``rle_encode`` keeps the mask)."""
+    mask = largest_component(_as_mask(mask))
+    if not mask.any():
+        return []
+    padded = np.pad(mask, 1)
+    ys, xs = np.nonzero(padded)
+    start = (int(xs[0]), int(ys[0]))  # the top-most, then left-most pixel: its west neighbour is background
+
+    def step(pixel: tuple[int, int], look_from: int) -> tuple[tuple[int, int], int] | None:
+        """The next boundary pixel clockwise, and where to look from there (a background neighbour)."""
+        for turn in range(8):
+            direction = (look_from + turn) % 8
+            dx, dy = _NEIGHBOURS[direction]
+            candidate = (pixel[0] + dx, pixel[1] + dy)
+            if padded[candidate[1], candidate[0]]:
+                # the neighbour examined just before this one, seen from the candidate
+                return candidate, (direction + 6) % 8 if direction % 2 == 0 else (direction + 5) % 8
+        return None  # a single isolated pixel
+
+    first = step(start, 0)
+    points = [start]
+    if first is not None:
+        current, look_from = first
+        # Jacob's stopping rule: done when the walk leaves the start the way it first did (a start pixel on a
+        # one-pixel bridge is passed twice)
+        for _ in range(4 * int(padded.sum()) + 8):
+            if current == start and step(current, look_from) == first:
+                break
+            points.append(current)
+            nxt = step(current, look_from)
+            assert nxt is not None
+            current, look_from = nxt
+    outline = [(x - 1, y - 1) for x, y in points]
+    return _simplify(outline, tolerance) if len(outline) > 3 else outline
+
+
+def _simplify(points: list[tuple[int, int]], tolerance: float) -> list[tuple[int, int]]:
+    """Ramer-Douglas-Peucker on a closed polygon (split at the point farthest from the first), iteratively."""
+    array = np.asarray(points, dtype=np.float64)
+    far = int(np.argmax(((array - array[0]) ** 2).sum(axis=1)))
+    keep = np.zeros(len(array), dtype=bool)
+    keep[[0, far]] = True
+    stack = [(0, far), (far, len(array))]  # the second run closes the loop back to point 0
+    while stack:
+        first, last = stack.pop()
+        end = array[last % len(array)]
+        inner = array[first + 1 : last]
+        if len(inner) == 0:
+            continue
+        segment = end - array[first]
+        length = float(np.hypot(*segment))
+        offsets = inner - array[first]
+        distances = (np.abs(segment[0] * offsets[:, 1] - segment[1] * offsets[:, 0]) / length if length > 0
+                     else np.hypot(offsets[:, 0], offsets[:, 1]))
+        worst = int(np.argmax(distances))
+        if distances[worst] > tolerance:
+            split = first + 1 + worst
+            keep[split] = True
+            stack += [(first, split), (split, last)]
+    return [points[i] for i in np.flatnonzero(keep)]

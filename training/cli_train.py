@@ -312,3 +312,35 @@ def train_quick_command(
     outcome = train_quick(out_dir, n_images)
     for registered in outcome.values():
         typer.echo(f"registered (SYNTHETIC, for a first run only): {registered}")
+
+
+@train_app.command("context", help="Give a trained classifier the patient's context (age, sex, body site from the "
+                                   "data's metadata) without retraining it: tables on the training split, weight "
+                                   "on validation, logged as a new MLflow run and registered (champion if its "
+                                   "validation balanced accuracy beats the champion's).")
+def train_context_command(
+    data: Annotated[Path, typer.Option("--data", help="the data folder the classifier was trained on", exists=True,
+                                       file_okay=False)],
+    split_file: Annotated[Path, typer.Option(help="the split CSV the classifier was trained on", exists=True,
+                                             dir_okay=False)],
+    source: Annotated[str, typer.Option("--from", help="BentoML tag or bundle folder of the classifier")] =
+        "skin-classifier:latest",
+    register: Annotated[bool, typer.Option("--register/--no-register", help="register the new run")] = True,
+) -> None:
+    from training.cli_models import _fail
+    from training.context_fit import ContextFitError, fit_context_for
+
+    bundle = _bundle_path(source, "--from")
+    assert bundle is not None
+    try:
+        summary = fit_context_for(bundle, data, split_file, source=source)
+    except (ContextFitError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    validation, test = summary["validation"], summary["test"]
+    typer.echo(f"context weight {summary['weight']:g}, triage threshold {summary['triage_threshold']:.3f}; "
+               f"validation balanced accuracy {validation['balanced_accuracy']:.4f} with the context, "
+               f"{validation['photo_only']['balanced_accuracy']:.4f} from the photo alone"
+               + (f"; test {test['balanced_accuracy']:.4f} / {test['photo_only']['balanced_accuracy']:.4f}"
+                  if test else "") + f" (MLflow run {summary['run_id']})")
+    if register:
+        _register(summary["run_id"])

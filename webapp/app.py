@@ -102,6 +102,29 @@ def _flashes(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
         return []
 
 
+def release_database_session(app: Any) -> Any:
+    """Commit (2xx/3xx) or roll back and close the request's database session when the response starts, *inside*
+    the session middleware, which then stores the web session through a connection of its own. Done by the app-level
+    hook instead (which runs outside every middleware), each request held two pooled connections at once, and 32
+    people at once exhausted the pool's 15 and waited 30 s (found by tests/webapp/integration/test_soak.py)."""
+    from advanced_alchemy.extensions.litestar.plugins.init.config.asyncio import autocommit_handler_maker
+
+    settle = autocommit_handler_maker(commit_on_redirect=True)
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def settled_send(message: Any) -> None:
+            await settle(message, scope)
+            await send(message)
+
+        await app(scope, receive, settled_send)
+
+    return middleware
+
+
 def create_app() -> Litestar:
     """Build the site from the environment (see ``webapp.core.settings`` and docs/site.md)."""
     security = get_security_settings()
@@ -110,7 +133,7 @@ def create_app() -> Litestar:
     alchemy = build_alchemy_config()
     store_model = KeyValueItem
     stores: dict[str, Store] = {name: SQLAlchemyStore(alchemy, model=store_model, namespace=name)
-                                for name in ("sessions", "rate_limit")}
+                                for name in ("sessions", "rate_limit", "pending_results")}
 
     session_config = DatabaseSessionConfig(store="sessions", secure=security.secure_cookies, httponly=True,
                                            samesite="lax", max_age=security.session_max_age_s,
@@ -124,6 +147,7 @@ def create_app() -> Litestar:
                              ("diagnose", limits.diagnose_per_minute)):
         if per_minute > 0:
             middleware.append(_rate_limit(kind, per_minute).middleware)
+    middleware.append(release_database_session)  # innermost: see its docstring
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:

@@ -91,6 +91,8 @@ async def test_a_korean_browser_gets_korean_first(page, site_url):
         assert await korean.text_content("h1") == "로그인"
         assert await korean.get_attribute("#login-form button[type=submit]", "class") is not None
         await _shot(korean, "i18n-04-login-ko-mobile")
+        assert await korean.is_visible("#nav-menu-button")  # a phone: the links, language too, are behind Menu
+        await korean.click("#nav-menu-button")
         await korean.click(".lang-switch a[hreflang=en]")
         await korean.wait_for_url("**/login?lang=en")
         assert await korean.text_content("h1") == "Log in"

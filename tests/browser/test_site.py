@@ -47,8 +47,11 @@ async def test_register_diagnose_track_export_delete(page, site_url, tmp_path: P
     assert "shrunk" in (await page.text_content("#preview-caption") or "")
     await page.click("#analyse")
     await page.wait_for_url("**/diagnoses/*")
-    await page.wait_for_selector("#overlay-img")
-    assert await page.eval_on_selector("#overlay-img", "img => img.complete && img.naturalWidth > 0")
+    await page.wait_for_selector("#outline-img")
+    assert await page.eval_on_selector("#outline-img", "img => img.complete && img.naturalWidth > 0")
+    # the outline is drawn over the photo, inside it
+    box = await page.eval_on_selector("#outlined-photo svg polygon:last-child", "p => p.getBBox().width")
+    assert box > 0
     assert await page.locator("#probabilities tr").count() == 7
     assert "Not a diagnosis" in await page.text_content("#disclaimer")
     await _shot(page, "02-result")
@@ -81,7 +84,7 @@ async def test_register_diagnose_track_export_delete(page, site_url, tmp_path: P
     await download.save_as(str(archive_path))
     with zipfile.ZipFile(archive_path) as archive:
         assert "diagnoses.json" in archive.namelist()
-        assert sum(name.startswith("images/") for name in archive.namelist()) == 4
+        assert sum(name.startswith("images/") for name in archive.namelist()) == 2  # two photos, no overlay copies
     await _shot(page, "05-account")
 
     await page.fill("#delete-password", "browser pass 1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import httpx
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from PIL import Image
 
 from skin_models.labels import CLASS_CODES
+from skin_models.postprocess import rle_decode
 from tests.fixtures.service import synthetic_lesion_mask, synthetic_lesion_photo
 from tests.service.conftest import decode_png, iou, post_image
 
@@ -69,7 +71,9 @@ def test_classify_looks_at_the_lesion_the_segmenter_found(service_client: httpx.
 
 def test_segment_mask_lands_on_the_lesion(service_client: httpx.Client) -> None:
     for seed in (2, 3):
-        response = post_image(service_client, "/segment", synthetic_lesion_photo(WIDTH, HEIGHT, seed=seed))
+        photo = synthetic_lesion_photo(WIDTH, HEIGHT, seed=seed)
+        response = service_client.post("/segment", files={"image": ("photo.jpg", photo, "image/jpeg")},
+                                       data={"images": "png"})
         assert response.status_code == 200, response.text
         body = response.json()
         assert (body["width"], body["height"]) == (body["original_width"], body["original_height"]) == (WIDTH, HEIGHT)
@@ -79,6 +83,15 @@ def test_segment_mask_lands_on_the_lesion(service_client: httpx.Client) -> None:
         assert set(np.unique(mask)) <= {0, 255}
         assert iou(mask > 0, synthetic_lesion_mask(WIDTH, HEIGHT, seed=seed)) > 0.5
         assert decode_png(body["overlay_png"]).size == (WIDTH, HEIGHT)
+        # the run-length mask is the same mask; the outline polygon runs along its edge
+        np.testing.assert_array_equal(rle_decode(body["mask_rle"]), mask > 0)
+        outline = np.asarray(body["outline"])
+        assert len(outline) >= 8 and mask[outline[:, 1], outline[:, 0]].all()
+        # without images=png the answer is the lean one
+        lean = post_image(service_client, "/segment", photo).json()
+        assert lean["mask_png"] is None and lean["overlay_png"] is None
+        assert lean["mask_rle"] == body["mask_rle"] and lean["outline"] == body["outline"]
+        assert len(response.content) > 5 * len(json.dumps(lean))
         assert body["lesion_found"] is True
         assert body["area_fraction"] == pytest.approx((mask > 0).mean(), abs=1e-6)
         box = body["bbox"]
@@ -104,7 +117,7 @@ def test_exif_rotated_photo_gets_a_mask_aligned_with_the_rotated_view(service_cl
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["width"], body["height"]) == (WIDTH, HEIGHT)
-    mask = np.asarray(decode_png(body["mask_png"])) > 0
+    mask = rle_decode(body["mask_rle"])
     assert mask.shape == (HEIGHT, WIDTH)
     assert iou(mask, synthetic_lesion_mask(WIDTH, HEIGHT, seed=4)) > 0.5
 
@@ -116,8 +129,9 @@ def test_a_camera_sized_photo_is_worked_on_at_1024_px_and_says_both_sizes(servic
     segmentation = response.json()["segmentation"]
     assert (segmentation["original_width"], segmentation["original_height"]) == (width, height)
     assert (segmentation["width"], segmentation["height"]) == (1024, 768)
-    mask = np.asarray(decode_png(segmentation["mask_png"])) > 0
-    assert mask.shape == (768, 1024) and decode_png(segmentation["overlay_png"]).size == (1024, 768)
+    mask = rle_decode(segmentation["mask_rle"])
+    assert mask.shape == (768, 1024) and (np.asarray(segmentation["outline"]).max(axis=0) <= [1023, 767]).all()
+    assert len(response.content) < 40_000  # the lean answer of a 1024-px photo (no PNGs, no explanation)
     truth = np.asarray(Image.fromarray(synthetic_lesion_mask(width, height, seed=2)).resize((1024, 768))) > 0
     assert iou(mask, truth) > 0.5
     box = segmentation["bbox"]
@@ -131,7 +145,7 @@ def test_diagnose(service_client: httpx.Client) -> None:
     assert set(body) >= {"verdict", "classification", "segmentation", "triage", "quality", "models", "disclaimer"}
     assert body["verdict"] == "ok"
     assert sum(body["classification"]["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
-    assert iou(np.asarray(decode_png(body["segmentation"]["mask_png"])) > 0,
+    assert iou(rle_decode(body["segmentation"]["mask_rle"]),
                synthetic_lesion_mask(WIDTH, HEIGHT, seed=5)) > 0.5
     triage = body["triage"]
     assert triage["level"] in {"low", "medium", "high"}
@@ -272,8 +286,8 @@ def test_openapi_documents_the_three_endpoints(service_client: httpx.Client) -> 
         response = post["responses"]["200"]["content"]["application/json"]["schema"]
         assert response.get("title", "").startswith(schema) or schema in str(response)
     assert "probabilities" in spec["components"]["schemas"]["ClassifyResponse"]["properties"]
-    described = spec["components"]["schemas"]["SegmentResponse"]["properties"]["mask_png"]
-    assert described["description"]
+    for field in ("mask_png", "mask_rle", "outline"):
+        assert spec["components"]["schemas"]["SegmentResponse"]["properties"][field]["description"]
     assert "/predict" not in spec["paths"]  # the internal batch APIs are not public
 
 

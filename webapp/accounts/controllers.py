@@ -32,6 +32,9 @@ from webapp.core.i18n import LANGUAGE_FULL_NAMES, _, gettext, ngettext, request_
 from webapp.core.sessions import rotate_session_id
 from webapp.core.settings import get_rate_limit_settings
 from webapp.db.models import User
+from webapp.diagnoses import pending
+from webapp.diagnoses.dependencies import provide_diagnosis_service
+from webapp.diagnoses.services import DiagnosisService
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -42,6 +45,26 @@ def _lockout(request: Request[Any, Any, Any]) -> AccountLockout:
                           window_s=limits.login_lock_minutes * 60)
 
 
+async def _with_pending_result(request: Request[Any, Any, Any], user: User, diagnoses: DiagnosisService,
+                               redirect: Redirect) -> Redirect:
+    """Save the anonymous result this browser asked to keep (webapp.diagnoses.pending) to the new account, and go
+    to it; ``redirect`` unchanged when there is none. Saved first, forgotten after: a failed save loses nothing."""
+    if not request.cookies.get(pending.COOKIE):
+        return redirect
+    kept = await pending.peek(request)
+    if kept is None:
+        redirect.cookies.append(pending.forget_cookie())
+        return redirect
+    photo, result = kept
+    diagnosis = await diagnoses.save(user.id, photo, result)
+    await diagnoses.repository.session.commit()
+    await pending.forget(request)
+    flash(request, _("The result you asked to keep was saved to your account."), "success")
+    saved = Redirect(f"/diagnoses/{diagnosis.id}")
+    saved.cookies.append(pending.forget_cookie())
+    return saved
+
+
 def _log_in(request: Request[Any, Any, Any], user: User) -> None:
     request.clear_session()
     rotate_session_id(request)
@@ -50,14 +73,15 @@ def _log_in(request: Request[Any, Any, Any], user: User) -> None:
 
 
 class AuthController(Controller):
-    dependencies = {"users": Provide(provide_user_service)}  # noqa: RUF012 (Litestar reads these class attributes)
+    dependencies = {"users": Provide(provide_user_service),  # noqa: RUF012 (Litestar reads these class attributes)
+                    "diagnoses": Provide(provide_diagnosis_service)}
 
     @get("/register", name="register")
     async def register_page(self) -> Template:
         return Template("accounts/register.html", context={"form": RegisterForm(), "errors": []})
 
     @post("/register", opt={"rate_limit": "register"})
-    async def register(self, request: Request[Any, Any, Any], users: UserService,
+    async def register(self, request: Request[Any, Any, Any], users: UserService, diagnoses: DiagnosisService,
                        data: Annotated[RegisterForm, Form]) -> Response[Any]:
         errors = data.errors()
         if not errors:
@@ -70,7 +94,7 @@ class AuthController(Controller):
         await users.repository.session.commit()
         _log_in(request, user)
         flash(request, _("Welcome to Dr. Skin. Your account is ready; your diagnoses will now be kept."), "success")
-        return Redirect("/")
+        return await _with_pending_result(request, user, diagnoses, Redirect("/"))
 
     @get("/login", name="login")
     async def login_page(self, next_: Annotated[str, Parameter(query="next")] = "/") -> Template:

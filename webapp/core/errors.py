@@ -24,7 +24,10 @@ _MESSAGES = {
                                            "the page shrink it for you with JavaScript on.")),
     429: (N_("Too many attempts"), N_("Wait a minute, then try again.")),
     500: (N_("Something went wrong on our side"), N_("Try again in a minute. Nothing you sent was half-saved.")),
+    503: (N_("The site's database is unavailable for a moment"),
+          N_("Try again in a minute. Nothing you sent was half-saved, and nothing you saved before is lost.")),
 }
+DATABASE_RETRY_AFTER_S = 30
 
 
 def _page(request: Request[Any, Any, Any], status_code: int, detail: str | None = None,
@@ -60,6 +63,44 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return _page(request, status, detail, headers)
 
 
+# Connection-level failures of the PostgreSQL drivers, by class name (asyncpg's and psycopg's).
+_CONNECTION_ERRORS = {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError",
+                      "InterfaceError", "AdminShutdown", "ConnectionTimeout"}
+
+
+def _raised_in_database_layer(exc: BaseException) -> bool:
+    import traceback
+
+    return any(part in frame.filename for frame in traceback.extract_tb(exc.__traceback__)
+               for part in ("/sqlalchemy/", "/asyncpg/", "/psycopg/", "/aiosqlite/"))
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from the database being unreachable — a refused, dropped or shut-down connection —
+    rather than a bad query, a missing table or a constraint (those stay 500s with a traceback in the log)."""
+    from sqlalchemy.exc import DBAPIError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    chain: list[BaseException] = []
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if not any(isinstance(item, DBAPIError) or _raised_in_database_layer(item) for item in chain):
+        return False  # only errors from the database layer (asyncpg's refused connect is a bare OSError)
+    for item in chain:
+        if isinstance(item, DBAPIError) and item.connection_invalidated:
+            return True
+        if isinstance(item, OSError) or type(item).__name__ in _CONNECTION_ERRORS:
+            return True
+    return False
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_database_outage(exc):
+        # An outage is not a bug: a 503 that says so; the pool's pre-ping reconnects when the database is back.
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return _page(request, 503, headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _page(request, 500)

@@ -148,14 +148,17 @@ VERDICTS = ("ok", "retake", "not_a_lesion")
 
 
 def _well_formed(payload: Any) -> bool:
-    """A ``/diagnose`` answer the site can show: a known verdict; when ``ok``, the classification's probabilities
-    and a triage level. The site never fills in a missing verdict or triage itself."""
-    if not isinstance(payload, dict) or payload.get("verdict") not in VERDICTS:
+    """A ``/diagnose`` answer the site can show: valid against the API contract the service itself answers with
+    (``skin_models.contract``), and when the verdict is ``ok``, with a classification and a triage level. The site
+    never fills in a missing verdict or triage itself."""
+    from pydantic import ValidationError
+
+    from skin_models.contract import DiagnoseResponse
+
+    try:
+        answer = DiagnoseResponse.model_validate(payload)
+    except ValidationError as exc:
+        log.warning("service /diagnose answer is not valid against the contract: %s", str(exc)[:500])
         return False
-    if not isinstance(payload.get("verdict_reasons", []), list):
-        return False
-    if payload["verdict"] != "ok":
-        return True
-    classification, triage = payload.get("classification"), payload.get("triage")
-    return (isinstance(classification, dict) and isinstance(classification.get("probabilities"), dict)
-            and isinstance(triage, dict) and triage.get("level") in ("low", "medium", "high"))
+    return answer.verdict != "ok" or (answer.classification is not None and answer.triage is not None
+                                      and answer.classification.probabilities is not None)

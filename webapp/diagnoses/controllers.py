@@ -21,6 +21,7 @@ from webapp.core.images import PhotoError, clean_photo
 from webapp.core.service_client import ServiceClient, ServiceError
 from webapp.core.settings import get_upload_settings
 from webapp.db.models import Diagnosis, User
+from webapp.diagnoses import pending
 from webapp.diagnoses.dependencies import (
     provide_diagnosis_service,
     provide_lesion_service,
@@ -83,6 +84,9 @@ class DiagnoseController(Controller):
             if problems:
                 raise PhotoError(" ".join(problems), status_code=400)
             photo = clean_photo(raw, max_side=upload.stored_max_side, max_pixels=upload.max_pixels)
+            # End the read transaction before the seconds-long service call: a connection idle in a transaction
+            # meanwhile would exhaust the pool under load (the soak test found it: 32 people, 15 connections).
+            await diagnoses.repository.session.commit()
             result = await service.diagnose(photo.jpeg, context=fields)
         except (PhotoError, ServiceError) as exc:
             context = await home_context(request, current_user, lesions)
@@ -99,14 +103,18 @@ class DiagnoseController(Controller):
             return Template("diagnoses/retake.html", context={"retake": retake})
 
         if current_user is None:
-            # Anonymous: shown once, straight from this POST, and never written anywhere.
+            # Anonymous: shown once, straight from this POST, and written nowhere — unless the person ticked "keep
+            # it for 30 minutes" to save it to an account they are about to create (webapp.diagnoses.pending).
             segmentation = result.get("segmentation") or {}
             overlay = segmentation.get("overlay_png")
             view = build_result_view(
                 result, photo_url="data:image/jpeg;base64," + base64.b64encode(photo.jpeg).decode("ascii"),
                 overlay_url=f"data:image/png;base64,{overlay}" if isinstance(overlay, str) and overlay else "")
-            return Template("diagnoses/result.html", context={"result": view, "lesions": [],
-                                                              "body_sites": body_site_choices()})
+            kept = data.keep == "yes"
+            cookies = [await pending.keep(request, photo, result)] if kept else []
+            return Template("diagnoses/result.html", cookies=cookies, context={
+                "result": view, "lesions": [], "body_sites": body_site_choices(), "kept": kept,
+                "kept_minutes": pending.PENDING_TTL_S // 60})
 
         diagnosis = await diagnoses.save(current_user.id, photo, result, lesion_id=lesion.id if lesion else None)
         await diagnoses.repository.session.commit()

@@ -23,6 +23,8 @@ class DiagnoseForm:
     body_site: str = ""
     age: str = ""
     sex: str = ""
+    # Anonymous only: "yes" keeps the result for 30 minutes so that signing up can save it (webapp.diagnoses.pending)
+    keep: str = ""
 
 
 def context_fields(form: DiagnoseForm, *, lesion_site: str | None, birth_year: int | None, sex: str | None,
@@ -111,6 +113,29 @@ class HeatCell:
 
 
 @dataclass(frozen=True)
+class OutlineView:
+    """The lesion's outline as an SVG polygon over the photo (the service's ``segmentation.outline``): the site
+    draws it itself instead of storing a second, outlined copy of the photo."""
+
+    view_box: str  # "0 0 W H": the analysed photo's pixels
+    points: str  # "x,y x,y …" at pixel centres
+
+
+def build_outline(result: dict[str, Any]) -> OutlineView | None:
+    """The outline of a ``/diagnose`` answer, or None (no lesion found, or an answer from before outlines)."""
+    segmentation = result.get("segmentation") or {}
+    outline, width, height = segmentation.get("outline"), segmentation.get("width"), segmentation.get("height")
+    if not (isinstance(outline, list) and len(outline) >= 3 and isinstance(width, int) and isinstance(height, int)
+            and width > 0 and height > 0):
+        return None
+    try:
+        points = " ".join(f"{float(x) + 0.5:g},{float(y) + 0.5:g}" for x, y in outline)
+    except (TypeError, ValueError):
+        return None
+    return OutlineView(view_box=f"0 0 {width} {height}", points=points)
+
+
+@dataclass(frozen=True)
 class HeatLayer:
     """The classifier's activation map for its top class, as SVG cells over the photo (``/diagnose?explain=true``)."""
 
@@ -159,6 +184,7 @@ class ResultView:
     photo_url: str = ""
     overlay_url: str = ""
     heat: HeatLayer | None = None
+    outline: OutlineView | None = None
     id: uuid.UUID | None = None
     created_at: datetime | None = None
     lesion_id: uuid.UUID | None = None
@@ -232,6 +258,7 @@ class RetakeView:
     photo_url: str
     overlay_url: str
     synthetic_model: bool
+    outline: OutlineView | None = None
 
 
 def build_retake_view(result: dict[str, Any], *, photo_url: str = "", overlay_url: str = "") -> RetakeView:
@@ -245,7 +272,7 @@ def build_retake_view(result: dict[str, Any], *, photo_url: str = "", overlay_ur
         if not reasons:  # a reason this site does not know yet: still a retake, with the general advice
             reasons = [{"code": "unknown", "message": _(QUALITY_MESSAGES["blurred"])}]
     return RetakeView(verdict=verdict, reasons=reasons, photo_url=photo_url, overlay_url=overlay_url,
-                      synthetic_model=is_synthetic(result))
+                      synthetic_model=is_synthetic(result), outline=build_outline(result))
 
 
 def honest_percent(value: float) -> str:
@@ -384,6 +411,7 @@ def build_result_view(result: dict[str, Any], *, photo_url: str = "", overlay_ur
         photo_url=photo_url,
         overlay_url=overlay_url,
         heat=build_heat_layer(result),
+        outline=build_outline(result),
         context_note=context_note(classification),
     )
 

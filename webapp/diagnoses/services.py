@@ -44,10 +44,12 @@ def decode_png(b64: str | None) -> bytes | None:
 
 
 def stored_result(result: dict[str, Any]) -> dict[str, Any]:
-    """The service's answer minus the overlay, which is kept as its own photo row."""
+    """The service's answer minus what the site does not show: the mask (run-length or PNG; the outline polygon
+    is kept) and an overlay PNG (kept as its own photo row when an answer carries one)."""
     kept = dict(result)
     segmentation = dict(kept.get("segmentation") or {})
-    segmentation.pop("overlay_png", None)
+    for key in ("overlay_png", "mask_png", "mask_rle"):
+        segmentation.pop(key, None)
     kept["segmentation"] = segmentation
     return kept
 

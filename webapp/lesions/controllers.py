@@ -18,6 +18,7 @@ from webapp.core.i18n import _
 from webapp.core.labels import label_name
 from webapp.db.models import User
 from webapp.diagnoses.dependencies import provide_diagnosis_service, provide_lesion_service
+from webapp.diagnoses.schemas import build_outline
 from webapp.diagnoses.services import DiagnosisService
 from webapp.lesions.evolution import assess_evolution, rule_text, timeline_svg
 from webapp.lesions.reminders import MAX_DAYS, MIN_DAYS, calendar, parse_interval
@@ -101,7 +102,8 @@ class LesionController(Controller):
         points = [TimelinePoint(diagnosis_id=d.id, taken_at=d.created_at, photo_url=f"/photos/{d.photo_id}",
                                 overlay_url=f"/photos/{d.overlay_id}" if d.overlay_id else None, label=d.label,
                                 label_name=label_name(d.label), triage_level=d.triage_level,
-                                area_fraction=d.area_fraction, concerning_probability=d.concerning_probability)
+                                area_fraction=d.area_fraction, concerning_probability=d.concerning_probability,
+                                outline=build_outline(d.result or {}))
                   for d in await diagnoses.for_lesion(user.id, lesion.id)]
         due = next(item for item in await lesions.rechecks(user.id) if item.lesion_id == lesion.id)
         return Template("lesions/detail.html", context={

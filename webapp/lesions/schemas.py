@@ -5,9 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from webapp.core.i18n import N_, _
 from webapp.lesions.reminders import Recheck
+
+if TYPE_CHECKING:
+    from webapp.diagnoses.schemas import OutlineView
 
 BODY_SITES: tuple[tuple[str, str], ...] = (
     ("scalp", N_("Scalp")), ("face", N_("Face")), ("ear", N_("Ear")), ("neck", N_("Neck")), ("chest", N_("Chest")),
@@ -85,6 +89,7 @@ class TimelinePoint:
     triage_level: str
     area_fraction: float | None
     concerning_probability: float
+    outline: OutlineView | None = None
 
 
 @dataclass

@@ -19,45 +19,8 @@ from skin_models.contract import (
     SegmentResponse,
 )
 from skin_models.labels import CLASS_CODES
-
-MODEL = {"name": "skin-classifier", "tag": "skin-classifier:abc123", "version": "abc123"}
-SEGMENTER = {"name": "skin-segmenter", "tag": "skin-segmenter:def456", "version": "def456"}
-PROBABILITIES = {"mel": 0.05, "nv": 0.81, "bcc": 0.02, "akiec": 0.01, "bkl": 0.08, "df": 0.01, "vasc": 0.02}
-
-
-def _diagnosis() -> dict[str, Any]:
-    """A judged ``/diagnose`` answer as the service sends it (JSON), with an explanation."""
-    diagnostics = {"likeness_distance": 3.2, "likeness_threshold": 7.5, "unjudged_probabilities": None}
-    classification = {
-        "verdict": "ok", "verdict_reasons": [], "message": "The photo can be judged.",
-        "label": "nv", "label_name": "Melanocytic nevus", "probabilities": PROBABILITIES,
-        "top3": [{"label": "nv", "label_name": "Melanocytic nevus", "probability": 0.81},
-                 {"label": "bkl", "label_name": "Benign keratosis-like lesion", "probability": 0.08},
-                 {"label": "mel", "label_name": "Melanoma", "probability": 0.05}],
-        "diagnostics": diagnostics,
-        "patient_context": {"age": 62.0, "sex": "male", "site": "back", "applied": True},
-        "model": MODEL, "synthetic_model": False,
-    }
-    segmentation = {
-        "lesion_found": True, "width": 1024, "height": 768, "original_width": 4032, "original_height": 3024,
-        "mask_png": "iVBORw0KGgo=", "overlay_png": "iVBORw0KGgo=", "area_fraction": 0.21,
-        "bbox": {"x": 120, "y": 80, "width": 300, "height": 240},
-        "measurements": {"area_fraction": 0.21, "asymmetry": 0.12, "border_irregularity": 1.31,
-                         "colour_variegation": 0.18, "diameter_px": 310.0},
-        "model": SEGMENTER, "synthetic_model": False,
-    }
-    return {
-        "verdict": "ok", "verdict_reasons": [], "message": "The photo can be judged.",
-        "classification": classification, "segmentation": segmentation,
-        "triage": {"level": "low", "reason": "low concern", "advice": "watch it", "concerning_probability": 0.08,
-                   "threshold": 0.3},
-        "diagnostics": diagnostics,
-        "explanation": {"label": "nv", "grid": [[0.0, 0.5], [1.0, 0.25]], "box": [0, 0, 1024, 768],
-                        "inside_lesion": 0.9},
-        "quality": {"warnings": [{"code": "lesion_touches_border", "message": "Step back a little."}]},
-        "models": [{**MODEL, "synthetic": False}, {**SEGMENTER, "synthetic": False}],
-        "disclaimer": "Dr. Skin is not a diagnosis.",
-    }
+from tests.fixtures.contract import PROBABILITIES
+from tests.fixtures.contract import diagnose_answer as _diagnosis
 
 
 def test_a_realistic_diagnosis_round_trips() -> None:
@@ -86,7 +49,8 @@ def test_an_unjudged_diagnosis_carries_no_result() -> None:
     pytest.param(lambda d: d["classification"]["top3"][0].update(probability=1.5), id="probability over 1"),
     pytest.param(lambda d: d["classification"]["top3"][0].update(probability=-0.1), id="negative probability"),
     pytest.param(lambda d: d["triage"].update(level="urgent"), id="unknown triage level"),
-    pytest.param(lambda d: d["segmentation"].pop("mask_png"), id="no mask"),
+    pytest.param(lambda d: d["segmentation"].pop("mask_rle"), id="no mask"),
+    pytest.param(lambda d: d["segmentation"].update(outline=[[1, 2, 3]]), id="an outline point of three numbers"),
     pytest.param(lambda d: d.pop("disclaimer"), id="no disclaimer"),
     pytest.param(lambda d: d["models"][0].pop("synthetic"), id="model without its synthetic flag"),
 ])
@@ -104,7 +68,8 @@ def test_the_response_shapes_keep_their_field_names() -> None:
         "explanation", "quality", "models", "disclaimer"}
     assert {"label", "probabilities", "top3", "patient_context", "model", "synthetic_model"} <= set(
         ClassifyResponse.model_fields)
-    assert {"width", "height", "original_width", "original_height", "mask_png", "overlay_png", "bbox",
+    assert {"width", "height", "original_width", "original_height", "mask_rle", "outline", "mask_png", "overlay_png",
+            "bbox",
             "measurements"} <= set(SegmentResponse.model_fields)
     assert set(InfoResponse.model_fields) == {"models", "synthetic"}
     assert "DRSKIN_MAX_SIDE" in (SegmentResponse.model_fields["width"].description or "")

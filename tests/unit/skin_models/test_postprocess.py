@@ -293,3 +293,32 @@ def test_rle_decode_rejects_inconsistent_counts() -> None:
         rle_decode({"size": [2, 2], "counts": [1, 2]})
     with pytest.raises(ValueError):
         rle_decode({"size": [1, 2], "counts": [3, -1]})
+
+
+def test_the_outline_polygon_follows_the_edge_of_the_largest_component() -> None:
+    from skin_models.postprocess import outline_polygon
+
+    square = np.zeros((10, 12), dtype=bool)
+    square[2:6, 3:8] = True
+    assert outline_polygon(square) == [(3, 2), (7, 2), (7, 5), (3, 5)]  # clockwise corners
+    assert outline_polygon(np.zeros((5, 5), dtype=bool)) == []
+    single = np.zeros((5, 5), dtype=bool)
+    single[2, 2] = True
+    assert outline_polygon(single) == [(2, 2)]
+    # two blocks joined at one corner pixel: the walk passes the joint twice and still comes home
+    bridge = np.zeros((10, 10), dtype=bool)
+    bridge[1:4, 1:4] = True
+    bridge[4:7, 4:7] = True
+    traced = outline_polygon(bridge, tolerance=0.1)
+    assert {(1, 1), (3, 3), (4, 4), (6, 6)} <= set(traced) and traced.count((3, 3)) == 2
+    # a ring: the outer boundary only; every vertex on the mask; a disc simplified to a few dozen points
+    yy, xx = np.mgrid[:200, :300]
+    ring = ((xx - 150) ** 2 + (yy - 100) ** 2 < 80**2) & ((xx - 150) ** 2 + (yy - 100) ** 2 > 30**2)
+    polygon = np.asarray(outline_polygon(ring))
+    assert 16 <= len(polygon) <= 120
+    assert ring[polygon[:, 1], polygon[:, 0]].all()
+    radii = np.hypot(polygon[:, 0] - 150, polygon[:, 1] - 100)
+    assert radii.min() > 75  # nothing of the inner hole
+    # a smaller component elsewhere is ignored
+    ring[5:8, 5:8] = True
+    assert np.array_equal(np.asarray(outline_polygon(ring)), polygon)

@@ -64,3 +64,48 @@ def test_balanced_log_loss_weighs_every_class_the_same() -> None:
     probs = np.array([[0.9, 0.1], [0.9, 0.1], [0.9, 0.1], [0.5, 0.5]])
     expected = (-np.log(0.9) - np.log(0.5)) / 2
     assert balanced_log_loss(targets, probs) == pytest.approx(expected)
+
+
+def test_a_trained_classifier_gains_a_context_model_as_a_new_registered_run(
+        synth_dir, tmp_path, tmp_mlflow_uri, tmp_bentoml_home) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import shutil
+
+    from skin_models.bundle import load_config
+    from skin_models.labels import class_index
+    from tests.fixtures.stores import make_tiny_bundle
+    from training.context_fit import ContextFitError, fit_context_for
+    from training.data import load_records
+    from training.registry import bentoml_model_path, register_run
+    from training.splits import make_splits, save_splits, split_fingerprint
+
+    data = tmp_path / "data"
+    shutil.copytree(synth_dir, data)
+    rows = list(csv.DictReader((data / "metadata.csv").open()))
+    for row in rows:  # in this made-up world the body site gives the class away
+        row["localization"] = SITES[class_index(row["dx"])]
+    with (data / "metadata.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    records = load_records(data)
+    split_file = tmp_path / "splits.csv"
+    save_splits(split_file, make_splits(records, seed=0), records)
+    bundle = make_tiny_bundle(tmp_path / "classifier", synthetic=True,
+                              extra={"split_fingerprint": split_fingerprint(split_file)})
+
+    summary = fit_context_for(bundle, data, split_file, progress=False)
+    assert summary["weight"] > 0
+    validation = summary["validation"]
+    assert validation["balanced_accuracy"] > validation["photo_only"]["balanced_accuracy"] + 0.2
+    outcome = register_run(summary["run_id"])
+    assert outcome.champion  # the first classifier in this registry
+    served = load_config(bentoml_model_path("skin-classifier:latest"))
+    assert served.context is not None and served.context.weight == summary["weight"]
+    assert served.extra["context_fitted_from"] == str(bundle)
+    assert served.metrics["val_balanced_accuracy"] == pytest.approx(validation["balanced_accuracy"])
+
+    other = tmp_path / "other-splits.csv"
+    save_splits(other, make_splits(records, seed=1), records)
+    with pytest.raises(ContextFitError, match="not the split"):
+        fit_context_for(bundle, data, other, progress=False)

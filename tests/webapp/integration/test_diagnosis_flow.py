@@ -33,7 +33,7 @@ async def test_anonymous_result_is_shown_and_not_stored(live_client, db_url):
     assert response.status_code == 200, response.text[:500]
     page = response.text
     assert "not stored" in page and "data:image/jpeg;base64," in page
-    assert "data:image/png;base64," in page  # the outline from overlay_png
+    assert 'id="outlined-photo"' in page and "<polygon points=" in page  # the site draws the outline itself
     assert 'id="heat-toggle"' in page and "<rect" in page  # the site asks for the map and draws it (hidden)
     assert 'href="/diseases/mel"' in page and "Not a diagnosis" in page
     assert "synthetic" in page.lower()  # the tiny test models are synthetic: the banner shows
@@ -84,6 +84,53 @@ async def test_an_accounts_age_and_sex_and_a_lesions_site_are_what_the_model_wei
     assert "Weighed with the photo: age 70, male, arm." in page.text
 
 
+async def _kept_rows(db_url: str) -> int:
+    from sqlalchemy import func, select
+
+    from webapp.db.models import KeyValueItem
+
+    async with database(db_url) as session:
+        return int(await session.scalar(select(func.count()).select_from(KeyValueItem)
+                                        .where(KeyValueItem.namespace == "pending_results")) or 0)
+
+
+async def test_an_anonymous_result_kept_on_request_is_saved_by_signing_up_and_only_then(live_client, db_url):
+    from http.cookies import SimpleCookie
+
+    from webapp.db.models import Diagnosis
+
+    photo = lesion_photo(800, 600, seed=6)
+    forgotten = await post_form(live_client, "/", "/diagnose", {},
+                                files={"image": ("lesion.jpg", photo, "image/jpeg")})
+    assert forgotten.status_code == 200 and 'id="not-stored"' in forgotten.text
+    assert "drskin_pending" not in forgotten.headers.get("set-cookie", "")
+    assert await _kept_rows(db_url) == 0  # without the tick nothing is written anywhere
+
+    kept = await post_form(live_client, "/", "/diagnose", {"keep": "yes"},
+                           files={"image": ("lesion.jpg", photo, "image/jpeg")})
+    assert kept.status_code == 200 and 'id="kept-for-signup"' in kept.text
+    cookies = [SimpleCookie(header) for header in kept.headers.get_list("set-cookie")]
+    pending = next(c["drskin_pending"] for c in cookies if "drskin_pending" in c)
+    assert pending.value and pending["httponly"] and int(pending["max-age"]) == 1800
+    assert await _kept_rows(db_url) == 1
+    assert await count_rows(db_url) == {"users": 0, "photos": 0, "lesions": 0, "diagnoses": 0}
+
+    registered = await register(live_client, "kept@example.org")
+    assert registered.headers["location"].startswith("/diagnoses/")
+    page = await live_client.get(registered.headers["location"])
+    assert page.status_code == 200 and "saved to your account" in page.text
+    async with database(db_url) as session:
+        rows = (await session.execute(Diagnosis.__table__.select())).all()
+    assert len(rows) == 1 and rows[0].result["verdict"] == "ok"
+    assert await _kept_rows(db_url) == 0  # claimed: gone from the store
+    # logging in elsewhere later saves nothing more
+    await post_form(live_client, "/", "/logout", {})
+    again = await post_form(live_client, "/login", "/login", {"email": "kept@example.org",
+                                                              "password": "correct horse 1"})
+    assert again.headers["location"] == "/"
+    assert (await count_rows(db_url))["diagnoses"] == 1
+
+
 async def test_logged_in_flow_stores_clean_photo_history_lesion_export(live_client, db_url):
     from webapp.db.models import Diagnosis, Photo
 
@@ -97,8 +144,9 @@ async def test_logged_in_flow_stores_clean_photo_history_lesion_export(live_clie
     async with database(db_url) as session:
         diagnosis = (await session.execute(Diagnosis.__table__.select())).one()
         photo = await session.get(Photo, diagnosis.photo_id)
-        assert diagnosis.overlay_id is not None and diagnosis.model_versions
-        assert "overlay_png" not in diagnosis.result["segmentation"]
+        assert diagnosis.overlay_id is None and diagnosis.model_versions  # no second, outlined copy of the photo
+        assert not {"overlay_png", "mask_png", "mask_rle"} & set(diagnosis.result["segmentation"])
+        assert len(diagnosis.result["segmentation"]["outline"]) >= 3
     stored = Image.open(io.BytesIO(photo.data))
     assert stored.format == "JPEG" and max(stored.size) <= 1024
     assert not stored.getexif() and not stored.getexif().get_ifd(GPS_IFD)
@@ -124,7 +172,7 @@ async def test_logged_in_flow_stores_clean_photo_history_lesion_export(live_clie
     names = archive.namelist()
     assert {"account.json", "lesions.json", "diagnoses.json"} <= set(names)
     rows = json.loads(archive.read("diagnoses.json"))
-    assert len(rows) == 2 and all(row["photo"] in names and row["overlay"] in names for row in rows)
+    assert len(rows) == 2 and all(row["photo"] in names and row["overlay"] is None for row in rows)
 
     deleted = await post_form(live_client, result_url, f"{result_url}/delete", {})
     assert deleted.status_code in (302, 303)
@@ -185,14 +233,16 @@ async def test_a_photo_that_cannot_be_judged_gets_the_retake_screen_and_nothing_
 
 
 async def test_a_malformed_service_answer_is_an_error_not_an_invented_result() -> None:
+    from tests.fixtures.contract import diagnose_answer
     from webapp.core.service_client import _well_formed
 
-    good = {"verdict": "ok", "verdict_reasons": [], "classification": {"probabilities": {"nv": 1.0}},
-            "triage": {"level": "low"}}
+    good = diagnose_answer()  # a realistic answer, valid against the API contract
     assert _well_formed(good)
-    assert _well_formed({"verdict": "retake", "verdict_reasons": ["blurred"], "classification": None})
+    assert _well_formed({**good, "verdict": "retake", "verdict_reasons": ["blurred"], "classification": None,
+                         "triage": None, "explanation": None})
     assert not _well_formed({**good, "triage": None})  # no level: never an invented "medium"
-    assert not _well_formed({**good, "triage": {"level": "urgent"}})
+    assert not _well_formed({**good, "triage": {**good["triage"], "level": "urgent"}})
     assert not _well_formed({k: v for k, v in good.items() if k != "verdict"})
     assert not _well_formed({**good, "classification": None})
+    assert not _well_formed({**good, "segmentation": {**good["segmentation"], "outline": "a string"}})
     assert not _well_formed(["not", "a", "dict"])

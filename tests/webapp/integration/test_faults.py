@@ -1,0 +1,137 @@
+"""Faults under a running site (issue 18): PostgreSQL stopped and started again, and the analysis service dropping
+connections mid-diagnosis. Each time the person gets a page that says what happened, nothing is half-saved, and the
+site recovers by itself once the dependency is back (no restart)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.fixtures.postgres import PostgresCluster
+from tests.webapp.conftest import count_rows, post_form, register
+from tests.webapp.images import lesion_photo
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """Overridden per test (each makes its own database); only the site's default environment needs one."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}"
+
+
+@pytest.mark.postgres
+async def test_postgresql_stopped_under_the_site_is_a_503_page_and_the_site_recovers_when_it_is_back(make_app):
+    import os
+
+    if os.environ.get("DRSKIN_TEST_DATABASE_URL"):
+        pytest.skip("an external PostgreSQL (DRSKIN_TEST_DATABASE_URL) cannot be stopped and started by the test")
+    cluster = PostgresCluster.create()
+    try:
+        cluster.start()
+        url = cluster.server.url(cluster.server.create_database())
+        app = await make_app(DATABASE_URL=url)
+        async with AsyncTestClient(app=app) as client:
+            await register(client, "outage@example.org")
+            assert (await client.get("/history")).status_code == 200
+
+            cluster.stop()
+            down = await client.get("/history")
+            assert down.status_code == 503, down.text[:500]
+            assert "database is unavailable" in down.text and down.headers["retry-after"] == "30"
+            ready = await client.get("/health/ready")
+            assert ready.status_code == 503 and "database" in ready.json()["down"]
+            assert (await client.get("/health/live")).status_code == 200  # the process itself is fine
+
+            cluster.start()
+            back = await client.get("/history")  # the pool's pre-ping replaces the dead connections
+            assert back.status_code == 200, back.text[:500]
+            assert (await client.get("/health/ready")).json()["checks"]["database"] == "ok"
+    finally:
+        cluster.remove()
+
+
+class FaultyProxy:
+    """A TCP relay in front of the real service, on its own thread and event loop (the test client runs the site
+    on another), that can be told to cut every connection once the request has arrived: what the site sees when the
+    service process dies mid-diagnosis."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.cut = False
+        self.port = 0
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.server: asyncio.AbstractServer | None = None
+
+    def __enter__(self) -> FaultyProxy:
+        self.thread.start()
+        self.server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._handle, "127.0.0.1", 0), self.loop).result(timeout=10)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        async def close() -> None:
+            assert self.server is not None
+            self.server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.cut:
+            await reader.read(65536)  # the request starts arriving, then the "process" is gone
+            writer.transport.abort()
+            return
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            with contextlib.suppress(Exception):
+                sink.close()
+
+        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
+
+
+@pytest.fixture
+async def proxied_site(make_app, service_url: str, tmp_path) -> AsyncIterator[tuple[AsyncTestClient, FaultyProxy, str]]:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlsplit
+
+    target = urlsplit(service_url)
+    with FaultyProxy(target.hostname or "127.0.0.1", target.port or 80) as proxy:
+        database = f"sqlite+aiosqlite:///{tmp_path / 'site.db'}"
+        app = await make_app(DATABASE_URL=database, DRSKIN_SERVICE_URL=f"http://127.0.0.1:{proxy.port}")
+        async with AsyncTestClient(app=app) as client:
+            yield client, proxy, database
+
+
+async def test_the_service_dying_mid_diagnosis_is_a_clear_page_nothing_is_half_saved_and_it_recovers(
+        proxied_site) -> None:  # type: ignore[no-untyped-def]
+    client, proxy, database = proxied_site
+    await register(client, "cut@example.org")
+    photo = lesion_photo(640, 480, seed=11)
+    proxy.cut = True
+    cut = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
+    assert cut.status_code == 503, cut.text[:500]
+    assert "The analysis service is unavailable right now. Nothing was saved" in cut.text
+    counts = await count_rows(database)
+    assert counts["diagnoses"] == 0 and counts["photos"] == 0  # nothing half-saved
+
+    proxy.cut = False  # the service is back: the same site, no restart
+    ok = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
+    assert ok.status_code in (302, 303) and ok.headers["location"].startswith("/diagnoses/"), ok.text[:500]
+    counts = await count_rows(database)
+    assert counts["diagnoses"] == 1 and counts["photos"] == 1
