@@ -60,8 +60,7 @@ def quantize(bundle: Path, out: Path, photos: list[Any]) -> Path:
                for i in range(0, len(photos), 16)]
     quantize_static(str(prepared), str(out / ONNX_FILE), Calibration(batches, input_name),
                     quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
-                    extra_options={"CalibMaxIntermediateOutputs": 4})
+                    weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
     prepared.unlink()
     return out
 
@@ -116,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--split-file", type=Path, required=True)
-    parser.add_argument("--calibration", type=int, default=256, help="training photos to calibrate on")
+    parser.add_argument("--calibration", type=int, default=128, help="training photos to calibrate on")
     parser.add_argument("--classifier", default="skin-classifier:latest")
     parser.add_argument("--segmenter", default="skin-segmenter:latest")
     parser.add_argument("--json", type=Path, default=None)

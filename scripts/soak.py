@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import re
@@ -65,8 +66,25 @@ def load_photos(count: int = 12) -> list[bytes]:
     return [lesion_photo(640, 480, seed=seed) for seed in range(count)]
 
 
+def _tree_rss(pid: int) -> float:
+    """Resident memory (MB) of process ``pid`` and all its descendants."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for member in members:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += member.memory_info().rss
+    return round(total / 2**20, 1)
+
+
 def _rss(pattern: str) -> float:
-    """Total resident memory (MB) of the processes whose command line matches ``pattern`` (with children)."""
+    """Total resident memory (MB) of the processes whose command line matches ``pattern`` (any on the machine:
+    give ``--pid`` for an exact figure)."""
     import psutil
 
     total = 0
@@ -176,13 +194,16 @@ async def count_rows(database_url: str, emails: list[str]) -> int:
 
 
 async def soak(site: str, users: int, seconds: float, *, database_url: str | None = None,
-               photos: list[bytes] | None = None) -> Report:
+               photos: list[bytes] | None = None, pids: dict[str, int] | None = None) -> Report:
     host = urlsplit(site).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit(f"the soak driver only talks to this machine (127.0.0.1), not {host}")
     photos = photos or load_photos()
     report = Report(users=users, seconds=seconds)
-    report.rss_mb = {name: {"before": _rss(pattern)} for name, pattern in PROCESSES.items()}
+    def memory(name: str) -> float:
+        return _tree_rss(pids[name]) if pids and name in pids else _rss(PROCESSES[name])
+
+    report.rss_mb = {name: {"before": memory(name)} for name in PROCESSES}
     timings: dict[str, list[float]] = {}
     people = [Person(site, number, photos, timings, report) for number in range(users)]
     deadline = time.monotonic() + seconds
@@ -190,8 +211,8 @@ async def soak(site: str, users: int, seconds: float, *, database_url: str | Non
     report.found_again = sum(await asyncio.gather(*(person.check() for person in people)))
     if database_url:
         report.in_database = await count_rows(database_url, [person.email for person in people])
-    for name, pattern in PROCESSES.items():
-        report.rss_mb[name]["after"] = _rss(pattern)
+    for name in PROCESSES:
+        report.rss_mb[name]["after"] = memory(name)
     report.latency_ms = {page: {"n": len(values), "p50": round(statistics.median(values), 1),
                                 "p95": round(sorted(values)[int(0.95 * (len(values) - 1))], 1)}
                          for page, values in sorted(timings.items())}
@@ -205,8 +226,12 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--database-url", default=None, help="also count the rows in the site's database")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--pid", action="append", default=[], metavar="NAME=PID",
+                        help="site=PID / service=PID: measure those process trees' memory (else by command line)")
     args = parser.parse_args()
-    report = asyncio.run(soak(args.site, args.users, args.minutes * 60, database_url=args.database_url))
+    pids = {name: int(pid) for name, _, pid in (item.partition("=") for item in args.pid)}
+    report = asyncio.run(soak(args.site, args.users, args.minutes * 60, database_url=args.database_url,
+                              pids=pids))
     data = {**asdict(report), "ok": report.ok}
     print(json.dumps(data, indent=2))
     if args.json:

@@ -48,6 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from soak import soak
+
     from tests.fixtures.postgres import PostgresCluster, _free_port
 
     cluster = PostgresCluster.create()
@@ -72,7 +73,8 @@ def main() -> None:
                                           stdout=(logs / "site.log").open("wb"), stderr=subprocess.STDOUT))
         _wait(f"http://127.0.0.1:{site_port}/health/live", processes[-1])
         report = asyncio.run(soak(f"http://127.0.0.1:{site_port}", args.users, args.minutes * 60,
-                                  database_url=database))
+                                  database_url=database,
+                                  pids={"service": processes[0].pid, "site": processes[1].pid}))
         from dataclasses import asdict
 
         data = {**asdict(report), "ok": report.ok, "minutes": args.minutes}

@@ -159,8 +159,11 @@ class SegmentResponse(ContractModel):
 
 class Triage(ContractModel):
     level: Literal["low", "medium", "high"] = Field(description="how soon a doctor should see the lesion")
-    reason: str = Field(description="why this level, in plain words")
-    advice: str = Field(description="what to do next")
+    reason: str = Field(description="why this level, in plain English (for API users)")
+    reason_code: Literal["melanoma_most_likely", "high_concern", "above_threshold", "below_threshold"] = Field(
+        description="why this level, as a code: melanoma is the most likely class; the concerning probability is "
+                    "high (at least 0.5 and the threshold); at or above the threshold; below it")
+    advice: str = Field(description="what to do next, in plain English (for API users)")
     concerning_probability: float = Field(description="P(mel) + P(bcc) + P(akiec)")
     threshold: float = Field(description="the classifier's referral threshold on concerning_probability")
 

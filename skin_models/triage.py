@@ -60,6 +60,7 @@ class TriageResult:
     concerning_probability: float
     threshold: float
     reason: str
+    reason_code: str  # melanoma_most_likely | high_concern | above_threshold | below_threshold
     advice: str
     top_label: str
 
@@ -68,6 +69,7 @@ class TriageResult:
         return {
             "level": self.level.value,
             "reason": self.reason,
+            "reason_code": self.reason_code,
             "advice": self.advice,
             "concerning_probability": self.concerning_probability,
             "threshold": self.threshold,
@@ -95,22 +97,27 @@ def triage(
     if top_label == "mel":
         level = TriageLevel.HIGH
         reason = f"Melanoma is the most likely of the seven classes ({probs[top]:.0%}). {share}."
+        code = "melanoma_most_likely"
     elif concerning >= max(threshold, HIGH_CONCERN):
         level = TriageLevel.HIGH
         reason = f"{share}, at least {max(threshold, HIGH_CONCERN):.0%}. The most likely class is {top_name}."
+        code = "high_concern"
     elif concerning >= threshold:
         level = TriageLevel.MEDIUM
         reason = f"{share}, at or above the model's referral threshold of {threshold:.0%}."
+        code = "above_threshold"
     else:
         level = TriageLevel.LOW
         reason = (
             f"{share}, below the model's referral threshold of {threshold:.0%}. The most likely class is {top_name}."
         )
+        code = "below_threshold"
     return TriageResult(
         level=level,
         concerning_probability=concerning,
         threshold=float(threshold),
         reason=reason,
+        reason_code=code,
         advice=_ADVICE[level],
         top_label=top_label,
     )

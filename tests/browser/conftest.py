@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.fixtures.site import running_site
 from tests.webapp.conftest import service_url  # noqa: F401  (the real BentoML service)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -21,43 +17,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def site_url(service_url: str, tmp_path: Path) -> Iterator[str]:  # noqa: F811
-    port = _free_port()
-    env = {**os.environ, "DRSKIN_ENV": "test", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'site.db'}",
+    env = {"DRSKIN_ENV": "test", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'site.db'}",
            "DRSKIN_SERVICE_URL": service_url, "DRSKIN_SECRET_KEY": "browser-test-" + "y" * 32,
            "DRSKIN_RATE_LIMIT_LOGIN": "100", "DRSKIN_RATE_LIMIT_REGISTER": "100", "DRSKIN_RATE_LIMIT_DIAGNOSE": "100"}
-    subprocess.run([sys.executable, "-m", "webapp", "migrate"], cwd=tmp_path, env=env, check=True,
-                   capture_output=True)
-    log = open(tmp_path / "uvicorn.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "webapp.app:create_app", "--factory", "--host",
-                                "127.0.0.1", "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180  # a loaded 2-core machine can take minutes
-        while True:
-            try:
-                if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "uvicorn.log").read_text())
-            time.sleep(0.2)
+    with running_site(env, tmp_path) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture

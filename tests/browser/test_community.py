@@ -10,14 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.browser.conftest import REPO_ROOT, SCREENSHOTS, _free_port
+from tests.browser.conftest import REPO_ROOT, SCREENSHOTS
+from tests.fixtures.site import running_site
 from tests.webapp.images import lesion_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,34 +25,12 @@ PASSWORD = "browser pass 1"
 
 @pytest.fixture
 def community_site(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    port = _free_port()
-    env = {**os.environ, "DRSKIN_ENV": "test", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'site.db'}",
+    env = {"DRSKIN_ENV": "test", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'site.db'}",
            "DRSKIN_SERVICE_URL": "http://127.0.0.1:9", "DRSKIN_SECRET_KEY": "browser-test-" + "z" * 32,
            "DRSKIN_RATE_LIMIT_LOGIN": "100", "DRSKIN_RATE_LIMIT_REGISTER": "100", "DRSKIN_RATE_LIMIT_DIAGNOSE": "100",
            "DRSKIN_RATE_LIMIT_POST": "100", "DRSKIN_RATE_LIMIT_COMMENT": "100"}
-    subprocess.run([sys.executable, "-m", "webapp", "migrate"], cwd=tmp_path, env=env, check=True,
-                   capture_output=True)
-    log = open(tmp_path / "uvicorn.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "webapp.community.app:create_app_with_community",
-                                "--factory", "--host", "127.0.0.1", "--port", str(port)], cwd=REPO_ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a busy machine imports slowly
-        while True:
-            try:
-                if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "uvicorn.log").read_text())
-            time.sleep(0.2)
-        yield url, env
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with running_site(env, tmp_path, app="webapp.community.app:create_app_with_community", timeout_s=120) as url:
+        yield url, {**os.environ, **env}
 
 
 async def _shot(page, name: str) -> None:

@@ -1,11 +1,11 @@
-"""Photo hygiene with Pillow only (no torch): decode, rotate upright, drop all metadata, downscale, re-encode."""
+"""Photo hygiene without torch: decode (the model layer's safe decoder), upright, no metadata, downscale, re-encode."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from webapp.core.i18n import _
 
@@ -29,30 +29,31 @@ class CleanPhoto:
 
 
 def clean_photo(data: bytes, *, max_side: int = 1024, max_pixels: int = 50_000_000, quality: int = 88) -> CleanPhoto:
-    """Decode ``data`` and return a clean JPEG, or raise ``PhotoError`` with a message for the user."""
-    if not data:
-        raise PhotoError(_("The file is empty. Choose a photo (JPEG, PNG or WebP) and try again."))
+    """Decode ``data`` once with the model layer's safe decoder (``skin_models.imaging``: a format allow-list by
+    the bytes, pixel limits, EXIF orientation applied, CMYK/16-bit/transparency handled) and return a clean JPEG, or
+    raise ``PhotoError`` with the site's own message for the user."""
+    from skin_models.imaging import ImageError, decode_image
+
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.width * probe.height > max_pixels:
-                raise PhotoError(_("The photo has too many pixels (%(width)d×%(height)d). Use a smaller photo (at "
-                                   "most about 50 megapixels).", width=probe.width, height=probe.height),
-                                 status_code=413)
-            probe.load()
-            image = ImageOps.exif_transpose(probe)
-    except PhotoError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise PhotoError(_("The photo has too many pixels. Use a smaller photo."), status_code=413) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise PhotoError(_("This file is not an image we can read. Take a photo or upload a JPEG, PNG or WebP "
-                           "picture of the skin spot.")) from exc
-    # convert() builds a new image from pixels only: no EXIF, ICC, XMP or text chunks travel with it.
+        image = decode_image(data, max_bytes=max(len(data), 1), max_pixels=max_pixels)
+    except ImageError as exc:
+        raise _photo_error(exc.code, max_pixels) from exc
+    # The decoded image is built from pixels only: no EXIF, ICC, XMP or text chunks travel with it.
     image = image.convert("RGB")
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality, optimize=True)
     return CleanPhoto(jpeg=buffer.getvalue(), width=image.width, height=image.height)
+
+
+def _photo_error(code: str, max_pixels: int) -> PhotoError:
+    """The decoder's error code in the site's words (the service's English messages are for API users)."""
+    if code == "empty":
+        return PhotoError(_("The file is empty. Choose a photo (JPEG, PNG or WebP) and try again."))
+    if code == "too_many_pixels":
+        return PhotoError(_("The photo has too many pixels. Use a smaller photo."), status_code=413)
+    return PhotoError(_("This file is not an image we can read. Take a photo or upload a JPEG, PNG or WebP "
+                        "picture of the skin spot."))
 
 
 def image_size(data: bytes) -> tuple[int, int]:

@@ -57,7 +57,11 @@ class ServiceClient:
 
     def __init__(self, settings: ServiceSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         timeout = httpx.Timeout(settings.timeout_s, connect=min(5.0, settings.timeout_s))
-        self._client = httpx.AsyncClient(base_url=settings.url, timeout=timeout, transport=transport)
+        # Idle connections are dropped after 2 s, before the service's own keep-alive (uvicorn's 5 s) closes them:
+        # with equal timeouts a request sometimes went out on a connection the service was closing that instant
+        # (a ReadError, then a 503 page, once in 22,000 diagnoses of the 30-minute soak, docs/reliability.md).
+        self._client = httpx.AsyncClient(base_url=settings.url, timeout=timeout, transport=transport,
+                                         limits=httpx.Limits(keepalive_expiry=2.0))
         self._info: tuple[float, dict[str, Any] | None] | None = None  # (valid until, payload or failure)
 
     async def aclose(self) -> None:

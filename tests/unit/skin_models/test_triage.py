@@ -22,7 +22,7 @@ def test_low_when_concerning_is_below_threshold() -> None:
     assert result.level is TriageLevel.LOW and result.level == "low"
     assert result.concerning_probability == pytest.approx(0.10)
     assert result.top_label == "nv"
-    assert "10%" in result.reason and "30%" in result.reason
+    assert "10%" in result.reason and "30%" in result.reason and result.reason_code == "below_threshold"
     assert "photograph" in result.advice and "month" in result.advice and "ABCDE" in result.advice
 
 
@@ -30,12 +30,13 @@ def test_medium_between_threshold_and_one_half() -> None:
     result = triage(probs(mel=0.1, bcc=0.15, akiec=0.05), threshold=0.3)
     assert result.level is TriageLevel.MEDIUM
     assert result.concerning_probability == pytest.approx(0.30)  # at the threshold counts
+    assert result.reason_code == "above_threshold" and result.as_dict()["reason_code"] == "above_threshold"
     assert "checked by a doctor" in result.advice
 
 
 def test_high_at_one_half_or_above() -> None:
     result = triage(probs(mel=0.2, bcc=0.2, akiec=0.1), threshold=0.3)
-    assert result.level is TriageLevel.HIGH
+    assert result.level is TriageLevel.HIGH and result.reason_code == "high_concern"
     assert result.top_label == "nv"
     assert "dermatologist" in result.advice and "two weeks" in result.advice
 
@@ -51,7 +52,7 @@ def test_melanoma_on_top_is_high_even_below_the_threshold() -> None:
     assert result.top_label == "mel"
     assert result.concerning_probability < 0.3
     assert result.level is TriageLevel.HIGH
-    assert "Melanoma is the most likely" in result.reason
+    assert "Melanoma is the most likely" in result.reason and result.reason_code == "melanoma_most_likely"
 
 
 def test_array_input_in_code_order_and_custom_codes() -> None:
@@ -101,7 +102,11 @@ def test_as_dict_matches_the_service_contract() -> None:
     assert result.as_dict() == {
         "level": "medium",
         "reason": result.reason,
+        "reason_code": "above_threshold",
         "advice": result.advice,
         "concerning_probability": pytest.approx(0.35),
         "threshold": 0.3,
     }
+    from skin_models.contract import Triage
+
+    assert Triage.model_validate(result.as_dict()).reason_code == "above_threshold"  # the wire shape

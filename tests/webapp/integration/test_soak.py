@@ -4,16 +4,13 @@ every acknowledged diagnosis is in the database and opens again, memory does not
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.fixtures.site import running_site
 from tests.webapp.conftest import service_url  # noqa: F401  (the real BentoML service)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -22,37 +19,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 @pytest.fixture
 def soak_site(service_url: str, fresh_postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:  # noqa: F811
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DRSKIN_ENV": "test", "DATABASE_URL": fresh_postgres_url, "DRSKIN_SERVICE_URL": service_url,
+    env = {"DRSKIN_ENV": "test", "DATABASE_URL": fresh_postgres_url, "DRSKIN_SERVICE_URL": service_url,
            "DRSKIN_SECRET_KEY": "soak-test-" + "s" * 32, "DRSKIN_RATE_LIMIT_LOGIN": "0",
            "DRSKIN_RATE_LIMIT_REGISTER": "0", "DRSKIN_RATE_LIMIT_DIAGNOSE": "0"}
-    subprocess.run([sys.executable, "-m", "webapp", "migrate"], cwd=tmp_path, env=env, check=True,
-                   capture_output=True)
-    log = open(tmp_path / "uvicorn.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "webapp.app:create_app", "--factory", "--host",
-                                "127.0.0.1", "--port", str(port)], cwd=REPO_ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "uvicorn.log").read_text())
-            time.sleep(0.2)
+    with running_site(env, tmp_path) as url:
         yield url, fresh_postgres_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 async def test_32_people_for_a_minute(soak_site: tuple[str, str]) -> None:

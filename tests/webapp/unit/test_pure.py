@@ -55,6 +55,16 @@ def test_clean_photo_refuses_non_images_and_pixel_bombs():
     with pytest.raises(PhotoError) as bomb:
         clean_photo(lesion_photo(400, 300, fmt="PNG"), max_pixels=10_000)
     assert bomb.value.status_code == 413
+    # the model layer's safe decoder: markup is refused by its bytes whatever the name, empty files say so
+    with pytest.raises(PhotoError, match="not an image"):
+        clean_photo(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    with pytest.raises(PhotoError, match="empty"):
+        clean_photo(b"")
+    # and what phones and scanners send decodes properly: a CMYK JPEG becomes an RGB photo
+    buffer = io.BytesIO()
+    Image.new("CMYK", (64, 48), (0, 128, 128, 0)).save(buffer, format="JPEG")
+    clean = clean_photo(buffer.getvalue())
+    assert Image.open(io.BytesIO(clean.jpeg)).mode == "RGB" and (clean.width, clean.height) == (64, 48)
 
 
 def test_result_view_has_seven_bars_and_the_synthetic_flag():
