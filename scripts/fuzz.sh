@@ -4,5 +4,5 @@
 #   scripts/fuzz.sh [EXAMPLES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DRSKIN_FUZZ_EXAMPLES="${1:-1000}" .venv/bin/python -m pytest tests/service/test_fuzz.py -q -p no:cacheprovider \
-  --hypothesis-show-statistics "${@:2}"
+DRSKIN_FUZZ_EXAMPLES="${1:-1000}" .venv/bin/python -m pytest tests/service/test_fuzz.py -q -s -p no:cacheprovider \
+  "${@:2}" 2>&1 | grep -v "^INFO\|^DEBUG"

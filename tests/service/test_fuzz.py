@@ -37,5 +37,6 @@ def test_generated_requests_never_break_the_service(bento_service_url: str, rout
                                                  response_schema_conformance])
 
     run()
+    print(f"\nfuzz {route}: {sum(seen.values())} requests, by status {dict(sorted(seen.items()))}")
     assert sum(seen.values()) >= min(EXAMPLES, 5), seen
     assert not any(status >= 500 for status in seen), seen
