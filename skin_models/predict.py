@@ -18,7 +18,7 @@ from PIL import Image
 from skin_models import tta
 from skin_models.bundle import ONNX_FILE, has_onnx, load_bundle
 from skin_models.config import ModelConfig
-from skin_models.context import PatientContext
+from skin_models.context import ContextModel, PatientContext
 from skin_models.device import resolve_device
 from skin_models.preprocess import normalise, restore_probability_map, to_uint8_batch
 
@@ -147,11 +147,16 @@ def with_context(probabilities: np.ndarray, config: ModelConfig,
     (unchanged without one, or where a photo's context is empty)."""
     if contexts is None or config.context is None:
         return probabilities
+    return weigh(config.context, probabilities, contexts)
+
+
+def weigh(model: ContextModel, probabilities: np.ndarray,
+          contexts: Sequence[PatientContext | None]) -> np.ndarray:
+    """Each row of photo-only probabilities weighed with its photo's context by ``model``."""
     if len(contexts) != len(probabilities):
         raise ValueError(f"{len(contexts)} contexts for {len(probabilities)} photos")
-    model = config.context
     return np.array([model.apply(row, context) for row, context in zip(probabilities, contexts, strict=True)],
-                    dtype=np.float64).reshape(probabilities.shape)
+                    dtype=np.float64).reshape(np.shape(probabilities))
 
 
 def lesion_mask(network_map: np.ndarray, photo_size: tuple[int, int], config: ModelConfig) -> np.ndarray:

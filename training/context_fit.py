@@ -46,6 +46,7 @@ def fit_context_for(bundle: Path, data: Path, split_file: Path, *, source: str =
     (``run_id``, ``weight``, validation and test metrics with the context and from the photo alone)."""
     import mlflow
 
+    from skin_models.predict import weigh
     from training import tracking
     from training.calibration import choose_triage_threshold
     from training.metrics import classification_metrics
@@ -74,8 +75,7 @@ def fit_context_for(bundle: Path, data: Path, split_file: Path, *, source: str =
     if model is None:
         raise ContextFitError("the data records no age, sex or body site for training and validation, or the "
                               "context did not help on validation: nothing to add")
-    weighed = {name: np.array([model.apply(row, c) for row, c in zip(probs, contexts[name], strict=True)])
-               for name, probs in photo.items()}
+    weighed = {name: weigh(model, probs, contexts[name]) for name, probs in photo.items()}
     threshold = min(config.triage_threshold, choose_triage_threshold(weighed["val"], targets["val"],
                                                                      min_triage_sensitivity))
     metrics = {name: classification_metrics(targets[name], weighed[name], triage_threshold=threshold)

@@ -409,14 +409,15 @@ def fit_context(train_targets: np.ndarray, contexts: dict[str, list[PatientConte
     """The naive-Bayes context model (``skin_models.context``) counted on the training split, its weight chosen
     on validation; with the validation balanced log loss of every weight tried. None when the data has no
     context or the photo alone did best."""
+    from skin_models.predict import weigh
+
     fitted = fit_context_model(contexts["train"], train_targets.tolist(), labels)
     if fitted is None or not any(c.given for c in contexts["val"]):
         return None, {}
     scores: dict[float, float] = {}
     for weight in CONTEXT_WEIGHTS:
         candidate = fitted.model_copy(update={"weight": weight})
-        probs = np.array([candidate.apply(row, c) for row, c in zip(val_probs, contexts["val"], strict=True)])
-        scores[weight] = balanced_log_loss(val_targets, probs)
+        scores[weight] = balanced_log_loss(val_targets, weigh(candidate, val_probs, contexts["val"]))
     best = min(CONTEXT_WEIGHTS, key=lambda w: (scores[w], w))
     return (fitted.model_copy(update={"weight": best}) if best > 0 else None), scores
 

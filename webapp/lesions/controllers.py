@@ -42,9 +42,10 @@ class LesionController(Controller):
     async def _list_page(self, user: User, lesions: LesionService, form: LesionForm | None = None,
                          errors: list[str] | None = None, status_code: int = 200) -> Template:
         stats = await lesions.photo_stats(user.id)
-        due = {item.lesion_id: item for item in await lesions.rechecks(user.id)}
+        owned = await lesions.list_owned(user.id)
+        due = {item.lesion_id: item for item in await lesions.rechecks(user.id, lesions=owned, stats=stats)}
         items = []
-        for lesion in await lesions.list_owned(user.id):
+        for lesion in owned:
             count, photo_id, _taken = stats.get(lesion.id, (0, None, None))
             items.append(LesionSummary(id=lesion.id, name=lesion.name,
                                        body_site=body_site_name(lesion.body_site),
@@ -105,7 +106,7 @@ class LesionController(Controller):
                                 area_fraction=d.area_fraction, concerning_probability=d.concerning_probability,
                                 outline=build_outline(d.result or {}))
                   for d in await diagnoses.for_lesion(user.id, lesion.id)]
-        due = next(item for item in await lesions.rechecks(user.id) if item.lesion_id == lesion.id)
+        (due,) = await lesions.rechecks(user.id, lesions=[lesion])
         return Template("lesions/detail.html", context={
             "lesion": lesion, "body_site": body_site_name(lesion.body_site), "recheck": due,
             "recheck_range": (MIN_DAYS, MAX_DAYS),

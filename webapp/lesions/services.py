@@ -54,11 +54,15 @@ class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
             latest[lesion_id] = (photo_id, created_at)
         return {lesion_id: (count, *latest.get(lesion_id, (None, None))) for lesion_id, count in counts.items()}
 
-    async def rechecks(self, user_id: uuid.UUID, now: datetime | None = None) -> list[Recheck]:
-        """Every tracked spot's re-check (``webapp.lesions.reminders``), the most overdue first."""
-        stats = await self.photo_stats(user_id)
+    async def rechecks(self, user_id: uuid.UUID, now: datetime | None = None, *, lesions: list[Lesion] | None = None,
+                       stats: dict[uuid.UUID, tuple[int, uuid.UUID | None, datetime | None]] | None = None,
+                       ) -> list[Recheck]:
+        """The re-checks (``webapp.lesions.reminders``) of ``lesions`` (default: every tracked spot), the most
+        overdue first; pass ``lesions`` / ``stats`` a page has already read to save the queries."""
+        stats = stats if stats is not None else await self.photo_stats(user_id)
+        lesions = lesions if lesions is not None else await self.list_owned(user_id)
         items = [recheck(lesion.id, lesion.name, lesion.recheck_days, stats.get(lesion.id, (0, None, None))[2],
-                         lesion.created_at, now) for lesion in await self.list_owned(user_id)]
+                         lesion.created_at, now) for lesion in lesions]
         return sorted(items, key=lambda item: (item.due_on, item.name))
 
     async def set_recheck_days(self, lesion: Lesion, days: int) -> None:

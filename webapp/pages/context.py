@@ -28,12 +28,14 @@ async def _demo_models(request: Request[Any, Any, Any]) -> bool:
 
 
 async def home_context(request: Request[Any, Any, Any], user: User | None, lesions: LesionService) -> dict[str, Any]:
+    owned = await lesions.list_owned(user.id) if user else []
     return {
         "demo_models": await _demo_models(request),
         "max_upload_mb": get_upload_settings().max_upload_mb,
         "logged_in": user is not None,
-        "lesions": await lesions.list_owned(user.id) if user else [],
-        "rechecks_due": [item for item in await lesions.rechecks(user.id) if item.is_due] if user else [],
+        "lesions": owned,
+        "rechecks_due": [item for item in await lesions.rechecks(user.id, lesions=owned) if item.is_due]
+        if user else [],
         "body_sites": body_site_choices(),
         # what the account gives the classifier (skin_models.context), to say so beside the upload form
         "about_given": bool(user and (user.birth_year or user.sex)),
