@@ -15,7 +15,13 @@ log = logging.getLogger(__name__)
 
 INFO_CACHE_S = 60.0  # /info changes only when the service restarts with other models
 INFO_FAILURE_CACHE_S = 5.0
+# After a call timed out (the service took the request and never answered: a hung classifier), readiness reports the
+# service as not answering for this long, and the next diagnoses wait at most STALLED_TIMEOUT_S instead of the full
+# timeout; the first answer in time clears it.
+STALLED_WINDOW_S = 60.0
+STALLED_TIMEOUT_S = 5.0
 UNAVAILABLE_MESSAGE = N_("The analysis service is unavailable right now. Nothing was saved; try again in a minute.")
+NOT_ANSWERING_MESSAGE = N_("The analysis service is not answering. Nothing was saved; try again in a minute.")
 MALFORMED_MESSAGE = N_("The analysis service gave an answer this site cannot read, so no result is shown and nothing "
                        "was saved. Please try again later; if it keeps happening, the site and the service may be "
                        "of different versions.")
@@ -43,6 +49,10 @@ class ServiceUnavailable(ServiceError):
     """5xx, time-outs and connection failures: not the user's fault."""
 
 
+class ServiceNotAnswering(ServiceUnavailable):
+    """The service took the request but gave no answer within the time-out (hung)."""
+
+
 _FALLBACK_4XX = {
     400: N_("This file is not an image we can read. Take a new photo or upload a JPEG or PNG."),
     413: N_("The photo is too large. Use a smaller photo."),
@@ -63,6 +73,13 @@ class ServiceClient:
         self._client = httpx.AsyncClient(base_url=settings.url, timeout=timeout, transport=transport,
                                          limits=httpx.Limits(keepalive_expiry=2.0))
         self._info: tuple[float, dict[str, Any] | None] | None = None  # (valid until, payload or failure)
+        self.timeout_s = settings.timeout_s  # seconds a diagnosis may take (DRSKIN_SERVICE_TIMEOUT)
+        self._stalled_at: float | None = None  # monotonic time of the latest call that timed out unanswered
+
+    @property
+    def stalled(self) -> bool:
+        """Whether a call timed out unanswered within the last ``STALLED_WINDOW_S`` with no answer since."""
+        return self._stalled_at is not None and time.monotonic() - self._stalled_at < STALLED_WINDOW_S
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -71,22 +88,34 @@ class ServiceClient:
         # Connection errors mean the request never reached the service, so one retry cannot run a model twice.
         for attempt in (1, 2):
             try:
-                return await self._client.request(method, path, **kwargs)
+                response = await self._client.request(method, path, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 log.warning("service %s %s: connection failed (attempt %d): %s", method, path, attempt, exc)
                 if attempt == 2:
                     raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE)) from exc
+            except httpx.TimeoutException as exc:  # connected, sent, and no answer in time: hung
+                log.warning("service %s %s: no answer in time (%r); marking the service as not answering",
+                            method, path, exc)
+                self._stalled_at = time.monotonic()
+                raise ServiceNotAnswering(_(NOT_ANSWERING_MESSAGE)) from exc
             except httpx.HTTPError as exc:
                 log.warning("service %s %s failed: %r", method, path, exc)
                 raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE)) from exc
+            else:
+                return response
         raise AssertionError("unreachable")
 
     async def diagnose(self, image: bytes, *, filename: str = "photo.jpg", content_type: str = "image/jpeg",
                        context: dict[str, str] | None = None) -> dict[str, Any]:
         """POST /diagnose, with the optional ``context`` fields (age, sex, site) the classifier weighs; the JSON
         answer, or ``PhotoRejected`` / ``ServiceUnavailable``."""
+        # While the service is known not to answer, wait less: a person learns it in seconds, and an answer in time
+        # (the service is back) clears the state.
+        read_s = min(self.timeout_s, STALLED_TIMEOUT_S) if self.stalled else self.timeout_s
         response = await self._send("POST", "/diagnose", files={"image": (filename, image, content_type)},
-                                    data={"explain": "true", **(context or {})})
+                                    data={"explain": "true", **(context or {})},
+                                    timeout=httpx.Timeout(read_s, connect=min(5.0, read_s)))
+        self._stalled_at = None  # the model answered (whatever it said): the service is not hung
         if response.status_code == 200:
             try:
                 payload = response.json()
@@ -129,12 +158,21 @@ class ServiceClient:
         self._info = (now + INFO_CACHE_S, payload)
         return payload
 
-    async def is_ready(self) -> bool:
+    async def readiness(self) -> str:
+        """``ok``, ``down`` (``/readyz`` fails or does not answer) or ``not answering`` (``/readyz`` may say ok, but
+        a call timed out unanswered within ``STALLED_WINDOW_S``: BentoML's readiness does not see a hung model)."""
         try:
             response = await self._client.get("/readyz", timeout=3.0)
+        except httpx.TimeoutException:
+            return "not answering"
         except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+            return "down"
+        if response.status_code != 200:
+            return "down"
+        return "not answering" if self.stalled else "ok"
+
+    async def is_ready(self) -> bool:
+        return await self.readiness() == "ok"
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -123,7 +123,7 @@ def get_database_settings() -> DatabaseSettings:
 @lru_cache
 def get_service_settings() -> ServiceSettings:
     url = (os.environ.get("DRSKIN_SERVICE_URL") or "http://127.0.0.1:3000").rstrip("/")
-    return ServiceSettings(url=url, timeout_s=_float("DRSKIN_SERVICE_TIMEOUT", 30.0))
+    return ServiceSettings(url=url, timeout_s=_float("DRSKIN_SERVICE_TIMEOUT", 20.0))
 
 
 def _development_secret() -> str:

@@ -49,7 +49,7 @@ class HealthController(Controller):
         except Exception as exc:
             log.warning("readiness: database down: %r", exc)
             checks["database"] = "down"
-        checks["service"] = "ok" if await state.service_client.is_ready() else "down"
+        checks["service"] = await state.service_client.readiness()
         down = [name for name, status in checks.items() if status != "ok"]
         body: dict[str, Any] = {"status": "ok" if not down else "unavailable", "checks": checks}
         if down:

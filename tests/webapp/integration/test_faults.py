@@ -58,12 +58,15 @@ async def test_postgresql_stopped_under_the_site_is_a_503_page_and_the_site_reco
 
 class FaultyProxy:
     """A TCP relay in front of the real service, on its own thread and event loop (the test client runs the site
-    on another), that can be told to cut every connection once the request has arrived: what the site sees when the
-    service process dies mid-diagnosis."""
+    on another), that can be told to cut every connection once the request has arrived (what the site sees when the
+    service process dies mid-diagnosis), or to take ``POST /diagnose`` requests and never answer them while
+    everything else (``/readyz``) is relayed (a hung classifier). Without a target it is a server that accepts
+    every connection and never answers anything."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
+    def __init__(self, target_host: str | None = None, target_port: int = 0) -> None:
+        self.target = (target_host, target_port) if target_host else None
         self.cut = False
+        self.hang_diagnose = False
         self.port = 0
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -93,17 +96,30 @@ class FaultyProxy:
             await reader.read(65536)  # the request starts arriving, then the "process" is gone
             writer.transport.abort()
             return
+        if self.target is None:
+            await self._hang(reader)
+            return
         upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
 
-        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter, from_client: bool) -> None:
             with contextlib.suppress(Exception):
                 while data := await source.read(65536):
+                    if from_client and self.hang_diagnose and data.startswith(b"POST /diagnose"):
+                        await self._hang(source)  # the model "runs" forever: never relayed, never answered
+                        break
                     sink.write(data)
                     await sink.drain()
             with contextlib.suppress(Exception):
                 sink.close()
 
-        await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
+        await asyncio.gather(pump(reader, upstream_writer, True), pump(upstream_reader, writer, False))
+
+    @staticmethod
+    async def _hang(reader: asyncio.StreamReader) -> None:
+        """Take whatever arrives and answer nothing, until the client gives up and closes."""
+        with contextlib.suppress(Exception):
+            while await reader.read(65536):
+                pass
 
 
 @pytest.fixture
@@ -135,3 +151,54 @@ async def test_the_service_dying_mid_diagnosis_is_a_clear_page_nothing_is_half_s
     assert ok.status_code in (302, 303) and ok.headers["location"].startswith("/diagnoses/"), ok.text[:500]
     counts = await count_rows(database)
     assert counts["diagnoses"] == 1 and counts["photos"] == 1
+
+
+async def test_a_service_that_accepts_and_never_answers_is_a_bounded_clear_page_and_readiness_says_so(
+        make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A real TCP server that accepts every connection and never answers (a hung service process)."""
+    with FaultyProxy() as hung:
+        database = f"sqlite+aiosqlite:///{tmp_path / 'site.db'}"
+        app = await make_app(DATABASE_URL=database, DRSKIN_SERVICE_URL=f"http://127.0.0.1:{hung.port}",
+                             DRSKIN_SERVICE_TIMEOUT="2")
+        async with AsyncTestClient(app=app) as client:
+            await register(client, "hung@example.org")
+            photo = lesion_photo(320, 240, seed=12)
+            answer = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
+            assert answer.status_code == 503, answer.text[:500]
+            assert "The analysis service is not answering. Nothing was saved; try again in a minute." in answer.text
+            ready = await client.get("/health/ready")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["service"] == "not answering" and "service" in ready.json()["down"]
+            assert (await count_rows(database))["diagnoses"] == 0
+
+
+async def test_a_hung_classifier_behind_a_ready_service_is_a_clear_page_in_both_languages_and_readiness_says_so(
+        proxied_site, service_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The service's own ``/readyz`` keeps saying ok while its model hangs (what the probe saw on ``make run``): the
+    site's readiness must not believe it once a diagnosis went unanswered, and the person must not wait 30 s."""
+    import httpx
+
+    client, proxy, database = proxied_site
+    client.app.state.service_client.timeout_s = 2.0  # DRSKIN_SERVICE_TIMEOUT, short here
+    await register(client, "stuck@example.org")
+    photo = lesion_photo(640, 480, seed=13)
+    assert (await client.get("/health/ready")).json()["checks"]["service"] == "ok"
+    proxy.hang_diagnose = True
+    stuck = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
+    assert stuck.status_code == 503, stuck.text[:500]
+    assert "The analysis service is not answering. Nothing was saved; try again in a minute." in stuck.text
+    assert httpx.get(f"http://127.0.0.1:{proxy.port}/readyz", timeout=10).status_code == 200  # it says "ready"…
+    ready = await client.get("/health/ready")  # … the site knows better
+    assert ready.status_code == 503 and ready.json()["checks"]["service"] == "not answering", ready.text
+
+    await client.get("/?lang=ko")
+    korean = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
+    assert korean.status_code == 503 and "분석 서비스가 응답하지 않습니다" in korean.text, korean.text[:500]
+    counts = await count_rows(database)
+    assert counts["diagnoses"] == 0 and counts["photos"] == 0  # nothing half-saved
+
+    proxy.hang_diagnose = False  # the model answers again: the next photo works and readiness recovers
+    client.app.state.service_client.timeout_s = 20.0
+    ok = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
+    assert ok.status_code in (302, 303), ok.text[:500]
+    assert (await client.get("/health/ready")).json()["checks"]["service"] == "ok"
