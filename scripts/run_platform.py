@@ -20,6 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from serving.processes import end_marked_processes, marked_env  # noqa: E402 (the repository root, first)
 
 
 def store_has_models() -> bool:
@@ -118,9 +121,16 @@ def main() -> None:
     # ignored, and Python then leaves it ignored.
     signal.signal(signal.SIGINT, stop)
 
+    # Every incarnation of the service carries one mark; its workers inherit it (serving.processes). BentoML starts
+    # them in sessions of their own, so when `bentoml serve` dies they live on (a GB each) unless ended by the mark.
+    service_env, service_mark = marked_env(env)
+
     def start_service() -> subprocess.Popen[bytes]:
+        leftovers = end_marked_processes(service_mark)
+        if leftovers:
+            print(f"  ended {len(leftovers)} worker process(es) the stopped Bento service left behind", flush=True)
         return subprocess.Popen([str(BIN / "bentoml"), "serve", "service:DrSkin", "--host", args.host, "--port",
-                                 str(args.service_port)], env=env, start_new_session=True)
+                                 str(args.service_port)], env=service_env, start_new_session=True)
 
     running: dict[str, subprocess.Popen[bytes] | None] = {"service": start_service()}
     site: subprocess.Popen[bytes] | None = None
@@ -143,6 +153,7 @@ def main() -> None:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
+        end_marked_processes(service_mark)  # workers of a service that died without ending them
 
 
 if __name__ == "__main__":

@@ -68,6 +68,19 @@ def _start_platform(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, int, 
     return script, service_port, web_port, log
 
 
+def _workers(bentoml_home: Path) -> list[psutil.Process]:
+    """The BentoML worker processes serving from ``bentoml_home`` (this test's own), orphaned or not."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if ("_bentoml_impl" in " ".join(process.cmdline())
+                    and process.environ().get("BENTOML_HOME") == str(bentoml_home)):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
 def _kill_everything(script: subprocess.Popen[bytes], children: list[psutil.Process]) -> None:
     if script.poll() is None:
         children.append(psutil.Process(script.pid))
@@ -105,19 +118,30 @@ def test_when_the_service_dies_make_run_says_so_keeps_the_site_and_restarts_it(t
     try:
         children = psutil.Process(script.pid).children(recursive=True)
         [serve] = [p for p in psutil.Process(script.pid).children() if "serve" in " ".join(p.cmdline())]
-        os.killpg(serve.pid, signal.SIGKILL)  # the service and its workers die at once
+        old_workers = _workers(tmp_path / "bentoml")
+        assert len(old_workers) >= 3, "expected the service's workers (entry, classifier, segmenter)"
+        os.killpg(serve.pid, signal.SIGKILL)  # the server dies; its workers, in sessions of their own, do not
         deadline = time.monotonic() + 30
         while "stopped unexpectedly" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.5)
         assert "stopped unexpectedly" in log.read_text(), log.read_text()
         assert script.poll() is None, "the script must keep running"
         assert httpx.get(f"http://127.0.0.1:{web_port}/health/live", timeout=5).status_code == 200
-        _wait_up(f"http://127.0.0.1:{service_port}/readyz", script, log)  # restarted
-        assert "the Bento service is back" in log.read_text() or _port_open(service_port)
+        # Not /readyz alone: the dead server's orphaned entry worker still holds the port and answers it.
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while "the Bento service is back" not in log.read_text() and time.monotonic() < deadline:
+            assert script.poll() is None, log.read_text()
+            time.sleep(0.5)
+        assert "the Bento service is back" in log.read_text(), log.read_text()
+        _wait_up(f"http://127.0.0.1:{service_port}/readyz", script, log)
+        assert not [p for p in old_workers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], \
+            "the dead service's workers were left running next to the new ones"
+        assert "worker process(es) the stopped Bento service left behind" in log.read_text()
         children = psutil.Process(script.pid).children(recursive=True)
         os.kill(script.pid, signal.SIGTERM)
         script.wait(timeout=60)
         _, alive = psutil.wait_procs(children, timeout=30)
         assert not alive, f"still running after the script ended: {[p.cmdline() for p in alive]}"
+        assert not _workers(tmp_path / "bentoml"), "BentoML workers outlived make run"
     finally:
-        _kill_everything(script, children)
+        _kill_everything(script, children + _workers(tmp_path / "bentoml"))
