@@ -34,7 +34,7 @@ from webapp.core.headers import add_security_headers
 from webapp.core.i18n import install_jinja, language_middleware, remember_language_hook
 from webapp.core.labels import LABELS, triage_label
 from webapp.core.service_client import ServiceClient
-from webapp.core.sessions import DatabaseSessionConfig
+from webapp.core.sessions import BestEffortStore, DatabaseSessionConfig
 from webapp.core.settings import (
     get_rate_limit_settings,
     get_security_settings,
@@ -132,8 +132,9 @@ def create_app() -> Litestar:
     upload = get_upload_settings()
     alchemy = build_alchemy_config()
     store_model = KeyValueItem
-    stores: dict[str, Store] = {name: SQLAlchemyStore(alchemy, model=store_model, namespace=name)
-                                for name in ("sessions", "rate_limit", "pending_results")}
+    stores: dict[str, Store] = {name: BestEffortStore(alchemy, model=store_model, namespace=name)
+                                for name in ("sessions", "rate_limit")}
+    stores["pending_results"] = SQLAlchemyStore(alchemy, model=store_model, namespace="pending_results")
 
     session_config = DatabaseSessionConfig(store="sessions", secure=security.secure_cookies, httponly=True,
                                            samesite="lax", max_age=security.session_max_age_s,

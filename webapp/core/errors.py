@@ -26,6 +26,8 @@ _MESSAGES = {
     500: (N_("Something went wrong on our side"), N_("Try again in a minute. Nothing you sent was half-saved.")),
     503: (N_("The site's database is unavailable for a moment"),
           N_("Try again in a minute. Nothing you sent was half-saved, and nothing you saved before is lost.")),
+    507: (N_("The site has no room to store this right now"),
+          N_("Nothing you sent was saved, and nothing you saved before is lost. Try again later.")),
 }
 DATABASE_RETRY_AFTER_S = 30
 
@@ -75,18 +77,23 @@ def _raised_in_database_layer(exc: BaseException) -> bool:
                for part in ("/sqlalchemy/", "/asyncpg/", "/psycopg/", "/aiosqlite/"))
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: set[int] = set()
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def is_database_outage(exc: BaseException) -> bool:
     """Whether ``exc`` comes from the database being unreachable — a refused, dropped or shut-down connection —
     rather than a bad query, a missing table or a constraint (those stay 500s with a traceback in the log)."""
     from sqlalchemy.exc import DBAPIError
 
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    chain: list[BaseException] = []
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        chain.append(current)
-        current = current.__cause__ or current.__context__
+    chain = _chain(exc)
     if not any(isinstance(item, DBAPIError) or _raised_in_database_layer(item) for item in chain):
         return False  # only errors from the database layer (asyncpg's refused connect is a bare OSError)
     for item in chain:
@@ -97,7 +104,30 @@ def is_database_outage(exc: BaseException) -> bool:
     return False
 
 
+_SQLITE_FULL = 13
+_POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the storage is full: SQLite's ``SQLITE_FULL`` ("database or disk is full"), PostgreSQL's
+    ``disk_full`` (53100, "could not extend file … No space left on device"), or an ``ENOSPC``/``EDQUOT`` write."""
+    import errno
+
+    for item in _chain(exc):
+        if getattr(item, "sqlite_errorcode", None) == _SQLITE_FULL:
+            return True
+        if _POSTGRES_DISK_FULL in (getattr(item, "sqlstate", None), getattr(item, "pgcode", None)):
+            return True
+        if isinstance(item, OSError) and item.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+    return False
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_storage_full(exc):
+        # Not a bug either: the transaction was rolled back, so nothing is half-written. An operator must act.
+        log.error("storage full on %s %s: %r", request.method, request.url.path, exc)
+        return _page(request, 507)
     if is_database_outage(exc):
         # An outage is not a bug: a 503 that says so; the pool's pre-ping reconnects when the database is back.
         log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)

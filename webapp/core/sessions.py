@@ -3,12 +3,17 @@ only for visitors with something to keep (a log-in, a flash message): an anonymo
 
 from __future__ import annotations
 
+import datetime
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from advanced_alchemy.extensions.litestar.store import SQLAlchemyStore
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.types import Empty, Message, ScopeSession
+
+log = logging.getLogger(__name__)
 
 _ROTATE = "drskin_rotate_session"
 _NEW_ID = "drskin_new_session_id"
@@ -43,3 +48,20 @@ class RotatingSessionBackend(ServerSideSessionBackend):
 @dataclass
 class DatabaseSessionConfig(ServerSideSessionConfig):
     _backend_class = RotatingSessionBackend  # type: ignore[assignment]
+
+
+class BestEffortStore(SQLAlchemyStore):  # type: ignore[type-arg]
+    """The store of what may go unwritten for a while: web sessions (rewritten after every response of a logged-in
+    person, to renew them) and rate-limit counters. When the storage is full, a write is skipped and logged instead
+    of failing every page: the session stays as it was stored, the counter does not count. What a person asked to
+    keep (a photo, a kept result) still fails, with the page that says so."""
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | datetime.timedelta | None = None) -> None:
+        from webapp.core.errors import is_storage_full
+
+        try:
+            await super().set(key, value, expires_in)
+        except Exception as exc:
+            if not is_storage_full(exc):
+                raise
+            log.error("storage full: %s entry not written: %r", self.namespace, exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 
 from webapp.accounts.dependencies import provide_current_user, provide_user
+from webapp.core.errors import is_storage_full
 from webapp.core.guards import requires_login
 from webapp.core.i18n import _, ngettext
 from webapp.core.images import PhotoError, clean_photo
@@ -42,6 +44,7 @@ from webapp.lesions.schemas import LesionForm, body_site_choices
 from webapp.lesions.services import LesionService
 from webapp.pages.context import home_context
 
+log = logging.getLogger(__name__)
 PER_PAGE = 10
 _DEPENDENCIES = {
     "diagnoses": Provide(provide_diagnosis_service),
@@ -116,8 +119,22 @@ class DiagnoseController(Controller):
                 "result": view, "lesions": [], "body_sites": body_site_choices(), "kept": kept,
                 "kept_minutes": pending.PENDING_TTL_S // 60})
 
-        diagnosis = await diagnoses.save(current_user.id, photo, result, lesion_id=lesion.id if lesion else None)
-        await diagnoses.repository.session.commit()
+        try:
+            diagnosis = await diagnoses.save(current_user.id, photo, result, lesion_id=lesion.id if lesion else None)
+            await diagnoses.repository.session.commit()
+        except Exception as exc:
+            if not is_storage_full(exc):
+                raise
+            # The disk (or the database's quota) is full: the transaction is rolled back whole, so no diagnosis row
+            # and no photo is half-written; the person keeps the upload page and is told so.
+            log.error("storage full while saving a diagnosis: %r", exc)
+            session = diagnoses.repository.session
+            await session.rollback()
+            await session.refresh(current_user)  # the rollback expired it; reading still works on a full disk
+            context = await home_context(request, current_user, lesions)
+            context["error"] = _("Your photo could not be stored: the site has no room left right now. Nothing was "
+                                 "saved; try again later.")
+            return Template("pages/home.html", context=context, status_code=507)
         if lesion is not None:
             flash(request, _("Added to “%(name)s”.", name=lesion.name), "success")
             return Redirect(f"/lesions/{lesion.id}")

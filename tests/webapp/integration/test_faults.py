@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import os
+import shutil
+import sqlite3
+import subprocess
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -27,8 +34,6 @@ def db_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.mark.postgres
 async def test_postgresql_stopped_under_the_site_is_a_503_page_and_the_site_recovers_when_it_is_back(make_app):
-    import os
-
     if os.environ.get("DRSKIN_TEST_DATABASE_URL"):
         pytest.skip("an external PostgreSQL (DRSKIN_TEST_DATABASE_URL) cannot be stopped and started by the test")
     cluster = PostgresCluster.create()
@@ -202,3 +207,84 @@ async def test_a_hung_classifier_behind_a_ready_service_is_a_clear_page_in_both_
     ok = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
     assert ok.status_code in (302, 303), ok.text[:500]
     assert (await client.get("/health/ready")).json()["checks"]["service"] == "ok"
+
+
+@contextlib.contextmanager
+def _full_disk(directory: Path) -> Iterator[Callable[[], None] | None]:
+    """A 4 MB tmpfs mounted at ``directory``; yields ``fill`` (writes a filler file until the file system answers
+    ENOSPC), or None where it cannot be mounted (not root, no CAP_SYS_ADMIN)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        yield None
+        return
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(directory)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        yield None
+        return
+
+    def fill() -> None:
+        descriptor = os.open(directory / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(descriptor, b"\0" * 65536)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+            with contextlib.suppress(OSError):
+                while True:  # the last few bytes too
+                    os.write(descriptor, b"\0" * 512)
+        finally:
+            os.close(descriptor)
+
+    try:
+        yield fill
+    finally:
+        subprocess.run(["umount", "-l", str(directory)], capture_output=True, check=False)
+
+
+async def test_a_full_disk_when_a_photo_is_stored_is_a_clear_507_page_and_nothing_is_half_written(
+        make_app, service_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fault, for real where the test runs as root: the site's SQLite database lives on a 4 MB tmpfs that
+    another file fills to the last byte, so SQLite's own write of the photo fails with SQLITE_FULL ("database or
+    disk is full"), as on a full disk. Elsewhere, the same SQLite error from SQLite itself: every connection of the
+    site's engine gets ``PRAGMA max_page_count`` at the database's current size, so the file cannot grow."""
+    from sqlalchemy import event
+
+    with _full_disk(tmp_path / "disk") as fill:
+        database_file = tmp_path / "disk" / "site.db"
+        database = f"sqlite+aiosqlite:///{database_file}"
+        app = await make_app(DATABASE_URL=database, DRSKIN_SERVICE_URL=service_url)
+        async with AsyncTestClient(app=app) as client:
+            await register(client, "full@example.org")
+            photo = lesion_photo(640, 480, seed=14)
+            engine = app.state.alchemy_config.get_engine()
+
+            def no_growth(connection: Any, record: Any) -> None:
+                connection.execute("PRAGMA max_page_count = 1")  # SQLite raises it to the current page count
+
+            if fill is not None:
+                fill()
+            else:
+                event.listen(engine.sync_engine, "connect", no_growth)
+                await engine.dispose()
+
+            full = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
+            assert full.status_code == 507, full.text[:500]
+            assert "Your photo could not be stored: the site has no room left right now. Nothing was saved" in full.text
+            await client.get("/?lang=ko")
+            korean = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
+            assert korean.status_code == 507 and "사진을 저장하지 못했습니다" in korean.text, korean.text[:500]
+
+            if fill is not None:
+                (tmp_path / "disk" / "filler").unlink()
+            else:
+                event.remove(engine.sync_engine, "connect", no_growth)
+                await engine.dispose()
+            counts = await count_rows(database)
+            assert counts["diagnoses"] == 0 and counts["photos"] == 0, counts  # no half-written row
+            with contextlib.closing(sqlite3.connect(database_file)) as check:  # the file itself is whole
+                assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+            ok = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
+            assert ok.status_code in (302, 303), ok.text[:500]  # room again: the same site stores it
+            assert (await count_rows(database))["diagnoses"] == 1
