@@ -10,13 +10,16 @@ WEB_PORT ?= 8000
 DATA ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-fast lint mlflow-ui bento benchmark clean system-deps
+AUDIT_VENV ?= var/audit-venv
+
+.PHONY: help install run test test-fast lint audit mlflow-ui bento benchmark clean system-deps
 
 help:
 	@echo "make run        start the Bento service (:$(SERVICE_PORT)) and the site (:$(WEB_PORT)) on the embedded defaults"
 	@echo "                (DATA=PATH trains real models from a HAM10000 folder first)"
 	@echo "make test       the whole test suite (starts its own PostgreSQL, bentoml serve and Chromium)"
 	@echo "make lint       ruff + mypy"
+	@echo "make audit      pip-audit over the installed environment (see docs/reliability.md)"
 	@echo "make mlflow-ui  the MLflow UI on the local runs in mlruns/"
 	@echo "make bento      build the Bento (bentoml build)"
 	@echo "make benchmark  serving benchmark (see docs/performance.md)"
@@ -45,6 +48,14 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy skin_models training webapp service.py serving
+
+# pip-audit runs from a virtual environment of its own, so that its dependencies do not change what is audited.
+$(AUDIT_VENV)/bin/pip-audit:
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet 'pip-audit==2.10.*'
+
+audit: $(STAMP) $(AUDIT_VENV)/bin/pip-audit
+	$(BIN)/python scripts/audit.py --pip-audit $(AUDIT_VENV)/bin/pip-audit
 
 mlflow-ui: $(STAMP)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --default-artifact-root mlruns/artifacts --host 127.0.0.1 --port 5000
