@@ -122,7 +122,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
 
     # Every incarnation of the service carries one mark; its workers inherit it (serving.processes). BentoML starts
-    # them in sessions of their own, so when `bentoml serve` dies they live on (a GB each) unless ended by the mark.
+    # them in sessions of their own, so when `bentoml serve` dies they live on (and keep answering on the port)
+    # unless ended by the mark.
     service_env, service_mark = marked_env(env)
 
     def start_service() -> subprocess.Popen[bytes]:

@@ -2,7 +2,7 @@
 
 BentoML starts each worker (``python -m _bentoml_impl.worker.service``) in a session and process group of its own,
 so neither signalling the server's process group nor, once the server itself has died, its list of children
-reaches them: a killed ``bentoml serve`` leaves its workers running (about a GB each with real models). Whoever
+reaches them: a killed ``bentoml serve`` leaves its workers running, their models in memory. Whoever
 starts a server marks its environment with a unique ``DRSKIN_SERVE_ID``; the workers inherit the environment, so
 the mark finds every one of them, orphaned or not, and nothing else (other servers on the machine carry another
 mark or none).

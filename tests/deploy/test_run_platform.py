@@ -81,14 +81,21 @@ def _workers(bentoml_home: Path) -> list[psutil.Process]:
     return found
 
 
-def _kill_everything(script: subprocess.Popen[bytes], children: list[psutil.Process]) -> None:
+def _kill_everything(script: subprocess.Popen[bytes], children: list[psutil.Process], bentoml_home: Path) -> None:
+    """Whatever a failed run left behind: the script, every process it started (a service restarted after
+    ``children`` was taken included), their process groups, and then the workers of this test's BentoML home."""
+    with contextlib.suppress(psutil.NoSuchProcess):
+        children = children + psutil.Process(script.pid).children(recursive=True)
     if script.poll() is None:
         children.append(psutil.Process(script.pid))
-    for process in children:  # whatever a failed run left behind, with its process group
+    for process in children:
         with contextlib.suppress(ProcessLookupError, PermissionError, psutil.NoSuchProcess):
             os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
+    for worker in _workers(bentoml_home):  # in sessions of their own: out of reach of the groups above
+        with contextlib.suppress(psutil.NoSuchProcess):
+            worker.kill()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["kill", "ctrl-c"])
@@ -107,7 +114,7 @@ def test_a_signal_to_make_run_stops_the_service_and_the_site(tmp_path: Path, sig
         assert not _port_open(service_port), "the service still holds its port"
         assert not _port_open(web_port), "the site still holds its port"
     finally:
-        _kill_everything(script, children)
+        _kill_everything(script, children, tmp_path / "bentoml")
 
 
 def test_when_the_service_dies_make_run_says_so_keeps_the_site_and_restarts_it(tmp_path: Path) -> None:
@@ -144,4 +151,4 @@ def test_when_the_service_dies_make_run_says_so_keeps_the_site_and_restarts_it(t
         assert not alive, f"still running after the script ended: {[p.cmdline() for p in alive]}"
         assert not _workers(tmp_path / "bentoml"), "BentoML workers outlived make run"
     finally:
-        _kill_everything(script, children + _workers(tmp_path / "bentoml"))
+        _kill_everything(script, children, tmp_path / "bentoml")
