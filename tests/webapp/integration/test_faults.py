@@ -288,3 +288,24 @@ async def test_a_full_disk_when_a_photo_is_stored_is_a_clear_507_page_and_nothin
             ok = await post_form(client, "/", "/diagnose", {}, files={"image": ("spot.jpg", photo, "image/jpeg")})
             assert ok.status_code in (302, 303), ok.text[:500]  # room again: the same site stores it
             assert (await count_rows(database))["diagnoses"] == 1
+
+
+async def test_after_an_unanswered_diagnosis_the_next_ones_wait_less_until_one_is_answered(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Against a real server that never answers: the first diagnosis waits the whole time-out, the next ones only
+    ``STALLED_TIMEOUT_S`` (read from the request that timed out, not from a clock)."""
+    from webapp.core import service_client as module
+    from webapp.core.settings import ServiceSettings
+
+    monkeypatch.setattr(module, "STALLED_TIMEOUT_S", 0.5)
+    with FaultyProxy() as hung:
+        client = module.ServiceClient(ServiceSettings(url=f"http://127.0.0.1:{hung.port}", timeout_s=2.0))
+        try:
+            read_timeouts = []
+            for _ in range(2):
+                with pytest.raises(module.ServiceNotAnswering) as caught:
+                    await client.diagnose(lesion_photo(64, 48, seed=15))
+                read_timeouts.append(caught.value.__cause__.request.extensions["timeout"]["read"])  # type: ignore[union-attr]
+            assert read_timeouts == [2.0, 0.5]
+            assert client.stalled and await client.readiness() == "not answering"
+        finally:
+            await client.aclose()
