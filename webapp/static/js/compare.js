@@ -10,14 +10,14 @@
   var divider = document.getElementById("compare-divider");
   var stage = document.getElementById("compare-stage");
   if (!overlay || !slider || !top || !divider || !stage) { return; }
-  var valuetext = overlay.getAttribute("data-valuetext") || "%(earlier)s / %(later)s";
+  var valuetext = overlay.getAttribute("data-valuetext") || "{earlier} / {later}";
 
   function update() {
     var value = Math.max(0, Math.min(100, Number(slider.value)));
     top.style.clipPath = "inset(0 " + (100 - value) + "% 0 0)";
     divider.style.left = value + "%";
     slider.setAttribute("aria-valuetext",
-      valuetext.replace("%(earlier)s", value + " %").replace("%(later)s", (100 - value) + " %"));
+      valuetext.replace("{earlier}", value + " %").replace("{later}", (100 - value) + " %"));
   }
 
   function moveTo(clientX) {
