@@ -43,7 +43,10 @@ def concern_rise(earlier: TimelinePoint, later: TimelinePoint) -> float:
 
 
 def _difference(before: float | None, after: float | None) -> str:
-    return "—" if before is None or after is None else f"{after - before:+.2f}"
+    if before is None or after is None:
+        return "—"
+    difference = after - before
+    return "0.00" if abs(difference) < 0.005 else f"{difference:+.2f}"  # never "-0.00"
 
 
 def compare(earlier: TimelinePoint, later: TimelinePoint) -> Comparison:
@@ -68,9 +71,10 @@ def compare(earlier: TimelinePoint, later: TimelinePoint) -> Comparison:
         Change("colour", _("Colour variation"), number(earlier.colour_variegation), number(later.colour_variegation),
                _difference(earlier.colour_variegation, later.colour_variegation)),
         Change("concerning", _("Concerning probability"), honest_percent(earlier.concerning_probability),
-               honest_percent(later.concerning_probability), f"{rise:+.2f}", flagged=rise > CONCERN_RISE),
+               honest_percent(later.concerning_probability),
+               _difference(earlier.concerning_probability, later.concerning_probability), flagged=rise > CONCERN_RISE),
     ]
-    days = (later.taken_at - earlier.taken_at).days
+    days = round((later.taken_at - earlier.taken_at).total_seconds() / 86400)  # 29 days 23 h read as 30
     return Comparison(earlier=earlier, later=later, changes=changes, days_apart=max(0, days))
 
 
