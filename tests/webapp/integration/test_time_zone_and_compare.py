@@ -149,3 +149,22 @@ async def test_compare_two_photos_with_outlines_and_the_change(client, db_url):
     same = await client.get(page, params={"a": str(latest.diagnosis_id), "b": str(latest.diagnosis_id)})
     assert same.status_code == 400 and "two different photos" in same.text
     assert (await client.get(page, params={"a": "x" * 65})).status_code == 400
+
+
+async def test_community_posts_and_comments_use_the_same_time_format(client, db_url):
+    from webapp.db.models import CommunityComment, CommunityPost
+
+    rows = await store_rows(db_url, "poster@example.org")
+    at = datetime(2026, 11, 28, 21, 54, tzinfo=UTC)
+    async with database(db_url) as session:
+        post = CommunityPost(user_id=rows.user_id, title="A spot", title_search="a spot", body="Hello", created_at=at)
+        session.add(post)
+        await session.flush()
+        session.add(CommunityComment(post_id=post.id, user_id=rows.user_id, body="Reply", created_at=at))
+        await session.commit()
+    client.cookies.set("tz", "Asia/Seoul")
+    detail = (await client.get(f"/community/posts/{post.id}")).text
+    assert detail.count("29 Nov 2026, 06:54 KST") == 2  # the post and the comment
+    assert "2026-11-28 21:54" not in detail
+    assert "29 Nov 2026, 06:54 KST" in (await client.get("/community")).text
+    assert "2026. 11. 29. 06:54 KST" in (await client.get("/community?lang=ko")).text
