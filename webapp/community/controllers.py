@@ -8,7 +8,6 @@ commenting are rate-limited (``ratelimit``); the moderation queue needs ``users.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -48,10 +47,11 @@ from webapp.community.schemas import (
 )
 from webapp.community.services import CommentService, CommunityError, PostService, ReportService
 from webapp.core.guards import requires_login
-from webapp.core.i18n import gettext
+from webapp.core.i18n import gettext, request_language
 from webapp.core.images import PhotoError, clean_photo
 from webapp.core.labels import CLASS_CODES, CONCERNING_CODES, label_name
 from webapp.core.settings import get_upload_settings
+from webapp.core.timezones import local_time, request_time_zone
 from webapp.db.models import CommunityComment, CommunityPost, Diagnosis, User
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -59,11 +59,6 @@ Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
 WRITE = {"write": True}
 POST_LIMIT = {"write": True, OPT_KEY: "post"}
 COMMENT_LIMIT = {"write": True, OPT_KEY: "comment"}
-
-
-def when(value: datetime | None) -> str:
-    """Language-neutral timestamps (UTC)."""
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _edited(row: CommunityPost | CommunityComment) -> bool:
@@ -91,8 +86,10 @@ def shared_view(post: CommunityPost, diagnosis: Diagnosis | None) -> SharedDiagn
         synthetic_model=bool(diagnosis.synthetic_model), created_at=diagnosis.created_at)
 
 
-def _choices(diagnoses: list[Diagnosis]) -> list[DiagnosisChoice]:
-    return [DiagnosisChoice(id=d.id, text=f"{when(d.created_at)} · {label_name(d.label)}") for d in diagnoses]
+def _choices(request: Request[Any, Any, Any], diagnoses: list[Diagnosis]) -> list[DiagnosisChoice]:
+    zone, lang = request_time_zone(request), request_language(request)
+    return [DiagnosisChoice(id=d.id, text=f"{local_time(d.created_at, zone, lang)} · {label_name(d.label)}")
+            for d in diagnoses]
 
 
 def _photo_response(data: bytes, content_type: str) -> Response[bytes]:
@@ -124,7 +121,7 @@ class CommunityController(Controller):
                 for p in items]
         return Template("community/index.html", context={
             "posts": rows, "page": page, "pages": page_count(total, PER_PAGE), "total": total, "q": q.strip(),
-            "logged_in": viewer is not None, "is_moderator": bool(viewer and viewer.is_moderator), "when": when})
+            "logged_in": viewer is not None, "is_moderator": bool(viewer and viewer.is_moderator)})
 
     async def _post_page(self, request: Request[Any, Any, Any], viewer: User | None, post: CommunityPost,
                          posts: PostService, comments: CommentService, reports: ReportService,
@@ -146,7 +143,7 @@ class CommunityController(Controller):
         return Template("community/detail.html", status_code=status_code, context={
             "post": view, "comments": comment_views, "comment_form": comment_form or CommentForm(),
             "comment_errors": comment_errors or [], "logged_in": viewer is not None,
-            "is_moderator": bool(viewer and viewer.is_moderator), "formats": FORMATS, "when": when,
+            "is_moderator": bool(viewer and viewer.is_moderator), "formats": FORMATS,
             "login_next": f"/community/posts/{post.id}"})
 
     @get("/posts/{post_id:uuid}", name="community_post")
@@ -183,7 +180,7 @@ class CommunityController(Controller):
         return Template("community/form.html", status_code=status_code, context={
             "form": form, "errors": errors, "post_id": post.id if post else None,
             "has_photo": bool(post and post.photo_id), "formats": FORMATS,
-            "diagnoses": _choices(await posts.diagnosis_choices(user)),
+            "diagnoses": _choices(request, await posts.diagnosis_choices(user)),
             "max_upload_mb": get_upload_settings().max_upload_mb})
 
     @get("/new", name="community_new", opt=WRITE)
@@ -400,7 +397,7 @@ class ModerationController(Controller):
                              author=pseudonym(c.user_id), is_hidden=True, open_reports=0,
                              last_reported_at=c.hidden_at) for c in hidden_comments]
         return Template("community/moderation.html", context={
-            "queue": list(items.values()), "hidden": hidden, "when": when})
+            "queue": list(items.values()), "hidden": hidden})
 
     async def _moderate(self, request: Request[Any, Any, Any], moderator: User, kind: str, item_id: uuid.UUID,
                         action: str, posts: PostService, comments: CommentService, reports: ReportService,

@@ -46,6 +46,9 @@ class User(UUIDAuditBase):
     # Optional context the classifier weighs with the photo (skin_models.context): never required, cleared at will.
     birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
     sex: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
+    # The IANA zone times are shown in ("Asia/Seoul"; webapp.core.timezones), from the browser at sign-up or chosen
+    # on the account page; None: the browser's zone (cookie), else UTC. Stored times stay UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
 
 
 class Photo(UUIDAuditBase):

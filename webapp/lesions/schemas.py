@@ -11,6 +11,7 @@ from webapp.core.i18n import N_, _
 from webapp.lesions.reminders import Recheck
 
 if TYPE_CHECKING:
+    from webapp.db.models import Diagnosis
     from webapp.diagnoses.schemas import OutlineView
 
 BODY_SITES: tuple[tuple[str, str], ...] = (
@@ -90,6 +91,8 @@ class TimelinePoint:
     area_fraction: float | None
     concerning_probability: float
     outline: OutlineView | None = None
+    border_irregularity: float | None = None
+    colour_variegation: float | None = None
 
 
 @dataclass
@@ -99,3 +102,47 @@ class Evolution:
     flagged: bool = False
     reasons: list[str] = field(default_factory=list)
     enough_photos: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """One measure of two photos of a spot, earlier and later, and how it moved (texts for the page)."""
+
+    key: str  # "area", "border", "colour", "concerning"
+    name: str
+    before: str
+    after: str
+    change: str  # "+22 %" (area, relative), "+0.15" (the others, difference); "—" when a photo lacks it
+    flagged: bool = False  # beyond the change rule's threshold (area and concerning probability only)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two photos of one spot side by side (``earlier`` before ``later``) and the change between them."""
+
+    earlier: TimelinePoint
+    later: TimelinePoint
+    changes: list[Change]
+    days_apart: int
+    errors: list[str] = field(default_factory=list)
+
+
+def timeline_point(diagnosis: Diagnosis) -> TimelinePoint:
+    """A stored diagnosis as a point of its lesion's timeline (photo, outline if it has one, measurements)."""
+    from webapp.core.labels import label_name
+    from webapp.diagnoses.schemas import build_outline
+
+    result = diagnosis.result or {}
+    measured = (result.get("segmentation") or {}).get("measurements") or {}
+
+    def measurement(key: str) -> float | None:
+        value = measured.get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    return TimelinePoint(
+        diagnosis_id=diagnosis.id, taken_at=diagnosis.created_at, photo_url=f"/photos/{diagnosis.photo_id}",
+        overlay_url=f"/photos/{diagnosis.overlay_id}" if diagnosis.overlay_id else None, label=diagnosis.label,
+        label_name=label_name(diagnosis.label), triage_level=diagnosis.triage_level,
+        area_fraction=diagnosis.area_fraction, concerning_probability=diagnosis.concerning_probability,
+        outline=build_outline(result), border_irregularity=measurement("border_irregularity"),
+        colour_variegation=measurement("colour_variegation"))

@@ -56,13 +56,14 @@ class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
 
     async def rechecks(self, user_id: uuid.UUID, now: datetime | None = None, *, lesions: list[Lesion] | None = None,
                        stats: dict[uuid.UUID, tuple[int, uuid.UUID | None, datetime | None]] | None = None,
-                       ) -> list[Recheck]:
+                       zone: str | None = None) -> list[Recheck]:
         """The re-checks (``webapp.lesions.reminders``) of ``lesions`` (default: every tracked spot), the most
-        overdue first; pass ``lesions`` / ``stats`` a page has already read to save the queries."""
+        overdue first; pass ``lesions`` / ``stats`` a page has already read to save the queries. Days are counted
+        in ``zone`` (the reader's IANA time zone; None: UTC)."""
         stats = stats if stats is not None else await self.photo_stats(user_id)
         lesions = lesions if lesions is not None else await self.list_owned(user_id)
         items = [recheck(lesion.id, lesion.name, lesion.recheck_days, stats.get(lesion.id, (0, None, None))[2],
-                         lesion.created_at, now) for lesion in lesions]
+                         lesion.created_at, now, zone) for lesion in lesions]
         return sorted(items, key=lambda item: (item.due_on, item.name))
 
     async def set_recheck_days(self, lesion: Lesion, days: int) -> None:
