@@ -24,7 +24,7 @@ WIDTH, HEIGHT = 200.0, 440.0  # one view's box, in SVG units
 GAP = 20.0  # between the front and the back view
 CAPTION = 30.0  # below the views: "Front", "Back"
 VIEWS: tuple[str, ...] = ("front", "back")
-VIEW_NAMES = {"front": N_("Front"), "back": N_("Back")}
+VIEW_NAMES = {"front": N_("Front view"), "back": N_("Back view")}
 SIDE_NAMES = {"left": N_("%(site)s (left)"), "right": N_("%(site)s (right)")}
 # A click on the outline's very edge may land a hair outside the polygon (rounding, anti-aliasing): in SVG units.
 EDGE_TOLERANCE = 2.5
@@ -257,7 +257,7 @@ def parse_position(site: str, view: str, x: str, y: str) -> tuple[MapPosition | 
     on_view = shapes_of(drawn, view_value)
     if not on_view:
         other = next(v for v in VIEWS if v != view_value)
-        return None, [_("The %(site)s is not on the %(view)s of the body: put the pin on the %(other)s view.",
+        return None, [_("The %(site)s is not on the %(view)s: put the pin on the %(other)s.",
                         site=body_site_name(site).lower(), view=_(VIEW_NAMES[view_value]).lower(),
                         other=_(VIEW_NAMES[other]).lower())]
     position = MapPosition(view_value, round(fx, 4), round(fy, 4))

@@ -82,8 +82,8 @@ def test_no_pin_is_no_position_and_a_good_pin_is_kept_rounded():
     ("back", "back", "half", "0.3", "from 0 to 1"),
     ("back", "left", "0.5", "0.3", "front and a back"),
     ("back", "back", "0.5", "", "incomplete"),
-    ("back", "front", "0.5", "0.3", "not on the front of the body"),
-    ("face", "back", "0.5", "0.08", "not on the back of the body"),
+    ("back", "front", "0.5", "0.3", "not on the front view"),
+    ("face", "back", "0.5", "0.08", "not on the back view"),
     ("face", "front", "0.5", "0.95", "not on the face"),  # a pin on the feet for a spot on the face
     ("other", "front", "0.5", "0.3", "no place on the body map"),
 ])
