@@ -79,6 +79,9 @@ async def test_choose_the_site_on_the_map_see_the_pins_and_filter(page, site_wit
     await page.click("#start-tracking")
     await page.wait_for_url("**/lesions/*")
     assert await page.input_value("#edit_body_site") == "back"
+    # the lesion page shows the pin where it was put, ready to be moved
+    assert await page.is_visible("#where .bodymap-view[data-view=back] .bodymap-marker")
+    await _shot(page, f"{size}-lesion-page")
 
     # 2. by a click (a tap on the phone) on the person's left forearm, front view, a little below its middle
     await page.goto(url + "/lesions")
@@ -122,4 +125,7 @@ async def test_choose_the_site_on_the_map_see_the_pins_and_filter(page, site_wit
     await page.click("#region-filter a[data-region='upper extremity']")
     await page.wait_for_url("**/lesions?region=upper-extremity")
     assert "Mole by click" in (await page.text_content("#lesion-list") or "")
+    await page.goto(url + "/lesions?lang=ko")
+    assert await page.get_attribute("#lesion-map svg", "aria-label") == "신체 지도"
+    await _shot(page, f"{size}-5-korean")
     assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors

@@ -3,7 +3,10 @@ the lesion list filtered by region, the pin moved on the lesion page and given w
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 
 from sqlalchemy import select
 
@@ -134,3 +137,8 @@ async def test_a_photo_s_new_lesion_keeps_its_pin(client, db_url):
     lesion = await _lesion(db_url, "seat")
     assert (lesion.map_side, lesion.map_x, lesion.map_y) == ("back", anchor.x, anchor.y)
     assert "seat" in (await client.get("/lesions?region=trunk")).text
+    # the pin is part of the person's data export
+    with zipfile.ZipFile(io.BytesIO((await client.get("/account/export")).content)) as archive:
+        exported = {row["name"]: row for row in json.loads(archive.read("lesions.json"))}
+    assert exported["seat"]["map_position"] == {"view": "back", "x": anchor.x, "y": anchor.y}
+    assert exported["arranged"]["map_position"] is None
