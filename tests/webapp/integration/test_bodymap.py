@@ -47,6 +47,9 @@ async def test_a_spot_chosen_on_the_map_is_stored_with_its_pin_and_shown_on_my_l
     assert re.search(r'<div class="bodymap-picker" data-select="body_site"[^>]* hidden>', listing)
     assert '<script src="/static/js/bodymap.js" defer></script>' in listing
 
+    home = (await client.get("/")).text  # the upload form's optional body site: the map, without a pin to keep
+    assert 'data-select="body_site"' in home and 'name="map_side"' not in home
+
     korean = (await client.get("/lesions?lang=ko")).text
     assert 'aria-label="신체 지도"' in korean and "1. freckle (아래팔)" in korean
 
