@@ -127,6 +127,8 @@ async def export_user_data(session: AsyncSession, user: User) -> bytes:
                                "created_at": user.created_at.isoformat(),
                                "exported_at": datetime.now(UTC).isoformat()}
     lesion_rows = [{"id": str(lesion.id), "name": lesion.name, "body_site": lesion.body_site,
+                    "map_position": {"view": lesion.map_side, "x": lesion.map_x, "y": lesion.map_y}
+                    if lesion.map_side else None,
                     "created_at": lesion.created_at.isoformat()} for lesion in lesions]
     diagnosis_rows = [{"id": str(d.id), "created_at": d.created_at.isoformat(),
                        "lesion_id": str(d.lesion_id) if d.lesion_id else None, "label": d.label,
