@@ -53,8 +53,9 @@ def main() -> None:
                 start = time.perf_counter()
                 size = len(render(lesion_report(user, lesion, rows, photos, datetime.now(UTC))))
                 times.append(time.perf_counter() - start)
-            print(f"{lang} photos={visits:2d}: median {statistics.median(times) * 1000:5.0f} ms, PDF {size / 1024:4.0f} KiB"
-                  f" (the JPEGs alone {sum(len(p.data) for p in photos.values()) / 1024:4.0f} KiB)")
+            jpegs = sum(len(p.data) for p in photos.values())
+            print(f"{lang} photos={visits:2d}: median {statistics.median(times) * 1000:5.0f} ms, "
+                  f"PDF {size / 1024:4.0f} KiB (the JPEGs alone {jpegs / 1024:4.0f} KiB)")
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ class ReportController(Controller):
         """Every photo of a tracked spot, the change between them, for a doctor."""
         lesion = await lesions.get_owned(user.id, lesion_id)
         items = await diagnoses.for_lesion(user.id, lesion.id)
-        owned = await _owned_photos(photos, user, {d.photo_id for d in items} | {d.overlay_id for d in items if d.overlay_id})
+        wanted = {d.photo_id for d in items} | {d.overlay_id for d in items if d.overlay_id}
+        owned = await _owned_photos(photos, user, wanted)
         items = [d for d in items if d.photo_id in owned]
         now = datetime.now(UTC)
         report = lesion_report(user, lesion, items, owned, now)
