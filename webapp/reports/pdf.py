@@ -112,6 +112,7 @@ class _Document(FPDF):
                 self.set_draw_color(*colour)
                 self.set_line_width(line_width)
                 self.polygon(points, style="D")
+            self.plain_lines()
         self.set_xy(x, y + h + 1)
         self.set_font(FAMILY, "", 7.5)
         self.set_text_color(*MUTED)
@@ -120,23 +121,32 @@ class _Document(FPDF):
         return y + h + 6
 
     def probabilities(self, visit: VisitView, x: float, width: float) -> None:
-        name_w, value_w = width * 0.46, width * 0.16
+        name_w, value_w = width * 0.5, width * 0.15
         bar_w = width - name_w - value_w - 2
         for row in visit.probabilities:
             y = self.get_y()
             self.set_xy(x, y)
             self.set_font(FAMILY, "B" if row.is_top else "", 8.5)
-            self.cell(name_w, 5, row.name)
+            # Long class names wrap under themselves instead of running into the bar.
+            self.multi_cell(name_w - 1, 4.2, row.name, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
+            bottom = max(self.get_y(), y + 5)
             self.set_fill_color(*TRACK)
-            self.rect(x + name_w, y + 1.3, bar_w, 2.4, style="F")
+            self.rect(x + name_w, y + 0.9, bar_w, 2.4, style="F")
             self.set_fill_color(*(CONCERNING_BAR if row.is_concerning else OTHER_BAR))
             if row.probability > 0:
-                self.rect(x + name_w, y + 1.3, max(0.3, bar_w * min(1.0, row.probability)), 2.4, style="F")
+                self.rect(x + name_w, y + 0.9, max(0.3, bar_w * min(1.0, row.probability)), 2.4, style="F")
             self.set_xy(x + name_w + bar_w + 2, y)
-            self.cell(value_w, 5, row.shown, align="R")
-            self.set_xy(x, y + 5)
+            self.cell(value_w, 4.2, row.shown, align="R")
+            self.set_xy(x, bottom + 0.6)
+
+    def plain_lines(self) -> None:
+        """Tables after bars and outlines: thin grey rules, no fill."""
+        self.set_draw_color(*RULE)
+        self.set_fill_color(255, 255, 255)
+        self.set_line_width(0.2)
 
     def rows(self, rows: list[tuple[str, str, str]]) -> None:
+        self.plain_lines()
         with self.table(col_widths=(45, 25, 110), text_align=("LEFT", "RIGHT", "LEFT"), first_row_as_headings=False,
                         line_height=4.6, borders_layout="HORIZONTAL_LINES", padding=1) as table:
             for label, value, note in rows:
@@ -185,6 +195,7 @@ class _Document(FPDF):
         for line in rest:
             self.paragraph(f"• {line}", 9.5)
         if report.table_rows:
+            self.plain_lines()
             self.set_font(FAMILY, "", 7.5)
             widths = (36, 26, 16, 18, 16, 22, 24, 22)
             with self.table(col_widths=widths, line_height=3.8, padding=1, borders_layout="HORIZONTAL_LINES",

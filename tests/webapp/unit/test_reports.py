@@ -92,6 +92,7 @@ def test_an_answer_without_an_outline_prints_the_photo_with_honest_percentages_i
     result = fake_result(label="nv", concerning=0.003)
     result["classification"]["probabilities"] = {"mel": 0.001, "bcc": 0.001, "akiec": 0.001, "nv": 0.996,
                                                  "bkl": 0.0005, "df": 0.0005, "vasc": 0.0}
+    result["classification"]["patient_context"] = {"age": 62, "sex": "male", "site": "back", "applied": True}
     diagnosis, photo, outlined = _rows(result, overlay=overlay)
     user = SimpleNamespace(time_zone="Asia/Seoul", display_name="Kim Minji")
     report = diagnosis_report(user, diagnosis, photo, outlined, None, MOMENT)
@@ -99,6 +100,7 @@ def test_an_answer_without_an_outline_prints_the_photo_with_honest_percentages_i
     text = reader.pages[0].extract_text()
     assert "25 Nov 2026, 06:54 (Asia/Seoul)" in text and "Kim Minji" in text
     assert "Melanocytic nevus > 99 %" in text and "Melanoma < 1 %" in text and "100 %" not in text
+    assert "Weighed with the photo: age 62, male, back." in text
     assert len(reader.pages[0].images) == 1
     assert GREEN_OUTLINE not in reader.pages[0].get_contents().get_data()
     caption = "The spot as the model outlined it" if overlay else "Your photo"
