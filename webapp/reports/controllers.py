@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -27,9 +28,18 @@ from webapp.reports.views import (
 )
 
 
+# Laying a report out is up to a second or two of CPU (docs/site.md): at most two at once per process, so that a
+# burst of downloads cannot take every core from the pages.
+_RENDERING = threading.BoundedSemaphore(2)
+
+
+def _render(report: ReportView) -> bytes:
+    with _RENDERING:
+        return render(report)
+
+
 async def _pdf(report: ReportView, disposition: str) -> Response[bytes]:
-    # Laying out and subsetting the font takes a few hundred milliseconds of CPU: off the event loop.
-    body = await anyio.to_thread.run_sync(render, report)
+    body = await anyio.to_thread.run_sync(_render, report)  # off the event loop
     return Response(body, media_type="application/pdf",
                     headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
