@@ -27,7 +27,6 @@ from webapp.reports.views import (
     user_zone,
 )
 
-
 # Laying a report out is up to a second or two of CPU (docs/site.md): at most two at once per process, so that a
 # burst of downloads cannot take every core from the pages.
 _RENDERING = threading.BoundedSemaphore(2)
