@@ -177,7 +177,7 @@ def visit_view(diagnosis: Diagnosis, photo: Photo, overlay: Photo | None, headin
 
 
 def _measured(diagnosis: Diagnosis, key: str) -> float | None:
-    value = ((diagnosis.result or {}).get("segmentation") or {}).get("measurements", {}).get(key)
+    value = (((diagnosis.result or {}).get("segmentation") or {}).get("measurements") or {}).get(key)
     return float(value) if isinstance(value, int | float) else None
 
 
@@ -251,7 +251,7 @@ def diagnosis_report(user: Any, diagnosis: Diagnosis, photo: Photo, overlay: Pho
     """One analysed photo."""
     zone = user_zone(user)
     taken = format_when(diagnosis.created_at, zone)
-    facts = [taken] + ([f"{lesion.name} · {body_site_name(lesion.body_site)}"] if lesion is not None else [])
+    facts = [f"{lesion.name} · {body_site_name(lesion.body_site)}"] if lesion is not None else []
     report = _frame(user, label_name(diagnosis.label), facts, zone, now)
     report.visits.append(visit_view(diagnosis, photo, overlay, taken))
     return report
