@@ -49,6 +49,7 @@ from webapp.diseases.controllers import DiseaseController
 from webapp.lesions.bodymap import picker_map
 from webapp.lesions.controllers import LesionController
 from webapp.pages.controllers import AboutController, HealthController, HomeController
+from webapp.reports.controllers import ReportController
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -163,7 +164,8 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             HomeController, HealthController, AboutController, AuthController, AccountController, DiagnoseController,
-            DiagnosisController, PhotoController, LesionController, DiseaseController, *COMMUNITY_ROUTE_HANDLERS,
+            DiagnosisController, PhotoController, LesionController, ReportController, DiseaseController,
+            *COMMUNITY_ROUTE_HANDLERS,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], name="static",
                                        opt={"skip_session": True}),
         ],
