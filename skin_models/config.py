@@ -35,6 +35,9 @@ class Int8Record(BaseModel):
     fp32: float
     int8: float
     limit: float = Field(description="the largest drop accepted")
+    sensitivity: tuple[float, float] | None = Field(
+        default=None, description="classifier: malignant sensitivity at the triage threshold, (fp32, int8); its "
+        "drop must stay within the same limit")
     calibration_images: int = Field(ge=1, description="training photos the activation ranges were calibrated on")
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 

@@ -41,9 +41,10 @@ _CALIBRATE_HELP = (
 )
 _QUANTIZE_HELP = (
     "int8 for CPU serving: quantise a stored model's ONNX network (ONNX Runtime, static, calibrated on training "
-    "photos), measure fp32 and int8 side by side on the held-out split (classifier: balanced accuracy from the photo "
-    "alone; segmenter: Dice), and keep the int8 network only when the drop is at most 0.01 (balanced accuracy) or "
-    "0.003 (Dice): then it is imported as a new version of the model (it becomes ':latest' and is served; "
+    "photos), measure fp32 and int8 side by side on the held-out split (classifier: the answer as served, with the "
+    "recorded age/sex/site: balanced accuracy and malignant sensitivity; segmenter: Dice), and keep the int8 network "
+    "only when each drops by at most 0.01 (classifier) or 0.003 (Dice): then it is imported as a new version of "
+    "the model (it becomes ':latest' and is served; "
     "DRSKIN_INT8=off serves fp32 again). Otherwise nothing is written."
 )
 _MODELS_HELP = (

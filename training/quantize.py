@@ -2,12 +2,17 @@
 
 For one stored model (a BentoML tag or a bundle folder): static int8 quantisation of its ``model.onnx`` with ONNX
 Runtime (QDQ, per-channel int8 weights, uint8 activations, min-max ranges calibrated on training-split photos),
-then fp32 and int8 side by side on held-out photos — the classifier's balanced accuracy from the photo alone, the
-segmenter's Dice — and the decision by a rule set before measuring (issue 17): the int8 network is kept only when
-balanced accuracy drops by at most 0.01, or Dice by at most 0.003. A kept network is written into a copy of the
-bundle as ``model.int8.onnx`` with the measurement in ``config.int8`` and imported into the BentoML store as a new
-version (so ``:latest`` serves it); the fp32 ``model.onnx`` and the weights stay (GPU, explanation maps,
-``DRSKIN_INT8=off``). A network that fails the rule is reported and nothing is written.
+then fp32 and int8 side by side on held-out photos — the classifier's answer as served (with the age, sex and body
+site the data records, when it has a context model): balanced accuracy, and the malignant sensitivity at its triage
+threshold; the segmenter's Dice — and the decision by a rule set before measuring (issue 17): the int8 network is
+kept only when balanced accuracy (and the sensitivity) drop by at most 0.01, or Dice by at most 0.003. The answer
+as served, not the photo alone: the triage threshold and the context weight were chosen on fp32 probabilities,
+and an int8 network that shifts them costs more than its photo-alone accuracy shows (docs/performance.md).
+
+A kept network is written into a copy of the bundle as ``model.int8.onnx`` with the measurement in ``config.int8``
+and imported into the BentoML store as a new version (so ``:latest`` serves it); the fp32 ``model.onnx`` and the
+weights stay (GPU, explanation maps, ``DRSKIN_INT8=off``). A network that fails the rule is reported and nothing is
+written.
 """
 
 from __future__ import annotations
@@ -49,9 +54,12 @@ class QuantizeResult:
 
     @property
     def summary(self) -> str:
-        verdict = "kept" if self.kept else f"NOT kept (drop past {self.record.limit})"
+        verdict = "kept" if self.kept else f"NOT kept (a drop past {self.record.limit})"
+        sensitivity = "" if self.record.sensitivity is None else (
+            f", malignant sensitivity {self.record.sensitivity[0]:.4f} -> {self.record.sensitivity[1]:.4f}")
         return (f"{self.task}: {self.record.metric} {self.record.fp32:.4f} (fp32) -> {self.record.int8:.4f} (int8) on "
-                f"{self.record.images} {self.record.split} photos, drop {self.record.drop:+.4f}: {verdict}; "
+                f"{self.record.images} {self.record.split} photos, drop {self.record.drop:+.4f}{sensitivity}: "
+                f"{verdict}; "
                 f"forward {self.fp32_ms:.1f} -> {self.int8_ms:.1f} ms/image (batch 8), "
                 f"{self.fp32_mb:.1f} -> {self.int8_mb:.1f} MB")
 
@@ -100,12 +108,14 @@ def _forward_ms(run: Callable[[np.ndarray], Any], batch: np.ndarray, repeats: in
     return statistics.median(times)
 
 
-def measure(bundle: Path, records: Sequence[Any], *, progress: bool = True) -> tuple[float, float]:
-    """The bundle's quality metric on ``records`` (ONNX Runtime, as served) and its forward ms per image."""
+def measure(bundle: Path, records: Sequence[Any], *, progress: bool = True) -> tuple[float, float | None, float]:
+    """The bundle's quality on ``records`` (ONNX Runtime, as served: a classifier with the records' context) —
+    (balanced accuracy or Dice, the malignant sensitivity at the triage threshold or None) — and its forward ms
+    per image."""
     from tqdm.auto import tqdm
 
     from skin_models.labels import class_index
-    from skin_models.predict import ClassifierPredictor, SegmenterPredictor
+    from skin_models.predict import ClassifierPredictor, SegmenterPredictor, with_context
     from skin_models.preprocess import to_uint8_batch
     from training.data import load_image, load_mask
     from training.metrics import classification_metrics, segmentation_metrics
@@ -116,7 +126,9 @@ def measure(bundle: Path, records: Sequence[Any], *, progress: bool = True) -> t
         rows = [classifier.predict_proba([load_image(r) for r in records[i : i + 64]])
                 for i in tqdm(range(0, len(records), 64), desc="classifying", disable=not progress, leave=False)]
         targets = np.array([class_index(r.label) for r in records])
-        value = float(classification_metrics(targets, np.concatenate(rows))["balanced_accuracy"])
+        served = with_context(np.concatenate(rows), config, [r.context for r in records])
+        found = classification_metrics(targets, served, triage_threshold=config.triage_threshold)
+        value, sensitivity = float(found["balanced_accuracy"]), float(found["malignant_sensitivity"])
         run: Callable[[np.ndarray], Any] = classifier.logits_from_uint8
     else:
         segmenter = SegmenterPredictor(bundle, device="cpu", backend="onnx")
@@ -128,11 +140,11 @@ def measure(bundle: Path, records: Sequence[Any], *, progress: bool = True) -> t
             images = [load_image(r) for r in with_masks[i : i + 64]]
             predicted += segmenter.predict_masks(images)
             truth += [load_mask(r, image.size) for r, image in zip(with_masks[i : i + 64], images, strict=True)]
-        value = float(segmentation_metrics(predicted, truth)["dice"])
+        value, sensitivity = float(segmentation_metrics(predicted, truth)["dice"]), None
         run = segmenter.network_maps_from_uint8
         records = with_masks
     sample = to_uint8_batch([load_image(r) for r in records[:8]], config)
-    return value, _forward_ms(run, sample)
+    return value, sensitivity, _forward_ms(run, sample)
 
 
 def quantize_bundle(bundle: Path, data: Path, split_file: Path, *, calibration: int = 128, split: str = "test",
@@ -165,18 +177,21 @@ def quantize_bundle(bundle: Path, data: Path, split_file: Path, *, calibration: 
         shutil.copytree(bundle, copy)
         (copy / INT8_ONNX_FILE).unlink(missing_ok=True)
         quantize_onnx(bundle / ONNX_FILE, copy / INT8_ONNX_FILE, config, [load_image(r) for r in chosen])
-        fp32_value, fp32_ms = measure(bundle, held_out, progress=progress)
+        fp32_value, fp32_sensitivity, fp32_ms = measure(bundle, held_out, progress=progress)
         int8_only = Path(tmp) / "int8"
         int8_only.mkdir()
         shutil.copy2(copy / "config.json", int8_only / "config.json")
         shutil.copy2(bundle / "model.safetensors", int8_only / "model.safetensors")
         shutil.copy2(copy / INT8_ONNX_FILE, int8_only / ONNX_FILE)  # measured through the same ONNX path
-        int8_value, int8_ms = measure(int8_only, held_out, progress=progress)
+        int8_value, int8_sensitivity, int8_ms = measure(int8_only, held_out, progress=progress)
         record = Int8Record(metric=metric, split=split, images=len(held_out) if config.task == "classification"
                             else sum(r.mask_path is not None for r in held_out),
                             fp32=round(fp32_value, 4), int8=round(int8_value, 4), limit=limit,
+                            sensitivity=None if fp32_sensitivity is None or int8_sensitivity is None else
+                            (round(fp32_sensitivity, 4), round(int8_sensitivity, 4)),
                             calibration_images=len(chosen))
-        kept = record.drop <= limit + 1e-12
+        sensitivity_drop = 0.0 if record.sensitivity is None else record.sensitivity[0] - record.sensitivity[1]
+        kept = record.drop <= limit + 1e-12 and sensitivity_drop <= limit + 1e-12
         tag = None
         if kept:
             config.model_copy(update={"int8": record}).save(copy / "config.json")

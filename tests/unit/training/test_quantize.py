@@ -44,6 +44,7 @@ def test_a_kept_int8_classifier_becomes_the_served_version(synth_dir: Path, spli
     assert result.kept and result.tag and result.tag != source
     assert result.record.metric == "balanced_accuracy" and result.record.images == test_photos
     assert result.record.calibration_images == 16 and 0.0 <= result.record.int8 <= 1.0
+    assert result.record.sensitivity is not None and all(0.0 <= v <= 1.0 for v in result.record.sensitivity)
     assert result.int8_mb < result.fp32_mb  # int8 weights: a quarter of the bytes, give or take the graph
 
     served = bentoml_model_path("skin-classifier:latest")
@@ -70,7 +71,7 @@ def test_a_network_past_the_limit_is_reported_and_nothing_is_written(synth_dir: 
     monkeypatch.setitem(quantize.LIMITS, "segmentation", ("dice", -1.0))  # no drop, not even zero, passes
     result = quantize.quantize_bundle(bundle, synth_dir, split_file, calibration=8, progress=False)
     assert not result.kept and result.tag is None
-    assert result.record.metric == "dice" and result.record.images > 0
+    assert result.record.metric == "dice" and result.record.images > 0 and result.record.sensitivity is None
     assert "NOT kept" in result.summary
     assert not (bundle / INT8_ONNX_FILE).exists() and load_config(bundle).int8 is None
     assert list_store_models() == []
