@@ -53,6 +53,7 @@ from webapp.core.labels import CLASS_CODES, CONCERNING_CODES, label_name
 from webapp.core.settings import get_upload_settings
 from webapp.core.timezones import local_time, request_time_zone
 from webapp.db.models import CommunityComment, CommunityPost, Diagnosis, User
+from webapp.diagnoses.schemas import build_outline, honest_percent
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
@@ -70,19 +71,20 @@ def _translator(request: Request[Any, Any, Any]) -> Any:
 
 
 def shared_view(post: CommunityPost, diagnosis: Diagnosis | None) -> SharedDiagnosis | None:
-    """Top class, probabilities and overlay of a shared diagnosis; its photo only if the author ticked it."""
+    """Top class, probabilities and the outline of a shared diagnosis; its photo only if the author ticked it."""
     if diagnosis is None:
         return None
     classification = (diagnosis.result or {}).get("classification") or {}
     probabilities = {code: float((classification.get("probabilities") or {}).get(code, 0.0)) for code in CLASS_CODES}
     top = diagnosis.label or max(probabilities, key=lambda code: probabilities[code])
-    rows = [ProbabilityRow(code=code, name=label_name(code), percent=f"{p * 100:.1f}", is_top=code == top,
-                           is_concerning=code in CONCERNING_CODES)
+    rows = [ProbabilityRow(code=code, name=label_name(code), percent=f"{p * 100:.1f}", shown=honest_percent(p),
+                           is_top=code == top, is_concerning=code in CONCERNING_CODES)
             for code, p in sorted(probabilities.items(), key=lambda item: -item[1])]
     return SharedDiagnosis(
         label=top, label_name=label_name(top), rows=rows,
         overlay_url=f"/community/posts/{post.id}/overlay" if diagnosis.overlay_id else None,
         photo_url=f"/community/posts/{post.id}/diagnosis-photo" if post.share_diagnosis_photo else None,
+        outline=build_outline(diagnosis.result or {}),
         synthetic_model=bool(diagnosis.synthetic_model), created_at=diagnosis.created_at)
 
 
