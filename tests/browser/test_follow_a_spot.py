@@ -64,6 +64,12 @@ async def _download_report(page, tmp_path: Path, lang: str) -> tuple[str, PdfRea
     return "\n".join(page.extract_text() for page in reader.pages), reader
 
 
+async def _gap_below(page, selector: str) -> float:
+    """Pixels between an element's bottom and the top of the element after it."""
+    return await page.eval_on_selector(selector, "e => e.nextElementSibling.getBoundingClientRect().top"
+                                                 " - e.getBoundingClientRect().bottom")
+
+
 def _center(box: dict) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
@@ -126,6 +132,7 @@ async def test_follow_a_spot_for_a_month_in_english_and_korean(page, site_url, t
     assert "1 spot is due for a re-check" in (await due.locator("h2").text_content() or "")
     assert await due.locator(f"a[href='{lesion_url.removeprefix(url)}']").text_content() == NAME
     assert f"latest photo {_when(latest_at, 'en', day=True)}" in (await due.text_content() or "")
+    assert await _gap_below(page, "#rechecks-due") >= 8  # the card does not touch the upload card under it
     await _shots(page, "1-home-due")
     await _no_sideways_scroll(page)
     await page.goto(url + "/lesions")
@@ -155,6 +162,7 @@ async def test_follow_a_spot_for_a_month_in_english_and_korean(page, site_url, t
     assert shown_rise.startswith("0.00" if abs(rise) < 0.005 else f"{rise:+.2f}"), (shown_rise, rise)
     flagged = await page.is_visible("#evolution-flag")
     assert flagged or await page.is_visible("#evolution-ok")
+    assert await _gap_below(page, "#compare") >= 8  # nor the compare card the "Over time" card
     await _shots(page, "4-compare", "#compare")
 
     # 5. the pin: a click on the left of the back on the lesion page's map, saved, then on My lesions
