@@ -9,8 +9,9 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
 fi
-# Korean glyphs for the browser screenshots (the tests pass without; the screenshots would show boxes).
-if ! fc-list 2>/dev/null | grep -qi -e nanum -e noto.*cjk; then
+# Korean glyphs: NanumGothic is the font the PDF report embeds (webapp/reports/fonts.py; its tests need it), and the
+# browser screenshots use it too.
+if ! fc-list 2>/dev/null | grep -qi nanum; then
   need+=(fonts-nanum)
 fi
 if ((${#need[@]})); then

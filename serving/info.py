@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, cast
 import bentoml
 from bentoml.exceptions import BentoMLException
 
+from serving.settings import BACKEND, DEVICE
 from serving.store import model_info
 from skin_models.context import FIELDS as CONTEXT_FIELDS
-from skin_models.contract import ContextInfo, InfoResponse, ServedModel, TrainingData
+from skin_models.contract import ContextInfo, InfoResponse, Int8Info, ServedModel, TrainingData
 
 if TYPE_CHECKING:
     from skin_models.config import ModelConfig
@@ -98,7 +99,21 @@ def describe_model(stored: Any, config: ModelConfig) -> ServedModel:
         mask_threshold=None if classifier else config.mask_threshold,
         context=ContextInfo(fields=list(CONTEXT_FIELDS), weight=config.context.weight,
                             fitted_on=config.context.fitted_on) if classifier and config.context else None,
+        int8=_int8_info(stored, config),
     )
+
+
+def _int8_info(stored: Any, config: ModelConfig) -> Int8Info | None:
+    """The int8 network's quality check, and whether the model workers run it (the same rule they apply)."""
+    from skin_models.bundle import servable_int8
+    from skin_models.device import resolve_device
+
+    if config.int8 is None:
+        return None
+    record = config.int8
+    served = servable_int8(Path(stored.path), config) and resolve_device(DEVICE).type == "cpu" and BACKEND != "torch"
+    return Int8Info(served=served, metric=record.metric, split=record.split, images=record.images, fp32=record.fp32,
+                    int8=record.int8, limit=record.limit)
 
 
 def describe_service(*served: tuple[Any, ModelConfig]) -> InfoResponse:

@@ -1,4 +1,5 @@
-"""The model bundle: a folder with ``config.json``, ``model.safetensors`` and optionally ``model.onnx``.
+"""The model bundle: a folder with ``config.json``, ``model.safetensors`` and optionally ``model.onnx`` (and
+``model.int8.onnx``, its int8 quantisation, when ``drskin quantize`` found it keeps the quality: ``config.int8``).
 
 Weights are a plain state dict in safetensors (never a pickled module: torch refuses to unpickle those by
 default, and pickles can run code). The config says how to rebuild the network and feed it.
@@ -20,6 +21,7 @@ from skin_models.factory import build_model
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 ONNX_FILE = "model.onnx"
+INT8_ONNX_FILE = "model.int8.onnx"
 
 
 class BundleError(RuntimeError):
@@ -65,6 +67,16 @@ def load_bundle(path: Path, device: torch.device | str = "cpu") -> tuple[nn.Modu
 
 def has_onnx(path: Path) -> bool:
     return (Path(path) / ONNX_FILE).exists()
+
+
+def servable_int8(path: Path, config: ModelConfig) -> bool:
+    """The bundle has an int8 network that passed its quality check (``config.int8``), and it was not turned off
+    with ``DRSKIN_INT8=off``."""
+    import os
+
+    if os.environ.get("DRSKIN_INT8", "on").strip().lower() in {"off", "0", "false", "no"}:
+        return False
+    return config.int8 is not None and (Path(path) / INT8_ONNX_FILE).exists()
 
 
 def export_onnx(model: nn.Module, config: ModelConfig, out: Path, *, check: bool = True, atol: float = 1e-3) -> Path:

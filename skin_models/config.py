@@ -21,6 +21,31 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 BUNDLE_FORMAT_VERSION = 1
 
 
+class Int8Record(BaseModel):
+    """Why the bundle's ``model.int8.onnx`` may be served: the quality it kept, measured on held-out photos.
+
+    Written by ``drskin quantize`` only when the drop is within ``limit``; the service then runs the int8 network
+    on the CPU (``DRSKIN_INT8=off`` turns it back to fp32)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(description="what was compared: 'balanced_accuracy' (classifier) or 'dice' (segmenter)")
+    split: str = Field(description="the photos it was measured on")
+    images: int = Field(ge=1)
+    fp32: float
+    int8: float
+    limit: float = Field(description="the largest drop accepted")
+    sensitivity: tuple[float, float] | None = Field(
+        default=None, description="classifier: malignant sensitivity at the triage threshold, (fp32, int8); its "
+        "drop must stay within the same limit")
+    calibration_images: int = Field(ge=1, description="training photos the activation ranges were calibrated on")
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def drop(self) -> float:
+        return self.fp32 - self.int8
+
+
 class ModelConfig(BaseModel):
     """How a network is built and fed. Saved as ``config.json`` beside the weights in a bundle."""
 
@@ -59,6 +84,8 @@ class ModelConfig(BaseModel):
     context: ContextModel | None = Field(
         default=None, description="classifiers: how the patient's age, sex and body site shift the answer "
         "(skin_models.context); None: the photo alone")
+    int8: Int8Record | None = Field(
+        default=None, description="set when model.int8.onnx passed its quality check and may be served")
     metrics: dict[str, float] = Field(default_factory=dict, description="validation metrics at selection time")
     data_fingerprint: str | None = None
     synthetic: bool = Field(default=False, description="trained on procedurally generated, not real, images")

@@ -227,6 +227,17 @@ class ContextInfo(ContractModel):
     fitted_on: int = Field(description="training images the age/sex/site tables were counted on")
 
 
+class Int8Info(ContractModel):
+    served: bool = Field(description="whether the service runs the int8 network now (on the CPU, unless turned off "
+                                     "with DRSKIN_INT8=off); otherwise the fp32 one")
+    metric: str = Field(description="the quality compared before keeping it: balanced_accuracy or dice")
+    split: str = Field(description="the held-out photos it was measured on")
+    images: int = Field(description="how many")
+    fp32: float = Field(description="the metric with the fp32 network")
+    int8: float = Field(description="the metric with the int8 network")
+    limit: float = Field(description="the largest drop that was accepted")
+
+
 class ServedModel(ModelVersion):
     task: str = Field(description="classification or segmentation")
     created_at: str | None = Field(description="when the model was trained (its bundle's config, ISO 8601)")
@@ -247,6 +258,8 @@ class ServedModel(ModelVersion):
     mask_threshold: float | None = Field(description="segmenter: probability threshold of the mask")
     context: ContextInfo | None = Field(default=None, description="classifier: how it weighs the patient's age, sex "
                                                                   "and body site; null when it uses the photo alone")
+    int8: Int8Info | None = Field(default=None, description="the int8 network for the CPU and the quality it kept; "
+                                                            "null when the model has none")
 
 
 class InfoResponse(ContractModel):

@@ -16,12 +16,15 @@ class LesionGroup(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """One diagnostic class: its short code, ISIC CSV column, names and group."""
+    """One diagnostic class: its short code, ISIC CSV column, English name and group.
+
+    The English name is what the API sends (``label_name``) for API users; people read the names in the site's
+    catalogues (``webapp.core.labels``), in their language.
+    """
 
     code: str
     isic_column: str
     name_en: str
-    name_ko: str
     group: LesionGroup
 
     @property
@@ -29,20 +32,16 @@ class Label:
         """True for malignant and pre-malignant classes (mel, bcc, akiec)."""
         return self.group is not LesionGroup.BENIGN
 
-    def name(self, lang: str = "en") -> str:
-        """The display name in ``lang`` ("en" or "ko")."""
-        return self.name_ko if lang.startswith("ko") else self.name_en
-
 
 LABELS: tuple[Label, ...] = (
-    Label("mel", "MEL", "Melanoma", "흑색종", LesionGroup.MALIGNANT),
-    Label("nv", "NV", "Melanocytic nevus", "멜라닌세포 모반(점)", LesionGroup.BENIGN),
-    Label("bcc", "BCC", "Basal cell carcinoma", "기저세포암", LesionGroup.MALIGNANT),
-    Label("akiec", "AKIEC", "Actinic keratosis / intraepithelial carcinoma", "광선각화증 / 상피내암",
+    Label("mel", "MEL", "Melanoma", LesionGroup.MALIGNANT),
+    Label("nv", "NV", "Melanocytic nevus", LesionGroup.BENIGN),
+    Label("bcc", "BCC", "Basal cell carcinoma", LesionGroup.MALIGNANT),
+    Label("akiec", "AKIEC", "Actinic keratosis / intraepithelial carcinoma",
           LesionGroup.PRE_MALIGNANT),
-    Label("bkl", "BKL", "Benign keratosis-like lesion", "양성 각화증양 병변", LesionGroup.BENIGN),
-    Label("df", "DF", "Dermatofibroma", "피부섬유종", LesionGroup.BENIGN),
-    Label("vasc", "VASC", "Vascular lesion", "혈관 병변", LesionGroup.BENIGN),
+    Label("bkl", "BKL", "Benign keratosis-like lesion", LesionGroup.BENIGN),
+    Label("df", "DF", "Dermatofibroma", LesionGroup.BENIGN),
+    Label("vasc", "VASC", "Vascular lesion", LesionGroup.BENIGN),
 )
 
 CLASS_CODES: tuple[str, ...] = tuple(label.code for label in LABELS)

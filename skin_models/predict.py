@@ -1,7 +1,8 @@
 """Batch predictors: a list of photos in, one forward pass, probabilities or masks out.
 
-The network runs in ONNX Runtime when the bundle carries an export and ``backend`` allows it (faster on CPU),
-otherwise in PyTorch; on CUDA when present.
+The network runs in ONNX Runtime when the bundle carries an export and ``backend`` allows it (faster on CPU) —
+its int8 version when the bundle's ``config.int8`` says it kept the quality (``skin_models.bundle.servable_int8``)
+and the device is the CPU — otherwise in PyTorch; on CUDA when present.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch
 from PIL import Image
 
 from skin_models import tta
-from skin_models.bundle import ONNX_FILE, has_onnx, load_bundle
+from skin_models.bundle import INT8_ONNX_FILE, ONNX_FILE, has_onnx, load_bundle, servable_int8
 from skin_models.config import ModelConfig
 from skin_models.context import ContextModel, PatientContext
 from skin_models.device import resolve_device
@@ -34,7 +35,8 @@ class _Runner:
         use_onnx = backend == "onnx" or (backend == "auto" and self.device.type == "cpu" and has_onnx(bundle))
         if backend == "onnx" and not has_onnx(bundle):
             raise FileNotFoundError(f"{bundle} has no {ONNX_FILE}; use backend 'torch' or re-register the model")
-        self.backend: str = "onnx" if use_onnx else "torch"
+        int8 = use_onnx and self.device.type == "cpu" and servable_int8(bundle, self.config)
+        self.backend: str = ("onnx-int8" if int8 else "onnx") if use_onnx else "torch"
         self.session = None
         if use_onnx:
             import onnxruntime as ort
@@ -43,7 +45,8 @@ class _Runner:
             options.intra_op_num_threads = int(os.environ.get("DRSKIN_ORT_THREADS", "0"))
             providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device.type == "cuda" else [
                 "CPUExecutionProvider"]
-            self.session = ort.InferenceSession(str(Path(bundle) / ONNX_FILE), options, providers=providers)
+            onnx_file = Path(bundle) / (INT8_ONNX_FILE if int8 else ONNX_FILE)
+            self.session = ort.InferenceSession(str(onnx_file), options, providers=providers)
             self.input_name = self.session.get_inputs()[0].name
         else:
             self.model = self.model.to(self.device).eval()

@@ -46,11 +46,8 @@ def fit_context_for(bundle: Path, data: Path, split_file: Path, *, source: str =
     (``run_id``, ``weight``, validation and test metrics with the context and from the photo alone)."""
     import mlflow
 
-    from skin_models.predict import weigh
     from training import tracking
-    from training.calibration import choose_triage_threshold
-    from training.metrics import classification_metrics
-    from training.trainer import _photo_only, fit_context
+    from training.trainer import finish_context
 
     config = load_config(bundle)
     if config.task != "classification":
@@ -71,21 +68,13 @@ def fit_context_for(bundle: Path, data: Path, split_file: Path, *, source: str =
     contexts = {name: [r.context for r in recs] for name, recs in by_split.items()}
     photo = {name: _photo_probabilities(bundle, recs, progress) for name, recs in by_split.items()
              if name != "train" and recs}
-    model, scores = fit_context(targets["train"], contexts, photo["val"], targets["val"], config.labels)
+    finish = finish_context(photo, targets, contexts, config.labels, min_triage_sensitivity,
+                            threshold_cap=config.triage_threshold)
+    model, scores, threshold, metrics, selected = (finish.model, finish.scores, finish.threshold, finish.metrics,
+                                                   finish.selected)
     if model is None:
         raise ContextFitError("the data records no age, sex or body site for training and validation, or the "
                               "context did not help on validation: nothing to add")
-    weighed = {name: weigh(model, probs, contexts[name]) for name, probs in photo.items()}
-    threshold = min(config.triage_threshold, choose_triage_threshold(weighed["val"], targets["val"],
-                                                                     min_triage_sensitivity))
-    metrics = {name: classification_metrics(targets[name], weighed[name], triage_threshold=threshold)
-               for name in photo}
-    alone = {name: _photo_only(classification_metrics(targets[name], photo[name], triage_threshold=threshold))
-             for name in photo}
-    selected = {k: float(metrics["val"][k]) for k in ("balanced_accuracy", "accuracy", "malignant_sensitivity",
-                                                      "malignant_specificity", "malignant_auc")}
-    selected["mel_recall"] = float(metrics["val"]["per_class"]["mel"]["recall"])
-    selected.update({f"photo_only_{k}": float(v) for k, v in alone["val"].items()})
     new_config = config.model_copy(update={
         "context": model, "triage_threshold": threshold,
         "metrics": {f"val_{k}": v for k, v in selected.items()},
@@ -117,7 +106,9 @@ def fit_context_for(bundle: Path, data: Path, split_file: Path, *, source: str =
         run_id = run.info.run_id
     return {"run_id": run_id, "weight": model.weight, "triage_threshold": threshold,
             "validation": {**{k: metrics["val"][k] for k in ("balanced_accuracy", "malignant_auc")},
-                           "mel_recall": metrics["val"]["per_class"]["mel"]["recall"], "photo_only": alone["val"]},
+                           "mel_recall": metrics["val"]["per_class"]["mel"]["recall"],
+                           "photo_only": metrics["val"]["photo_only"]},
             "test": ({**{k: metrics["test"][k] for k in ("balanced_accuracy", "malignant_auc")},
-                      "mel_recall": metrics["test"]["per_class"]["mel"]["recall"], "photo_only": alone["test"]}
+                      "mel_recall": metrics["test"]["per_class"]["mel"]["recall"],
+                      "photo_only": metrics["test"]["photo_only"]}
                      if "test" in metrics else {})}

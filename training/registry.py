@@ -22,7 +22,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from skin_models.bundle import CONFIG_FILE, ONNX_FILE, BundleError, export_onnx, load_bundle, load_config
+from skin_models.bundle import (
+    CONFIG_FILE,
+    INT8_ONNX_FILE,
+    ONNX_FILE,
+    BundleError,
+    export_onnx,
+    load_bundle,
+    load_config,
+)
 from skin_models.config import ModelConfig
 from training import tracking
 
@@ -84,6 +92,7 @@ class StoreModel:
     onnx: bool
     path: Path
     metadata: dict[str, Any] = field(default_factory=dict, repr=False)
+    int8: bool = False  # carries an int8 network that passed its quality check (drskin quantize)
 
     @property
     def starting_weights(self) -> str | None:
@@ -434,5 +443,6 @@ def list_store_models(names: tuple[str, ...] = tuple(tracking.MODEL_NAMES.values
                 metrics={k: float(v) for k, v in (meta.get("metrics") or {}).items() if isinstance(v, int | float)},
                 mlflow_run_id=meta.get("mlflow_run_id"), mlflow_version=None if version is None else str(version),
                 champion_at_import=bool(meta.get("champion", False)), latest=str(model.tag) == latest_tag,
-                onnx=(Path(model.path) / ONNX_FILE).exists(), path=Path(model.path), metadata=meta))
+                onnx=(Path(model.path) / ONNX_FILE).exists(), path=Path(model.path), metadata=meta,
+                int8=bool(config.get("int8")) and (Path(model.path) / INT8_ONNX_FILE).exists()))
     return found

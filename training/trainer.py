@@ -427,58 +427,88 @@ def _photo_only(metrics: dict[str, Any]) -> dict[str, Any]:
     return {**{k: metrics[k] for k in keep}, "mel_recall": metrics["per_class"]["mel"]["recall"]}
 
 
+@dataclass(frozen=True)
+class ContextFinish:
+    """The end of a classifier's training that concerns the patient's context (``finish_context``)."""
+
+    model: ContextModel | None  # None: the photo alone
+    scores: dict[float, float]  # validation balanced log loss by weight tried
+    threshold: float  # the triage threshold that holds with and without the context
+    probabilities: dict[str, np.ndarray]  # per split, as served with the data's context
+    metrics: dict[str, dict[str, Any]]  # per split, with a "photo_only" block when there is a context model
+    selected: dict[str, float]  # the validation figures a bundle records (config.metrics, without "val_")
+
+
+def finish_context(photo: dict[str, np.ndarray], targets: dict[str, np.ndarray],
+                   contexts: dict[str, list[PatientContext]] | None, labels: tuple[str, ...],
+                   min_triage_sensitivity: float, *, threshold_cap: float | None = None) -> ContextFinish:
+    """Fit the context on the training split and its weight on validation (``fit_context``), choose the triage
+    threshold as the lower of the photo-alone and the weighed answers' (so it holds whether or not a person gives
+    the context; never above ``threshold_cap``), and measure every split of ``photo`` both ways.
+
+    ``photo``: temperature-scaled probabilities from the photo alone for "val" (required) and "test" (optional);
+    ``targets`` must also hold "train". Shared by ``drskin train classifier`` and ``drskin train context``."""
+    from skin_models.predict import weigh
+
+    model, scores = (None, {}) if contexts is None else fit_context(
+        targets["train"], contexts, photo["val"], targets["val"], labels)
+    probabilities = {split: weigh(model, probs, contexts[split]) if model is not None and contexts else probs
+                     for split, probs in photo.items()}
+    threshold = choose_triage_threshold(photo["val"], targets["val"], min_triage_sensitivity)
+    if model is not None:
+        threshold = min(threshold, choose_triage_threshold(probabilities["val"], targets["val"],
+                                                           min_triage_sensitivity))
+    if threshold_cap is not None:
+        threshold = min(threshold, threshold_cap)
+    metrics: dict[str, dict[str, Any]] = {}
+    for split, probs in probabilities.items():
+        metrics[split] = classification_metrics(targets[split], probs, triage_threshold=threshold)
+        if model is not None:
+            metrics[split]["photo_only"] = _photo_only(classification_metrics(targets[split], photo[split],
+                                                                              triage_threshold=threshold))
+    val = metrics["val"]
+    selected = {k: float(val[k]) for k in ("balanced_accuracy", "accuracy", "malignant_sensitivity",
+                                           "malignant_specificity", "malignant_auc")}
+    selected["mel_recall"] = float(val["per_class"]["mel"]["recall"])
+    if model is not None:
+        selected.update({f"photo_only_{k}": float(v) for k, v in val["photo_only"].items()})
+    return ContextFinish(model=model, scores=scores, threshold=threshold, probabilities=probabilities,
+                         metrics=metrics, selected=selected)
+
+
 def _finish_classifier(model: nn.Module, cached: dict[str, CachedArrays], model_config: ModelConfig,
                        config: TrainConfig, device: torch.device, artifacts: Path,
                        contexts: dict[str, list[PatientContext]] | None = None,
                        ) -> tuple[dict[str, Any], dict[str, Any], ModelConfig]:
-    from skin_models.predict import with_context
-
     val_logits = predict_arrays(model, cached["val"], model_config, device, use_tta=True)
     temperature = fit_temperature(val_logits, cached["val"].targets)
-    photo_val = softmax(val_logits, temperature=temperature)
-    context_model, context_scores = (None, {}) if contexts is None else fit_context(
-        cached["train"].targets, contexts, photo_val, cached["val"].targets, model_config.labels)
-    if context_scores:
-        kept = f"kept {context_model.weight:g}" if context_model else "kept none (the photo alone)"
+    photo = {"val": softmax(val_logits, temperature=temperature)}
+    if "test" in cached:
+        photo["test"] = softmax(predict_arrays(model, cached["test"], model_config, device, use_tta=True),
+                                temperature=temperature)
+    finish = finish_context(photo, {split: arrays.targets for split, arrays in cached.items()}, contexts,
+                            model_config.labels, config.min_triage_sensitivity)
+    if finish.scores:
+        kept = f"kept {finish.model.weight:g}" if finish.model else "kept none (the photo alone)"
         tqdm.write("patient context, validation balanced log loss by weight: "
-                   + ", ".join(f"{w:g} → {v:.4f}" for w, v in list(context_scores.items())[::4]) + f"; {kept}")
-    model_config = model_config.model_copy(update={"context": context_model})
-    val_probs = with_context(photo_val, model_config, contexts["val"] if contexts else None)
-    # The threshold must hold whether or not a person gives the context: the lower of the two.
-    threshold = choose_triage_threshold(photo_val, cached["val"].targets, config.min_triage_sensitivity)
-    if context_model is not None:
-        threshold = min(threshold, choose_triage_threshold(val_probs, cached["val"].targets,
-                                                           config.min_triage_sensitivity))
-    val_metrics = classification_metrics(cached["val"].targets, val_probs, triage_threshold=threshold)
+                   + ", ".join(f"{w:g} → {v:.4f}" for w, v in list(finish.scores.items())[::4]) + f"; {kept}")
+    val_metrics = finish.metrics["val"]
     val_metrics["temperature"] = temperature
-    if context_model is not None:
-        val_metrics["photo_only"] = _photo_only(classification_metrics(cached["val"].targets, photo_val,
-                                                                       triage_threshold=threshold))
-        val_metrics["context_log_loss"] = {f"{w:g}": v for w, v in context_scores.items()}
+    if finish.model is not None:
+        val_metrics["context_log_loss"] = {f"{w:g}": v for w, v in finish.scores.items()}
     save_confusion_matrix(val_metrics["confusion_matrix"], artifacts / "confusion_matrix_val.png",
                           title="Validation confusion matrix")
     save_per_class_csv(val_metrics, artifacts / "per_class_val.csv")
-    save_roc_curves(cached["val"].targets, val_probs, artifacts / "roc_val.png")
-    test_metrics: dict[str, Any] = {}
-    if "test" in cached:
-        test_logits = predict_arrays(model, cached["test"], model_config, device, use_tta=True)
-        photo_test = softmax(test_logits, temperature=temperature)
-        test_probs = with_context(photo_test, model_config, contexts["test"] if contexts else None)
-        test_metrics = classification_metrics(cached["test"].targets, test_probs, triage_threshold=threshold)
-        if context_model is not None:
-            test_metrics["photo_only"] = _photo_only(classification_metrics(cached["test"].targets, photo_test,
-                                                                            triage_threshold=threshold))
+    save_roc_curves(cached["val"].targets, finish.probabilities["val"], artifacts / "roc_val.png")
+    test_metrics: dict[str, Any] = finish.metrics.get("test", {})
+    if test_metrics:
         save_confusion_matrix(test_metrics["confusion_matrix"], artifacts / "confusion_matrix_test.png",
                               title="Test confusion matrix")
         save_per_class_csv(test_metrics, artifacts / "per_class_test.csv")
-        save_roc_curves(cached["test"].targets, test_probs, artifacts / "roc_test.png")
-    selected = {k: float(val_metrics[k]) for k in ("balanced_accuracy", "accuracy", "malignant_sensitivity",
-                                                    "malignant_specificity", "malignant_auc")}
-    selected["mel_recall"] = float(val_metrics["per_class"]["mel"]["recall"])
-    if context_model is not None:
-        selected.update({f"photo_only_{k}": float(v) for k, v in val_metrics["photo_only"].items()})
-    model_config = model_config.model_copy(update={"temperature": temperature, "triage_threshold": threshold,
-                                                   "metrics": {f"val_{k}": v for k, v in selected.items()}})
+        save_roc_curves(cached["test"].targets, finish.probabilities["test"], artifacts / "roc_test.png")
+    model_config = model_config.model_copy(update={
+        "context": finish.model, "temperature": temperature, "triage_threshold": finish.threshold,
+        "metrics": {f"val_{k}": v for k, v in finish.selected.items()}})
     return val_metrics, test_metrics, model_config
 
 

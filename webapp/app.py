@@ -46,8 +46,10 @@ from webapp.db.models import KeyValueItem
 from webapp.diagnoses.controllers import DiagnoseController, DiagnosisController, PhotoController
 from webapp.diagnoses.schemas import honest_percent
 from webapp.diseases.controllers import DiseaseController
+from webapp.lesions.bodymap import picker_map
 from webapp.lesions.controllers import LesionController
 from webapp.pages.controllers import AboutController, HealthController, HomeController
+from webapp.reports.controllers import ReportController
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -80,6 +82,7 @@ def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
         env.globals["session_email"] = _session_email
         env.globals["flashes"] = _flashes
         env.globals["max_upload_mb"] = get_upload_settings().max_upload_mb
+        env.globals["body_map_picker"] = picker_map  # the body map in the forms that choose a body site
         env.filters["pct"] = lambda value, digits=0: f"{float(value) * 100:.{digits}f} %"
         env.filters["honest_pct"] = honest_percent  # probabilities: "> 99 %" / "< 1 %" at the ends
 
@@ -162,7 +165,8 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             HomeController, HealthController, AboutController, AuthController, AccountController, DiagnoseController,
-            DiagnosisController, PhotoController, LesionController, DiseaseController, *COMMUNITY_ROUTE_HANDLERS,
+            DiagnosisController, PhotoController, LesionController, ReportController, DiseaseController,
+            *COMMUNITY_ROUTE_HANDLERS,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], name="static",
                                        opt={"skip_session": True}),
         ],

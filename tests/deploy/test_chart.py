@@ -697,7 +697,8 @@ def test_the_site_distribution_builds_from_the_image_context_alone(tmp_path: Pat
         names = set(archive.namelist())
         metadata = archive.read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert {"skin_models/context.py", "skin_models/labels.py", "webapp/migrations/env.py",
-            "webapp/locales/ko/LC_MESSAGES/messages.po", "webapp/templates/base.html"} <= names
+            "webapp/locales/ko/LC_MESSAGES/messages.po", "webapp/templates/base.html",
+            "webapp/diseases/pages/library.yaml", "webapp/diseases/pages/mel.ko.md"} <= names
     assert any(n.startswith("webapp/migrations/versions/0004") for n in names)
     web = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and 'extra == "web"' in line]
     assert web and not _requirement_names([line.split(":", 1)[1] for line in web]) & MODEL_STACK

@@ -35,6 +35,9 @@ def test_info_describes_the_served_models(service_client: httpx.Client) -> None:
     assert classifier["registry_version"] is None  # imported directly, not through the registry
     assert classifier["created_at"] and classifier["stored_at"]
     assert classifier["context"] == {"fields": ["age", "sex", "site"], "weight": 1.0, "fitted_on": 105}
+    # The fixture's classifier carries an int8 network (tests/fixtures/service.py): the workers run it on the CPU.
+    assert classifier["int8"] == {"served": True, "metric": "balanced_accuracy", "split": "fixture", "images": 8,
+                                  "fp32": 0.0, "int8": 0.0, "limit": 0.01}
 
     segmenter = by_name["skin-segmenter"]
     assert segmenter["task"] == "segmentation"
@@ -42,7 +45,7 @@ def test_info_describes_the_served_models(service_client: httpx.Client) -> None:
     assert segmenter["validation_metrics"] == {"dice": 0.0}
     assert segmenter["triage_threshold"] is None and segmenter["temperature"] is None
     assert segmenter["mask_threshold"] == pytest.approx(0.5)
-    assert segmenter["context"] is None
+    assert segmenter["context"] is None and segmenter["int8"] is None
 
     # The same versions the analysis endpoints report.
     diagnosis = post_image(service_client, "/diagnose", synthetic_lesion_photo(160, 120, seed=7))

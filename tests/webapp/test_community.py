@@ -506,6 +506,33 @@ async def test_search_by_title_is_case_insensitive(client, db_url):
 
 
 # ------------------------------------------------------------------------------------ sharing a diagnosis
+async def test_a_shared_diagnosis_shows_its_outline_drawn_by_the_site(client, db_url):
+    """Diagnoses since the lean answer store the outline, not an outlined copy of the photo: a shared one shows the
+    outline over the photo when the author shares the photo, else the outline alone; and honest percentages."""
+    from tests.webapp.conftest import fake_result
+    from webapp.db.models import Diagnosis
+
+    result = fake_result(concerning=0.0003)
+    result["segmentation"].update({"outline": [[10, 10], [60, 12], [55, 50], [12, 45]], "width": 80, "height": 60})
+    stored = await store_rows(db_url, "outline@example.org", result=result)
+    async with database(db_url) as session:  # as the site stores new diagnoses: no outlined copy
+        row = await session.get(Diagnosis, stored.diagnosis_id)
+        row.overlay_id = None
+        await session.commit()
+    await login(client, "outline@example.org")
+    without_photo = await create_post(client, "Outline only", diagnosis_id=str(stored.diagnosis_id))
+    with_photo = await create_post(client, "Outline and photo", diagnosis_id=str(stored.diagnosis_id),
+                                   include_photo="yes")
+    client.cookies.clear()
+
+    page = (await client.get(f"/community/posts/{without_photo}")).text
+    assert 'id="shared-outline"' in page and 'viewBox="0 0 80 60"' in page and "10.5,10.5 60.5,12.5" in page
+    assert 'id="shared-photo"' not in page and 'id="shared-overlay"' not in page
+    assert "&lt; 1 %" in page and "100.0 %" not in page and "0.0 %" not in page  # never certainty
+    page = (await client.get(f"/community/posts/{with_photo}")).text
+    assert 'id="shared-photo"' in page and 'class="outline-layer"' in page and 'id="shared-outline"' not in page
+
+
 async def test_diagnosis_is_shared_only_when_chosen(client, db_url):
     stored = await store_rows(db_url, "patient@example.org")
     await login(client, "patient@example.org")

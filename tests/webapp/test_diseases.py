@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar, Request
@@ -21,10 +22,11 @@ from pydantic import ValidationError
 
 from skin_models.labels import LABELS, LesionGroup, get_label
 from tests.webapp.conftest import create_schema
-from webapp.diseases.content import DISEASE_PAGES
+from webapp.core.labels import label_name
+from webapp.diseases.content import DISEASE_PAGES, PAGES_DIR, ContentError, load_library, read_page_text
 from webapp.diseases.controllers import DiseaseController
 from webapp.diseases.i18n import request_language
-from webapp.diseases.schemas import DiseasePage
+from webapp.diseases.schemas import DiseasePage, has_hangul
 
 CODES = [label.code for label in LABELS]
 LANGS = ["en", "ko"]
@@ -108,8 +110,8 @@ def main_text(html: str) -> str:
 def test_page_renders_with_the_label_name_and_group(client: TestClient[Litestar], code: str, lang: str) -> None:
     html = get_page(client, f"/diseases/{code}", lang)
     label = get_label(code)
-    assert f"<h1>{label.name(lang)}</h1>" in html
-    assert f"<title>{label.name(lang)} · Dr. Skin</title>" in html
+    assert f"<h1>{label_name(label.code, lang)}</h1>" in html
+    assert f"<title>{label_name(label.code, lang)} · Dr. Skin</title>" in html
     group = re.search(r'id="group">(.*?)</p>', html, re.S)
     assert group, "the group statement is missing"
     assert GROUP_WORD[lang][EXPECTED_GROUP[code]] in group.group(1)
@@ -142,7 +144,7 @@ def test_korean_pages_have_no_untranslated_text(client: TestClient[Litestar], pa
 
 @pytest.mark.parametrize("code", CODES)
 def test_english_pages_are_english(client: TestClient[Litestar], code: str) -> None:
-    korean_name = get_label(code).name_ko  # shown on purpose under the heading, for readers who know it
+    korean_name = label_name(code, "ko")  # shown on purpose under the heading, for readers who know it
     blocks = [block.replace(korean_name, "") for block in parse(get_page(client, f"/diseases/{code}", "en")).blocks]
     # Korean only where a Korean source is cited (its title is given in the original).
     korean = [block for block in blocks if HANGUL.search(block) and "대한피부과학회" not in block
@@ -157,7 +159,7 @@ def test_english_pages_are_english(client: TestClient[Litestar], code: str) -> N
 def test_index_lists_all_seven_grouped(client: TestClient[Litestar], lang: str) -> None:
     html = get_page(client, "/diseases", lang)
     for label in LABELS:
-        assert f'href="/diseases/{label.code}?lang={lang}">{label.name(lang)}</a>' in html
+        assert f'href="/diseases/{label.code}?lang={lang}">{label_name(label.code, lang)}</a>' in html
     sections = re.findall(r'<section class="disease-group" id="group-([a-z-]+)"(.*?)</section>', html, re.S)
     assert [group for group, _ in sections] == ["malignant", "pre-malignant", "benign"]
     for group, body in sections:
@@ -310,9 +312,72 @@ def test_content_covers_every_class_in_model_order() -> None:
 
 def test_a_missing_translation_fails_at_start_up() -> None:
     page = DISEASE_PAGES["df"].model_dump()
-    page["ko"] = page["en"]
+    page["texts"]["ko"] = page["texts"]["en"]
     with pytest.raises(ValidationError, match="without Hangul"):
         DiseasePage.model_validate(page)
+    del page["texts"]["ko"]
+    with pytest.raises(ValidationError, match="no text in ko"):
+        DiseasePage.model_validate(page)
+
+
+# --- the page files ------------------------------------------------------------------------------------------
+
+
+def _copy_library(tmp_path: Path) -> Path:
+    target = tmp_path / "pages"
+    target.mkdir(parents=True)
+    for path in PAGES_DIR.iterdir():
+        (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+def test_the_page_files_are_read_into_every_section() -> None:
+    text = read_page_text(PAGES_DIR / "mel.ko.md", "mel", "ko")
+    assert text.what_it_is[0].startswith("흑색종은") and len(text.what_it_is) >= 2
+    assert all(not item.startswith("- ") and "  " not in item for item in text.appearance)  # wrapped lines joined
+    assert DISEASE_PAGES["mel"].show_abcde and not DISEASE_PAGES["vasc"].show_abcde
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda s: s.replace("## causes", "## reasons"), "reasons"),  # an unknown section
+    (lambda s: s.replace("## prevention", "## causes"), "appears twice"),
+    (lambda s: s.replace("language: en", "language: ko"), "code: df and language: en"),
+    (lambda s: s.replace("## appearance\n\n- ", "## appearance\n\n* "), "start each item with '- '"),
+    (lambda s: s.replace("also_known_as:", "also_known_as: [", 1), "front matter"),  # broken YAML
+    (lambda s: s.split("## urgency")[0], "urgency"),  # a missing section
+])
+def test_a_broken_page_file_stops_the_start_up_naming_the_file(tmp_path: Path, edit: Any, message: str) -> None:
+    pages = _copy_library(tmp_path)
+    page = pages / "df.en.md"
+    page.write_text(edit(page.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"df\.en\.md") as caught:
+        load_library(pages)
+    assert message in str(caught.value)
+
+
+def test_a_missing_page_file_or_unknown_source_stops_the_start_up(tmp_path: Path) -> None:
+    pages = _copy_library(tmp_path)
+    (pages / "bcc.ko.md").unlink()
+    with pytest.raises(ContentError, match=r"bcc\.ko\.md: missing"):
+        load_library(pages)
+    pages = _copy_library(tmp_path / "again")
+    library = pages / "library.yaml"
+    library.write_text(library.read_text(encoding="utf-8").replace("- nice_ng12", "- nice_ng99", 1), encoding="utf-8")
+    with pytest.raises(ContentError, match="unknown source 'nice_ng99'"):
+        load_library(pages)
+
+
+def test_source_notes_are_in_the_catalogues() -> None:
+    """Short texts have one way to be translated: the notes of library.yaml are extracted into the catalogues."""
+    from babel.messages.pofile import read_po
+
+    from webapp.core.i18n import LOCALES_DIR
+
+    with (LOCALES_DIR / "ko" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = {message.id: message.string for message in read_po(handle) if message.id}
+    notes = {source.note for page in DISEASE_PAGES.values() for source in page.sources if source.note}
+    assert len(notes) >= 4
+    assert all(has_hangul(catalogue.get(note) or "") for note in notes), [n for n in notes if not catalogue.get(n)]
 
 
 def test_group_of_every_page_matches_the_labels() -> None:

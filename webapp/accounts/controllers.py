@@ -23,6 +23,7 @@ from webapp.accounts.schemas import (
     LoginForm,
     PasswordForm,
     RegisterForm,
+    TimeZoneForm,
     safe_next,
 )
 from webapp.accounts.services import AccountError, UserService, export_user_data
@@ -31,6 +32,8 @@ from webapp.core.guards import SESSION_EMAIL, SESSION_USER_ID, requires_login
 from webapp.core.i18n import LANGUAGE_FULL_NAMES, _, gettext, ngettext, request_language, with_language
 from webapp.core.sessions import rotate_session_id
 from webapp.core.settings import get_rate_limit_settings
+from webapp.core.timezones import COOKIE as ZONE_COOKIE
+from webapp.core.timezones import remember_account_zone, valid_zone, zone_names
 from webapp.db.models import User
 from webapp.diagnoses import pending
 from webapp.diagnoses.dependencies import provide_diagnosis_service
@@ -69,7 +72,13 @@ def _log_in(request: Request[Any, Any, Any], user: User) -> None:
     request.clear_session()
     rotate_session_id(request)
     request.set_session({SESSION_USER_ID: str(user.id), SESSION_EMAIL: user.email})
+    remember_account_zone(request, user.time_zone)
     bind_csrf_to_session(request)
+
+
+def _browser_zone(request: Request[Any, Any, Any], sent: str) -> str | None:
+    """The browser's zone: sent with the form by static/js/timezone.js, else its ``tz`` cookie."""
+    return valid_zone(sent) or valid_zone(request.cookies.get(ZONE_COOKIE))
 
 
 class AuthController(Controller):
@@ -86,7 +95,8 @@ class AuthController(Controller):
         errors = data.errors()
         if not errors:
             try:
-                user = await users.register(data.email, data.password, request_language(request))
+                user = await users.register(data.email, data.password, request_language(request),
+                                            _browser_zone(request, data.time_zone))
             except AccountError as exc:
                 errors = [str(exc)]
         if errors:
@@ -120,6 +130,8 @@ class AuthController(Controller):
             return Template("accounts/login.html", status_code=400, context={
                 "form": data, "errors": [_("The email or password is not right. Check both and try again.")]})
         await lockout.succeeded(data.email)
+        if user.time_zone is None:  # accounts from before time zones: take this browser's
+            user.time_zone = _browser_zone(request, data.time_zone)
         await users.repository.session.commit()
         _log_in(request, user)
         flash(request, _("You are logged in."), "success")
@@ -144,9 +156,10 @@ class AccountController(Controller):
         diagnoses, lesions = await users.counts(user.id)
         view = AccountView(id=user.id, email=user.email, is_moderator=user.is_moderator,
                            diagnosis_count=diagnoses, lesion_count=lesions, language=user.language,
-                           birth_year=user.birth_year, sex=user.sex)
+                           birth_year=user.birth_year, sex=user.sex, time_zone=user.time_zone)
         return Template("accounts/account.html", status_code=status_code, context={
-            "account": view, "errors": errors or {}, "language_names": LANGUAGE_FULL_NAMES})
+            "account": view, "errors": errors or {}, "language_names": LANGUAGE_FULL_NAMES,
+            "zone_names": zone_names(), "now_utc": datetime.now(UTC)})
 
     @get("/", name="account")
     async def account_page(self, users: UserService, user: User) -> Template:
@@ -177,6 +190,18 @@ class AccountController(Controller):
         await users.repository.session.commit()
         flash(request, gettext(chosen, "Your language was saved: the site uses it wherever you log in."), "success")
         return Redirect(with_language("/account", chosen))
+
+    @post("/time-zone")
+    async def change_time_zone(self, request: Request[Any, Any, Any], users: UserService, user: User,
+                               data: Annotated[TimeZoneForm, Form]) -> Response[Any]:
+        try:
+            zone = await users.set_time_zone(user, data.time_zone)
+        except AccountError as exc:
+            return await self._page(users, user, {"time_zone": [str(exc)]}, status_code=400)
+        await users.repository.session.commit()
+        remember_account_zone(request, zone)
+        flash(request, _("Your time zone was saved: times are now shown in %(zone)s.", zone=zone), "success")
+        return Redirect("/account")
 
     @post("/about")
     async def change_about(self, request: Request[Any, Any, Any], users: UserService, user: User,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.accounts.services import UserService
 from webapp.core.guards import SESSION_USER_ID
 from webapp.core.i18n import _
+from webapp.core.timezones import remember_account_zone
 from webapp.db.models import User
 
 provide_user_service = create_service_provider(UserService)
@@ -29,6 +30,8 @@ async def provide_current_user(request: Request[Any, Any, Any], db_session: Asyn
         user = None
     if user is None:
         request.clear_session()
+    else:
+        remember_account_zone(request, user.time_zone)  # changed on another device: follow the account
     return user
 
 

@@ -20,6 +20,7 @@ class RegisterForm:
     email: str = ""
     password: str = ""
     password_confirm: str = ""
+    time_zone: str = ""  # the browser's IANA zone (static/js/timezone.js fills it); empty without JavaScript
 
     def errors(self) -> list[str]:
         problems = []
@@ -37,6 +38,7 @@ class LoginForm:
     email: str = ""
     password: str = ""
     next: str = "/"
+    time_zone: str = ""  # the browser's zone: saved to an account that has none yet
 
 
 @dataclass
@@ -62,6 +64,11 @@ class DeleteAccountForm:
 @dataclass
 class LanguageForm:
     language: str = ""
+
+
+@dataclass
+class TimeZoneForm:
+    time_zone: str = ""
 
 
 @dataclass
@@ -102,6 +109,7 @@ class AccountView:
     language: str | None = None
     birth_year: int | None = None
     sex: str | None = None
+    time_zone: str | None = None
 
 
 def normalise_email(email: str) -> str:

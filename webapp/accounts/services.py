@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.accounts.schemas import normalise_email
 from webapp.core.i18n import _, normalize
 from webapp.core.passwords import hash_password, needs_rehash, verify_password
+from webapp.core.timezones import valid_zone
 from webapp.db.models import CommunityComment, CommunityPost, Diagnosis, Lesion, Photo, User
 
 
@@ -33,12 +34,24 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
     async def get_by_email(self, email: str) -> User | None:
         return await self.get_one_or_none(email=normalise_email(email))
 
-    async def register(self, email: str, password: str, language: str | None = None) -> User:
+    async def register(self, email: str, password: str, language: str | None = None,
+                       time_zone: str | None = None) -> User:
         email = normalise_email(email)
         if await self.exists(email=email):
             raise AccountError(_("An account with this email already exists. Log in instead."))
         return await self.create({"email": email, "password_hash": hash_password(password), "is_moderator": False,
-                                  "language": normalize(language)}, auto_commit=False)
+                                  "language": normalize(language), "time_zone": valid_zone(time_zone)},
+                                 auto_commit=False)
+
+    async def set_time_zone(self, user: User, time_zone: str) -> str:
+        """Save the account's time zone; anything but a known IANA zone name is refused with a message."""
+        zone = valid_zone(time_zone)
+        if zone is None:
+            raise AccountError(_("“%(zone)s” is not a time zone we know. Choose one from the list, like "
+                                 "Asia/Seoul or Europe/London.", zone=time_zone[:64]))
+        user.time_zone = zone
+        await self.repository.session.flush()
+        return zone
 
     async def set_language(self, user: User, language: str) -> str:
         """Save the account's language; an unsupported one is refused with the choices."""
@@ -110,10 +123,12 @@ async def export_user_data(session: AsyncSession, user: User) -> bytes:
         return f"images/{photo.id}.{extension.get(photo.content_type, 'bin')}" if photo else None
 
     account: dict[str, Any] = {"email": user.email, "language": user.language, "birth_year": user.birth_year,
-                               "sex": user.sex,
+                               "sex": user.sex, "time_zone": user.time_zone,
                                "created_at": user.created_at.isoformat(),
                                "exported_at": datetime.now(UTC).isoformat()}
     lesion_rows = [{"id": str(lesion.id), "name": lesion.name, "body_site": lesion.body_site,
+                    "map_position": {"view": lesion.map_side, "x": lesion.map_x, "y": lesion.map_y}
+                    if lesion.map_side else None,
                     "created_at": lesion.created_at.isoformat()} for lesion in lesions]
     diagnosis_rows = [{"id": str(d.id), "created_at": d.created_at.isoformat(),
                        "lesion_id": str(d.lesion_id) if d.lesion_id else None, "label": d.label,

@@ -8,7 +8,6 @@ commenting are rate-limited (``ratelimit``); the moderation queue needs ``users.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -48,22 +47,19 @@ from webapp.community.schemas import (
 )
 from webapp.community.services import CommentService, CommunityError, PostService, ReportService
 from webapp.core.guards import requires_login
-from webapp.core.i18n import gettext
+from webapp.core.i18n import gettext, request_language
 from webapp.core.images import PhotoError, clean_photo
 from webapp.core.labels import CLASS_CODES, CONCERNING_CODES, label_name
 from webapp.core.settings import get_upload_settings
+from webapp.core.timezones import local_time, request_time_zone
 from webapp.db.models import CommunityComment, CommunityPost, Diagnosis, User
+from webapp.diagnoses.schemas import build_outline, honest_percent
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
 WRITE = {"write": True}
 POST_LIMIT = {"write": True, OPT_KEY: "post"}
 COMMENT_LIMIT = {"write": True, OPT_KEY: "comment"}
-
-
-def when(value: datetime | None) -> str:
-    """Language-neutral timestamps (UTC)."""
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _edited(row: CommunityPost | CommunityComment) -> bool:
@@ -75,24 +71,27 @@ def _translator(request: Request[Any, Any, Any]) -> Any:
 
 
 def shared_view(post: CommunityPost, diagnosis: Diagnosis | None) -> SharedDiagnosis | None:
-    """Top class, probabilities and overlay of a shared diagnosis; its photo only if the author ticked it."""
+    """Top class, probabilities and the outline of a shared diagnosis; its photo only if the author ticked it."""
     if diagnosis is None:
         return None
     classification = (diagnosis.result or {}).get("classification") or {}
     probabilities = {code: float((classification.get("probabilities") or {}).get(code, 0.0)) for code in CLASS_CODES}
     top = diagnosis.label or max(probabilities, key=lambda code: probabilities[code])
-    rows = [ProbabilityRow(code=code, name=label_name(code), percent=f"{p * 100:.1f}", is_top=code == top,
-                           is_concerning=code in CONCERNING_CODES)
+    rows = [ProbabilityRow(code=code, name=label_name(code), percent=f"{p * 100:.1f}", shown=honest_percent(p),
+                           is_top=code == top, is_concerning=code in CONCERNING_CODES)
             for code, p in sorted(probabilities.items(), key=lambda item: -item[1])]
     return SharedDiagnosis(
         label=top, label_name=label_name(top), rows=rows,
         overlay_url=f"/community/posts/{post.id}/overlay" if diagnosis.overlay_id else None,
         photo_url=f"/community/posts/{post.id}/diagnosis-photo" if post.share_diagnosis_photo else None,
+        outline=build_outline(diagnosis.result or {}),
         synthetic_model=bool(diagnosis.synthetic_model), created_at=diagnosis.created_at)
 
 
-def _choices(diagnoses: list[Diagnosis]) -> list[DiagnosisChoice]:
-    return [DiagnosisChoice(id=d.id, text=f"{when(d.created_at)} · {label_name(d.label)}") for d in diagnoses]
+def _choices(request: Request[Any, Any, Any], diagnoses: list[Diagnosis]) -> list[DiagnosisChoice]:
+    zone, lang = request_time_zone(request), request_language(request)
+    return [DiagnosisChoice(id=d.id, text=f"{local_time(d.created_at, zone, lang)} · {label_name(d.label)}")
+            for d in diagnoses]
 
 
 def _photo_response(data: bytes, content_type: str) -> Response[bytes]:
@@ -124,7 +123,7 @@ class CommunityController(Controller):
                 for p in items]
         return Template("community/index.html", context={
             "posts": rows, "page": page, "pages": page_count(total, PER_PAGE), "total": total, "q": q.strip(),
-            "logged_in": viewer is not None, "is_moderator": bool(viewer and viewer.is_moderator), "when": when})
+            "logged_in": viewer is not None, "is_moderator": bool(viewer and viewer.is_moderator)})
 
     async def _post_page(self, request: Request[Any, Any, Any], viewer: User | None, post: CommunityPost,
                          posts: PostService, comments: CommentService, reports: ReportService,
@@ -146,7 +145,7 @@ class CommunityController(Controller):
         return Template("community/detail.html", status_code=status_code, context={
             "post": view, "comments": comment_views, "comment_form": comment_form or CommentForm(),
             "comment_errors": comment_errors or [], "logged_in": viewer is not None,
-            "is_moderator": bool(viewer and viewer.is_moderator), "formats": FORMATS, "when": when,
+            "is_moderator": bool(viewer and viewer.is_moderator), "formats": FORMATS,
             "login_next": f"/community/posts/{post.id}"})
 
     @get("/posts/{post_id:uuid}", name="community_post")
@@ -183,7 +182,7 @@ class CommunityController(Controller):
         return Template("community/form.html", status_code=status_code, context={
             "form": form, "errors": errors, "post_id": post.id if post else None,
             "has_photo": bool(post and post.photo_id), "formats": FORMATS,
-            "diagnoses": _choices(await posts.diagnosis_choices(user)),
+            "diagnoses": _choices(request, await posts.diagnosis_choices(user)),
             "max_upload_mb": get_upload_settings().max_upload_mb})
 
     @get("/new", name="community_new", opt=WRITE)
@@ -400,7 +399,7 @@ class ModerationController(Controller):
                              author=pseudonym(c.user_id), is_hidden=True, open_reports=0,
                              last_reported_at=c.hidden_at) for c in hidden_comments]
         return Template("community/moderation.html", context={
-            "queue": list(items.values()), "hidden": hidden, "when": when})
+            "queue": list(items.values()), "hidden": hidden})
 
     async def _moderate(self, request: Request[Any, Any, Any], moderator: User, kind: str, item_id: uuid.UUID,
                         action: str, posts: PostService, comments: CommentService, reports: ReportService,

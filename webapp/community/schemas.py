@@ -12,6 +12,7 @@ from litestar.datastructures import UploadFile
 from markupsafe import Markup
 
 from webapp.community.rendering import FORMATS
+from webapp.diagnoses.schemas import OutlineView
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -92,7 +93,8 @@ def pseudonym(user_id: uuid.UUID) -> str:
 class ProbabilityRow:
     code: str
     name: str
-    percent: str
+    percent: str  # the bar's width, 0-100
+    shown: str  # what a person reads: "> 99 %" / "< 1 %" at the ends (webapp.diagnoses.schemas.honest_percent)
     is_top: bool
     is_concerning: bool
 
@@ -104,8 +106,9 @@ class SharedDiagnosis:
     label: str
     label_name: str
     rows: list[ProbabilityRow]
-    overlay_url: str | None
+    overlay_url: str | None  # diagnoses from before outlines were drawn by the site: a stored outlined copy
     photo_url: str | None
+    outline: OutlineView | None  # the lesion's outline (the site draws it: over the photo when shared, else alone)
     synthetic_model: bool
     created_at: datetime
 

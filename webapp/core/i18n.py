@@ -218,30 +218,6 @@ def with_language(url: str, lang: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(params)))
 
 
-# ------------------------------------------------------------------------------------------------------- dates
-_DATE_FORMATS = {"en": ("%d %b %Y, %H:%M", "%d %b %y"), "ko": ("%Y. %m. %d. %H:%M", "%y. %m. %d.")}
-
-
-def long_date(value: Any, lang: str | None = None) -> str:
-    """A date and time the way the language writes it (``24 Nov 2026, 05:22`` / ``2026. 11. 24. 05:22``)."""
-    if not value:
-        return ""
-    return str(value.strftime(_DATE_FORMATS.get(lang or current_language(), _DATE_FORMATS["en"])[0]))
-
-
-def day_date(value: Any, lang: str | None = None) -> str:
-    """A calendar day without a time (``24 Nov 2026`` / ``2026. 11. 24.``), for dates like a re-check's."""
-    if not value:
-        return ""
-    return str(value.strftime({"ko": "%Y. %m. %d."}.get(lang or current_language(), "%d %b %Y")))
-
-
-def short_date(value: Any, lang: str | None = None) -> str:
-    if not value:
-        return ""
-    return str(value.strftime(_DATE_FORMATS.get(lang or current_language(), _DATE_FORMATS["en"])[1]))
-
-
 # ------------------------------------------------------------------------------------------------------ Jinja
 class _CurrentLang:
     """``{{ lang }}`` in templates: the current request's language, compared like a string."""
@@ -315,17 +291,9 @@ def install_jinja(env: Any) -> None:
     env.globals["languages"] = LANGUAGE_NAMES
     env.globals["lang_url"] = lang_url
 
-    @pass_context
-    def date_filter(context: Any, value: Any) -> str:
-        return long_date(value, _context_lang(context))
+    from webapp.core import timezones
 
-    env.filters["date"] = date_filter
-
-    @pass_context
-    def day_filter(context: Any, value: Any) -> str:
-        return day_date(value, _context_lang(context))
-
-    env.filters["day"] = day_filter
+    timezones.install_jinja(env)  # the date and day filters: the reader's time zone, named
 
 
 # ------------------------------------------------------------------------------------------------- middleware

@@ -108,6 +108,13 @@ class RateLimitSettings:
     login_lock_minutes: int = 15
 
 
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """The PDF report for a doctor (``webapp.reports``): the TrueType font with Hangul it embeds; None: look it up."""
+
+    font_path: str | None = None
+
+
 @lru_cache
 def get_app_settings() -> AppSettings:
     return AppSettings(env=os.environ.get("DRSKIN_ENV", "development").strip().lower() or "development")
@@ -169,7 +176,12 @@ def get_rate_limit_settings() -> RateLimitSettings:
                              login_lock_minutes=max(1, _int("DRSKIN_LOGIN_LOCK_MINUTES", 15)))
 
 
+@lru_cache
+def get_report_settings() -> ReportSettings:
+    return ReportSettings(font_path=os.environ.get("DRSKIN_REPORT_FONT", "").strip() or None)
+
+
 def clear_settings_cache() -> None:
     for getter in (get_app_settings, get_database_settings, get_service_settings, get_security_settings,
-                   get_upload_settings, get_rate_limit_settings):
+                   get_upload_settings, get_rate_limit_settings, get_report_settings):
         getter.cache_clear()

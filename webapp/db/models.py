@@ -46,6 +46,9 @@ class User(UUIDAuditBase):
     # Optional context the classifier weighs with the photo (skin_models.context): never required, cleared at will.
     birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
     sex: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
+    # The IANA zone times are shown in ("Asia/Seoul"; webapp.core.timezones), from the browser at sign-up or chosen
+    # on the account page; None: the browser's zone (cookie), else UTC. Stored times stay UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
 
 
 class Photo(UUIDAuditBase):
@@ -70,6 +73,11 @@ class Lesion(UUIDAuditBase):
     body_site: Mapped[str] = mapped_column(String(40))
     # Days between photos the person wants (webapp.lesions.reminders): the spot is due for a re-check after that.
     recheck_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # Its pin on the body map (webapp.lesions.bodymap), when the person placed one: the view ("front" / "back")
+    # and fractions (0-1) of that view's width and height. Without one the pin sits on its body site's anchor.
+    map_side: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    map_x: Mapped[float | None] = mapped_column(Float, nullable=True)
+    map_y: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Diagnosis(UUIDAuditBase):

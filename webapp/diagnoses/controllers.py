@@ -202,13 +202,14 @@ class DiagnosisController(Controller):
                                  "empty.", typed=data.new_lesion_name.strip()[:100], name=lesion.name), "error")
                 return Redirect(f"/diagnoses/{diagnosis.id}")
         else:
-            form = LesionForm(name=data.new_lesion_name, body_site=data.body_site)
+            form = LesionForm(name=data.new_lesion_name, body_site=data.body_site, map_side=data.map_side,
+                              map_x=data.map_x, map_y=data.map_y)
             problems = form.errors()
             if problems:
                 for problem in problems:
                     flash(request, problem, "error")
                 return Redirect(f"/diagnoses/{diagnosis.id}")
-            lesion = await lesions.create_for(user.id, form.name, form.body_site)
+            lesion = await lesions.create_for(user.id, form.name, form.body_site, form.position()[0])
         await diagnoses.attach(diagnosis, lesion)
         await diagnoses.repository.session.commit()
         flash(request, _("Added to “%(name)s”.", name=lesion.name), "success")

@@ -67,6 +67,10 @@ class AttachForm:
     lesion_id: str = ""
     new_lesion_name: str = ""
     body_site: str = ""
+    # The new lesion's pin on the body map (webapp.lesions.bodymap), when one was placed.
+    map_side: str = ""
+    map_x: str = ""
+    map_y: str = ""
 
 
 @dataclass(frozen=True)

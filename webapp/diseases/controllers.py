@@ -1,4 +1,4 @@
-"""The disease library pages. HTTP only: wording lives in ``content``, language choice in ``i18n``."""
+"""The disease library pages. HTTP only: the text lives in the page files (``content``) and the catalogues."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_301_MOVED_PERMANENTLY, HTTP_404_NOT_FOUND
 
 from webapp.core.labels import CLASS_CODES, get_label
-from webapp.diseases.i18n import UI_TEXT, request_language
+from webapp.diseases.i18n import request_language
 from webapp.diseases.schemas import Language
 from webapp.diseases.views import all_summaries, disease_view, library_groups
 
@@ -18,7 +18,7 @@ _VARY = "Accept-Language, Cookie"
 
 
 def _common(lang: Language) -> dict[str, Any]:
-    return {"lang": lang, "ui": UI_TEXT[lang], "other_lang": "en" if lang == "ko" else "ko"}
+    return {"lang": lang, "other_lang": "en" if lang == "ko" else "ko"}
 
 
 def _headers(lang: Language) -> dict[str, str]:

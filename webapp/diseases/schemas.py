@@ -1,4 +1,4 @@
-"""The shape of a disease page, validated when the content module is imported (i.e. at start-up).
+"""The shape of a disease page, validated when the library's files are read (i.e. at start-up).
 
 Every page must exist in both languages with the same sections, carry at least two checkable sources, and its
 Korean text must actually be Korean: a missing translation fails the start-up, not a visitor.
@@ -27,23 +27,6 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class LocalisedNote(_Frozen):
-    """A short remark shown with a source, in both languages."""
-
-    en: str
-    ko: str
-
-    @field_validator("ko")
-    @classmethod
-    def _korean(cls, value: str) -> str:
-        if not has_hangul(value):
-            raise ValueError(f"Korean note without Hangul (untranslated?): {value!r}")
-        return value
-
-    def text(self, lang: Language) -> str:
-        return self.ko if lang == "ko" else self.en
-
-
 class Source(_Frozen):
     """A reference a reader can check. ``url`` is the exact page when we are sure of it, else the site's root."""
 
@@ -51,7 +34,8 @@ class Source(_Frozen):
     publisher: str = Field(description="Organisation, journal or authors")
     url: str = Field(description="http(s) address")
     language: Language = Field(default="en", description="Language of the source itself")
-    note: LocalisedNote | None = Field(default=None, description="E.g. where to look when the URL is a site's root")
+    note: str | None = Field(default=None, description="E.g. where to look when the URL is a site's root; English, "
+                                                       "translated through the site's catalogues")
 
     @field_validator("url")
     @classmethod
@@ -59,6 +43,11 @@ class Source(_Frozen):
         if not value.startswith(("https://", "http://")):
             raise ValueError(f"source URL must be http(s): {value!r}")
         return value
+
+
+# Sections written as paragraphs in a page file (the others are lists); of those, the ones that are one paragraph.
+PARAGRAPH_SECTIONS = frozenset({"what_it_is", "urgency", "in_the_dataset"})
+SINGLE_PARAGRAPH_SECTIONS = frozenset({"urgency", "in_the_dataset"})
 
 
 class DiseaseText(_Frozen):
@@ -84,8 +73,7 @@ class DiseasePage(_Frozen):
     """One diagnostic class. Names and group are not repeated here: they come from ``skin_models.labels``."""
 
     code: str
-    en: DiseaseText
-    ko: DiseaseText
+    texts: dict[Language, DiseaseText] = Field(description="The page's text in every language of the library")
     show_abcde: bool = Field(description="Show the ABCDE rule and the ugly-duckling sign (pigmented lesions)")
     sources: tuple[Source, ...] = Field(min_length=2)
 
@@ -97,11 +85,14 @@ class DiseasePage(_Frozen):
         return value
 
     @model_validator(mode="after")
-    def _korean_is_korean(self) -> DiseasePage:
-        untranslated = [text for text in self.ko.all_text() if not has_hangul(text)]
+    def _every_language_and_korean_is_korean(self) -> DiseasePage:
+        missing = [lang for lang in LANGUAGES if lang not in self.texts]
+        if missing:
+            raise ValueError(f"{self.code}: no text in {', '.join(missing)}")
+        untranslated = [text for text in self.texts["ko"].all_text() if not has_hangul(text)]
         if untranslated:
             raise ValueError(f"{self.code}: Korean text without Hangul (untranslated?): {untranslated[:3]}")
         return self
 
     def text(self, lang: Language) -> DiseaseText:
-        return self.ko if lang == "ko" else self.en
+        return self.texts[lang]

@@ -8,15 +8,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skin_models.labels import Label, LesionGroup
-from webapp.core.labels import LABELS, get_label
+from webapp.core.i18n import N_, gettext
+from webapp.core.labels import LABELS, get_label, label_name
 from webapp.diseases.content import DISEASE_PAGES
-from webapp.diseases.i18n import GROUP_HEADING, GROUP_TEXT
 from webapp.diseases.schemas import DiseaseText, Language, Source
 
 GROUP_ORDER: tuple[LesionGroup, ...] = (LesionGroup.MALIGNANT, LesionGroup.PRE_MALIGNANT, LesionGroup.BENIGN)
 # The site's existing colour classes (green/amber/red), reused so the library needs no CSS of its own.
 GROUP_STYLE = {LesionGroup.MALIGNANT: "triage-high", LesionGroup.PRE_MALIGNANT: "triage-medium",
                LesionGroup.BENIGN: "triage-low"}
+GROUP_TEXT = {
+    LesionGroup.MALIGNANT: N_("Malignant: a skin cancer"),
+    LesionGroup.PRE_MALIGNANT: N_("Pre-malignant or in situ: can become an invasive skin cancer if left untreated"),
+    LesionGroup.BENIGN: N_("Benign: not cancer"),
+}
+GROUP_HEADING = {
+    LesionGroup.MALIGNANT: N_("Malignant (skin cancers)"),
+    LesionGroup.PRE_MALIGNANT: N_("Pre-malignant and in situ"),
+    LesionGroup.BENIGN: N_("Benign (not cancer)"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +60,8 @@ class DiseaseView:
 
 
 def _summary(label: Label, lang: Language) -> DiseaseSummary:
-    return DiseaseSummary(code=label.code, name=label.name(lang), group=label.group,
-                          group_text=GROUP_TEXT[lang][label.group], group_style=GROUP_STYLE[label.group],
+    return DiseaseSummary(code=label.code, name=label_name(label.code, lang), group=label.group,
+                          group_text=gettext(lang, GROUP_TEXT[label.group]), group_style=GROUP_STYLE[label.group],
                           summary=DISEASE_PAGES[label.code].text(lang).summary)
 
 
@@ -61,7 +71,7 @@ def library_groups(lang: Language) -> tuple[DiseaseGroup, ...]:
     for group in GROUP_ORDER:
         members = tuple(_summary(label, lang) for label in LABELS if label.group is group)
         if members:
-            groups.append(DiseaseGroup(group=group, heading=GROUP_HEADING[lang][group], diseases=members))
+            groups.append(DiseaseGroup(group=group, heading=gettext(lang, GROUP_HEADING[group]), diseases=members))
     return tuple(groups)
 
 
@@ -73,7 +83,9 @@ def disease_view(code: str, lang: Language) -> DiseaseView:
     """One class's page; ``code`` must be a canonical (lower-case) class code, else ``UnknownLabelError``."""
     label = get_label(code)
     page = DISEASE_PAGES[label.code]
-    return DiseaseView(code=label.code, name=label.name(lang), other_name=label.name("en" if lang == "ko" else "ko"),
-                       group=label.group, group_text=GROUP_TEXT[lang][label.group],
+    other_lang = "en" if lang == "ko" else "ko"
+    return DiseaseView(code=label.code, name=label_name(label.code, lang),
+                       other_name=label_name(label.code, other_lang), group=label.group,
+                       group_text=gettext(lang, GROUP_TEXT[label.group]),
                        group_style=GROUP_STYLE[label.group], text=page.text(lang), show_abcde=page.show_abcde,
                        sources=page.sources)

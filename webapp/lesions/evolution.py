@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from webapp.core.i18n import _, short_date
+from webapp.core.i18n import _, current_language
 from webapp.core.labels import TRIAGE_RANK, triage_label
-from webapp.lesions.schemas import Evolution, TimelinePoint
+from webapp.core.timezones import local_day
+from webapp.diagnoses.schemas import honest_percent
+from webapp.lesions.schemas import Change, Comparison, Evolution, TimelinePoint
 
 AREA_GROWTH = 0.20  # relative growth of the area fraction
 CONCERN_RISE = 0.15  # absolute rise of P(mel) + P(bcc) + P(akiec)
@@ -28,17 +30,82 @@ RULE_TEXT = ("We compare your latest photo with the first one of this spot and f
              "the same distance.")
 
 
+def area_growth(earlier: TimelinePoint, later: TimelinePoint) -> float | None:
+    """Relative change of the area share (0.2 = grew by a fifth); None when either photo has no area."""
+    if not earlier.area_fraction or later.area_fraction is None:
+        return None
+    return (later.area_fraction - earlier.area_fraction) / earlier.area_fraction
+
+
+def concern_rise(earlier: TimelinePoint, later: TimelinePoint) -> float:
+    """Absolute change of the concerning probability (P(mel) + P(bcc) + P(akiec))."""
+    return later.concerning_probability - earlier.concerning_probability
+
+
+def _difference(before: float | None, after: float | None) -> str:
+    if before is None or after is None:
+        return "—"
+    difference = after - before
+    return "0.00" if abs(difference) < 0.005 else f"{difference:+.2f}"  # never "-0.00"
+
+
+def compare(earlier: TimelinePoint, later: TimelinePoint) -> Comparison:
+    """The measured change between two photos of a spot (earlier first): area share (relative change, flagged
+    above the rule's ``AREA_GROWTH``), border irregularity and colour variation (differences), and the concerning
+    probability (difference, flagged above ``CONCERN_RISE``)."""
+    growth = area_growth(earlier, later)
+
+    def share(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f} %"
+
+    def number(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f}"
+
+    rise = concern_rise(earlier, later)
+    changes = [
+        Change("area", _("Area (share of the photo)"), share(earlier.area_fraction), share(later.area_fraction),
+               "—" if growth is None else f"{growth:+.0%}".replace("%", " %"),
+               flagged=growth is not None and growth > AREA_GROWTH),
+        Change("border", _("Border irregularity"), number(earlier.border_irregularity),
+               number(later.border_irregularity), _difference(earlier.border_irregularity, later.border_irregularity)),
+        Change("colour", _("Colour variation"), number(earlier.colour_variegation), number(later.colour_variegation),
+               _difference(earlier.colour_variegation, later.colour_variegation)),
+        Change("concerning", _("Concerning probability"), honest_percent(earlier.concerning_probability),
+               honest_percent(later.concerning_probability),
+               _difference(earlier.concerning_probability, later.concerning_probability), flagged=rise > CONCERN_RISE),
+    ]
+    days = round((later.taken_at - earlier.taken_at).total_seconds() / 86400)  # 29 days 23 h read as 30
+    return Comparison(earlier=earlier, later=later, changes=changes, days_apart=max(0, days))
+
+
+def choose_pair(points: Sequence[TimelinePoint], a: str | None, b: str | None,
+                ) -> tuple[TimelinePoint, TimelinePoint, list[str]]:
+    """The two photos to compare, earlier first: the diagnoses ``a`` and ``b`` (ids, in either order) when both are
+    photos of this spot, else the first and the latest with what was wrong. ``points`` are sorted oldest first and
+    hold at least two."""
+    default = (points[0], points[-1])
+    if not a and not b:
+        return (*default, [])
+    by_id = {str(point.diagnosis_id): point for point in points}
+    chosen = [by_id.get((value or "").strip().lower()) for value in (a, b)]
+    if chosen[0] is None or chosen[1] is None:
+        return (*default, [_("That photo is not one of this spot's photos. Choose two from the lists.")])
+    if chosen[0] is chosen[1]:
+        return (*default, [_("Choose two different photos to compare.")])
+    earlier, later = sorted((chosen[0], chosen[1]), key=lambda point: points.index(point))
+    return earlier, later, []
+
+
 def assess_evolution(points: Sequence[TimelinePoint]) -> Evolution:
     """Apply the rule (see ``RULE_TEXT``) to points sorted oldest first."""
     if len(points) < 2:
         return Evolution()
     first, last = points[0], points[-1]
     reasons = []
-    if first.area_fraction and last.area_fraction is not None:
-        growth = (last.area_fraction - first.area_fraction) / first.area_fraction
-        if growth > AREA_GROWTH:
-            reasons.append(_("The area grew by %(growth)s since the first photo.", growth=f"{growth:.0%}"))
-    rise = last.concerning_probability - first.concerning_probability
+    growth = area_growth(first, last)
+    if growth is not None and growth > AREA_GROWTH:
+        reasons.append(_("The area grew by %(growth)s since the first photo.", growth=f"{growth:.0%}"))
+    rise = concern_rise(first, last)
     if rise > CONCERN_RISE:
         reasons.append(_("The concerning probability rose by %(rise)s (from %(first)s to %(last)s).",
                          rise=f"{rise:.2f}", first=f"{first.concerning_probability:.2f}",
@@ -49,8 +116,10 @@ def assess_evolution(points: Sequence[TimelinePoint]) -> Evolution:
     return Evolution(flagged=bool(reasons), reasons=reasons, enough_photos=True)
 
 
-def timeline_svg(points: Sequence[TimelinePoint], width: int = 640, height: int = 260) -> str:
-    """Area share and concerning probability (both 0–100 %) per photo, as a self-contained inline SVG."""
+def timeline_svg(points: Sequence[TimelinePoint], width: int = 640, height: int = 260, *,
+                 zone: str | None = None) -> str:
+    """Area share and concerning probability (both 0–100 %) per photo, as a self-contained inline SVG; the days
+    on the axis as the calendar reads in ``zone`` (the reader's time zone; None: UTC)."""
     left, right, top, bottom = 48, 44, 16, 48
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(points)
@@ -71,7 +140,7 @@ def timeline_svg(points: Sequence[TimelinePoint], width: int = 640, height: int 
         parts.append(f'<text class="axis" x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:.0%}</text>')
     for i, point in enumerate(points):
         parts.append(f'<text class="axis" x="{x(i):.1f}" y="{height - bottom + 18}" text-anchor="middle">'
-                     f'{escape(short_date(point.taken_at))}</text>')
+                     f'{escape(local_day(point.taken_at, zone, current_language(), short=True))}</text>')
     series = (("area", [p.area_fraction for p in points]), ("concern", [p.concerning_probability for p in points]))
     for css, values in series:
         coords = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]

@@ -1,9 +1,10 @@
 """Re-check reminders: when each tracked spot is due for a new photo, and the same as an iCalendar file.
 
 A spot is due ``recheck_days`` after its latest photo (a spot without a photo is due at once: it needs a first
-one). Dates are calendar days in UTC. The calendar (RFC 5545, written with the ``icalendar`` package) has one
-all-day event per spot on its due date (today when overdue), repeating every ``recheck_days`` days, with a
-morning alarm; re-importing it replaces the events (stable UIDs).
+one). Dates are calendar days in the person's time zone (``webapp.core.timezones``; UTC when unknown). The
+calendar (RFC 5545, written with the ``icalendar`` package) has one all-day event per spot on its due date (today
+when overdue), repeating every ``recheck_days`` days, with a morning alarm; re-importing it replaces the events
+(stable UIDs).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+
+from webapp.core.timezones import to_zone
 
 DEFAULT_DAYS = 30
 MIN_DAYS, MAX_DAYS = 7, 365
@@ -36,11 +39,12 @@ class Recheck:
 
 
 def recheck(lesion_id: uuid.UUID, name: str, interval_days: int, last_photo_at: datetime | None,
-            created_at: datetime, now: datetime | None = None) -> Recheck:
-    """When the spot is due: ``interval_days`` after its latest photo, or on the day it was added without one."""
-    today = (now or datetime.now(UTC)).astimezone(UTC).date()
-    last = last_photo_at.astimezone(UTC).date() if last_photo_at else None
-    due = last + timedelta(days=interval_days) if last else created_at.astimezone(UTC).date()
+            created_at: datetime, now: datetime | None = None, zone: str | None = None) -> Recheck:
+    """When the spot is due: ``interval_days`` after its latest photo, or on the day it was added without one;
+    days as the calendar reads in ``zone`` (an IANA name; None: UTC)."""
+    today = to_zone(now or datetime.now(UTC), zone).date()
+    last = to_zone(last_photo_at, zone).date() if last_photo_at else None
+    due = last + timedelta(days=interval_days) if last else to_zone(created_at, zone).date()
     return Recheck(lesion_id, name, interval_days, last, due, today)
 
 

@@ -12,6 +12,7 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy import func, select, update
 
 from webapp.db.models import Diagnosis, Lesion
+from webapp.lesions.bodymap import MapPosition
 from webapp.lesions.reminders import Recheck, recheck
 
 
@@ -21,9 +22,17 @@ class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
 
     repository_type = Repository
 
-    async def create_for(self, user_id: uuid.UUID, name: str, body_site: str) -> Lesion:
-        return await self.create({"user_id": user_id, "name": name.strip(), "body_site": body_site},
-                                 auto_commit=False)
+    async def create_for(self, user_id: uuid.UUID, name: str, body_site: str,
+                         position: MapPosition | None = None) -> Lesion:
+        return await self.create({"user_id": user_id, "name": name.strip(), "body_site": body_site,
+                                  **_position_columns(position)}, auto_commit=False)
+
+    async def set_site(self, lesion: Lesion, body_site: str, position: MapPosition | None) -> None:
+        """A new body site, and its pin on the map (None: the site's anchor)."""
+        lesion.body_site = body_site
+        for column, value in _position_columns(position).items():
+            setattr(lesion, column, value)
+        await self.repository.session.flush()
 
     async def get_owned(self, user_id: uuid.UUID, lesion_id: uuid.UUID | str | None) -> Lesion:
         try:
@@ -56,13 +65,14 @@ class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
 
     async def rechecks(self, user_id: uuid.UUID, now: datetime | None = None, *, lesions: list[Lesion] | None = None,
                        stats: dict[uuid.UUID, tuple[int, uuid.UUID | None, datetime | None]] | None = None,
-                       ) -> list[Recheck]:
+                       zone: str | None = None) -> list[Recheck]:
         """The re-checks (``webapp.lesions.reminders``) of ``lesions`` (default: every tracked spot), the most
-        overdue first; pass ``lesions`` / ``stats`` a page has already read to save the queries."""
+        overdue first; pass ``lesions`` / ``stats`` a page has already read to save the queries. Days are counted
+        in ``zone`` (the reader's IANA time zone; None: UTC)."""
         stats = stats if stats is not None else await self.photo_stats(user_id)
         lesions = lesions if lesions is not None else await self.list_owned(user_id)
         items = [recheck(lesion.id, lesion.name, lesion.recheck_days, stats.get(lesion.id, (0, None, None))[2],
-                         lesion.created_at, now) for lesion in lesions]
+                         lesion.created_at, now, zone) for lesion in lesions]
         return sorted(items, key=lambda item: (item.due_on, item.name))
 
     async def set_recheck_days(self, lesion: Lesion, days: int) -> None:
@@ -77,3 +87,16 @@ class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
                                                       Diagnosis.user_id == user_id).values(lesion_id=None))
         await session.delete(lesion)
         await session.flush()
+
+
+def _position_columns(position: MapPosition | None) -> dict[str, str | float | None]:
+    if position is None:
+        return {"map_side": None, "map_x": None, "map_y": None}
+    return {"map_side": position.view, "map_x": position.x, "map_y": position.y}
+
+
+def stored_position(lesion: Lesion) -> MapPosition | None:
+    """The lesion's pin as stored, or None when none was placed."""
+    if lesion.map_side is None or lesion.map_x is None or lesion.map_y is None:
+        return None
+    return MapPosition(lesion.map_side, lesion.map_x, lesion.map_y)

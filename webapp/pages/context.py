@@ -9,6 +9,7 @@ from litestar import Request
 
 from webapp.core.service_client import ServiceClient, ServiceUnavailable
 from webapp.core.settings import get_upload_settings
+from webapp.core.timezones import request_time_zone
 from webapp.db.models import User
 from webapp.lesions.schemas import body_site_choices
 from webapp.lesions.services import LesionService
@@ -34,7 +35,8 @@ async def home_context(request: Request[Any, Any, Any], user: User | None, lesio
         "max_upload_mb": get_upload_settings().max_upload_mb,
         "logged_in": user is not None,
         "lesions": owned,
-        "rechecks_due": [item for item in await lesions.rechecks(user.id, lesions=owned) if item.is_due]
+        "rechecks_due": [item for item in await lesions.rechecks(user.id, lesions=owned,
+                                                                   zone=request_time_zone(request)) if item.is_due]
         if user else [],
         "body_sites": body_site_choices(),
         # what the account gives the classifier (skin_models.context), to say so beside the upload form

@@ -39,7 +39,7 @@ def test_labels_follow_isic_column_order_and_groups() -> None:
     assert ISIC_COLUMNS == ("MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC")
     assert {CLASS_CODES[i] for i in concerning_indices()} == {"mel", "bcc", "akiec"}
     assert get_label("MEL") is get_label("mel")
-    assert all(label.name_ko and label.name_en for label in LABELS)
+    assert all(label.name_en for label in LABELS)
     with pytest.raises(KeyError, match="valid codes: mel, nv"):
         get_label("melanoma")
 

@@ -20,6 +20,8 @@ def _routes(rows):
         ("GET", f"/photos/{rows.overlay_id}", None),
         ("GET", f"/lesions/{lesion}", None),
         ("POST", f"/lesions/{lesion}/delete", {}),
+        ("GET", f"/lesions/{lesion}/report.pdf", None),
+        ("GET", f"/diagnoses/{d}/report.pdf", None),
     ]
 
 

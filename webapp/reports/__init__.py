@@ -1,0 +1,1 @@
+"""The PDF report for a doctor (a tracked spot or one analysed photo)."""
