@@ -16,7 +16,7 @@ def _start_and_read_log(home: Path) -> str:
     """Start a server on ``home``; it must not become ready. Its log (the error the operator reads)."""
     server = BentoServer(home)
     try:
-        server.start(timeout_s=90)
+        server.start(timeout_s=90, give_up_on="cannot be loaded")
     except RuntimeError as exc:  # exited, or never ready: either way it did not serve
         return str(exc)
     server.stop()
