@@ -20,8 +20,8 @@ import numpy as np
 
 from skin_models.bundle import load_config
 from skin_models.labels import class_index
-from training.data import Record, dataset_fingerprint, load_image, load_records
-from training.splits import load_splits, split_fingerprint
+from training.data import Record, dataset_fingerprint, load_image
+from training.splits import records_of_the_split, split_fingerprint
 
 
 class ContextFitError(ValueError):
@@ -55,13 +55,8 @@ def fit_context_for(bundle: Path, data: Path, split_file: Path, *, source: str =
     if config.resize_policy == "lesion_crop":
         raise ContextFitError(f"{source or bundle} looks at lesion crops: fit its context at the end of training "
                               "(drskin train classifier), where the segmenter's crops are at hand")
-    trained_on = config.extra.get("split_fingerprint")
-    if trained_on and trained_on != split_fingerprint(split_file):
-        raise ContextFitError(f"{split_file} is not the split {source or bundle} was trained on (its fingerprint "
-                              "differs): its validation photos could be ones the network learned from")
-    records = load_records(data)
-    splits = load_splits(split_file)
-    by_split = {name: [r for r in records if splits.get(r.image_id) == name] for name in ("train", "val", "test")}
+    by_split = records_of_the_split(data, split_file, config.extra.get("split_fingerprint"), source or str(bundle),
+                                    ContextFitError)
     if not by_split["train"] or not by_split["val"]:
         raise ContextFitError(f"{split_file} leaves no training or validation photos of {data}")
     targets = {name: np.array([class_index(r.label) for r in recs]) for name, recs in by_split.items()}
@@ -90,7 +85,7 @@ def fit_context_for(bundle: Path, data: Path, split_file: Path, *, source: str =
         mlflow.set_tags({
             tracking.TAG_TASK: "classification", tracking.TAG_SYNTHETIC: str(config.synthetic).lower(),
             tracking.TAG_SELECTION_METRIC: tracking.SELECTION_METRICS["classification"],
-            tracking.TAG_DATA_FINGERPRINT: dataset_fingerprint(records),
+            tracking.TAG_DATA_FINGERPRINT: dataset_fingerprint([r for recs in by_split.values() for r in recs]),
             tracking.TAG_SPLIT_FINGERPRINT: split_fingerprint(split_file),
         })
         mlflow.log_params({"context_fitted_from": source or str(bundle), "data_path": str(data),

@@ -150,8 +150,8 @@ def measure(bundle: Path, records: Sequence[Any], *, progress: bool = True) -> t
 def quantize_bundle(bundle: Path, data: Path, split_file: Path, *, calibration: int = 128, split: str = "test",
                     source: str = "", import_to_store: bool = True, progress: bool = True) -> QuantizeResult:
     """Quantise, measure fp32 against int8 on ``split``, and keep the int8 network only within the limit."""
-    from training.data import load_image, load_records
-    from training.splits import load_splits, split_fingerprint
+    from training.data import load_image
+    from training.splits import records_of_the_split
 
     bundle = Path(bundle)
     config = load_config(bundle)
@@ -160,14 +160,9 @@ def quantize_bundle(bundle: Path, data: Path, split_file: Path, *, calibration: 
     if config.task == "classification" and config.resize_policy == "lesion_crop":
         raise QuantizeError(f"{source or bundle} looks at lesion crops: calibrating it would need the segmenter's "
                             "crops; not supported")
-    trained_on = config.extra.get("split_fingerprint")
-    if trained_on and trained_on != split_fingerprint(split_file):
-        raise QuantizeError(f"{split_file} is not the split {source or bundle} was trained on (its fingerprint "
-                            "differs): its held-out photos could be ones the network learned from")
-    records = load_records(data)
-    splits = load_splits(split_file)
-    train = [r for r in records if splits.get(r.image_id) == "train"]
-    held_out = [r for r in records if splits.get(r.image_id) == split]
+    by_split = records_of_the_split(data, split_file, config.extra.get("split_fingerprint"), source or str(bundle),
+                                    QuantizeError)
+    train, held_out = by_split["train"], by_split.get(split, [])
     if not train or not held_out:
         raise QuantizeError(f"{split_file} leaves no training or {split} photos of {data}")
     metric, limit = LIMITS[config.task]

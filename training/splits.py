@@ -187,3 +187,18 @@ def _split_class(
                     chosen[donor].remove(lesion)
                     chosen[split].append(lesion)
     return chosen
+
+
+def records_of_the_split(data: Path, split_file: Path, trained_on: str | None, model: str,
+                         error: type[ValueError] = ValueError) -> dict[str, list[Record]]:
+    """The records of ``data`` by split (train, val, test) for a model that says it was trained on the split with
+    fingerprint ``trained_on`` (``config.extra["split_fingerprint"]``; None: not recorded). Another split file
+    raises ``error``: its held-out photos could be ones the network learned from."""
+    from training.data import load_records
+
+    if trained_on and trained_on != split_fingerprint(split_file):
+        raise error(f"{split_file} is not the split {model} was trained on (its fingerprint differs): its held-out "
+                    "photos could be ones the network learned from")
+    records = load_records(data)
+    splits = load_splits(split_file)
+    return {name: [r for r in records if splits.get(r.image_id) == name] for name in ("train", "val", "test")}

@@ -42,3 +42,31 @@ async def page() -> AsyncIterator[object]:
         finally:
             await context.close()
             await browser.close()
+
+
+# --- steps several walks share ---------------------------------------------------------------------------------------
+PASSWORD = "browser pass 1"
+
+
+async def sign_up(page, url: str, email: str, *, query: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Create an account through the sign-up form (``query``: e.g. ``?lang=en``); ends on the home page."""
+    await page.goto(f"{url}/register{query}")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.fill("#password_confirm", PASSWORD)
+    await page.click("#register-form button[type=submit]")
+    await page.wait_for_url(url + "/")
+
+
+async def track_and_add_a_photo(page, name: str, site: str, photo: Path) -> str:  # type: ignore[no-untyped-def]
+    """From a result page: follow the spot as a new lesion at ``site``, then diagnose ``photo`` of it from the
+    lesion's page; returns the lesion's URL (where the second diagnosis lands)."""
+    await page.fill("#new_lesion_name", name)
+    await page.select_option("#body_site", site)
+    await page.click("#attach-form button[type=submit]")
+    await page.wait_for_url("**/lesions/*")
+    lesion_url = str(page.url)
+    await page.set_input_files("#image", str(photo))
+    await page.click("#analyse")
+    await page.wait_for_url(lesion_url)
+    return lesion_url

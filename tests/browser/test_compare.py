@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, sign_up, track_and_add_a_photo
 from tests.webapp.conftest import database
 from tests.webapp.images import lesion_photo
 
@@ -33,23 +33,11 @@ async def test_compare_two_photos_of_a_spot_on_phone_and_desktop(page, site_url,
     first_photo.write_bytes(lesion_photo(1000, 750, seed=3))
     second_photo.write_bytes(lesion_photo(700, 900, scale=1.3, seed=3))  # portrait, another size: still overlays
 
-    await page.goto(site_url + "/register")
-    await page.fill("#email", "compare@example.org")
-    await page.fill("#password", "browser pass 1")
-    await page.fill("#password_confirm", "browser pass 1")
-    await page.click("#register-form button[type=submit]")
-    await page.wait_for_url(site_url + "/")
+    await sign_up(page, site_url, "compare@example.org")
     await page.set_input_files("#image", str(first_photo))
     await page.click("#analyse")
     await page.wait_for_url("**/diagnoses/*")
-    await page.fill("#new_lesion_name", "mole on the back")
-    await page.select_option("#body_site", "back")
-    await page.click("#attach-form button[type=submit]")
-    await page.wait_for_url("**/lesions/*")
-    lesion_url = page.url
-    await page.set_input_files("#image", str(second_photo))
-    await page.click("#analyse")
-    await page.wait_for_url(lesion_url)
+    lesion_url = await track_and_add_a_photo(page, "mole on the back", "back", second_photo)
 
     from webapp.db.models import Diagnosis
 

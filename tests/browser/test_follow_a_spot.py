@@ -17,7 +17,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, sign_up, track_and_add_a_photo
 from tests.webapp.conftest import database
 from tests.webapp.images import lesion_photo
 
@@ -90,23 +90,11 @@ async def test_follow_a_spot_for_a_month_in_english_and_korean(page, site_url, t
     second_photo.write_bytes(lesion_photo(1000, 750, scale=1.3, seed=5))  # a month later, the spot is larger
 
     # 1. register (the form carries the browser's zone to the account), two photos of one spot
-    await page.goto(url + "/register?lang=en")
-    await page.fill("#email", "follow@example.org")
-    await page.fill("#password", "browser pass 1")
-    await page.fill("#password_confirm", "browser pass 1")
-    await page.click("#register-form button[type=submit]")
-    await page.wait_for_url(url + "/")
+    await sign_up(page, url, "follow@example.org", query="?lang=en")
     await page.set_input_files("#image", str(first_photo))
     await page.click("#analyse")
     await page.wait_for_url("**/diagnoses/*")
-    await page.fill("#new_lesion_name", NAME)
-    await page.select_option("#body_site", "back")
-    await page.click("#attach-form button[type=submit]")
-    await page.wait_for_url("**/lesions/*")
-    lesion_url = page.url
-    await page.set_input_files("#image", str(second_photo))
-    await page.click("#analyse")
-    await page.wait_for_url(lesion_url)
+    lesion_url = await track_and_add_a_photo(page, NAME, "back", second_photo)
     assert "2 photos" in (await page.text_content("main") or "")
     assert not await page.is_visible("#recheck-due")  # just photographed: not due
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, track_and_add_a_photo
 from tests.webapp.images import lesion_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,15 +63,7 @@ async def test_register_diagnose_track_export_delete(page, site_url, tmp_path: P
     await page.click("#history .history-link")
     assert page.url == result_url
 
-    await page.fill("#new_lesion_name", "mole on the back")
-    await page.select_option("#body_site", "back")
-    await page.click("#attach-form button[type=submit]")
-    await page.wait_for_url("**/lesions/*")
-    lesion_url = page.url
-
-    await page.set_input_files("#image", str(second_photo))
-    await page.click("#analyse")
-    await page.wait_for_url(lesion_url)
+    await track_and_add_a_photo(page, "mole on the back", "back", second_photo)
     assert await page.locator("#timeline-photos figure").count() == 2
     assert await page.locator("#timeline-plot svg polyline").count() >= 1
     await _shot(page, "04-lesion-timeline")
