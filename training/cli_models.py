@@ -41,7 +41,7 @@ _CALIBRATE_HELP = (
 )
 _QUANTIZE_HELP = (
     "int8 for CPU serving: quantise a stored model's ONNX network (ONNX Runtime, static, calibrated on training "
-    "photos), measure fp32 and int8 side by side on the held-out split (classifier: the answer as served, with the "
+    "photos), measure fp32 and int8 side by side on the validation split (classifier: the answer as served, with the "
     "recorded age/sex/site: balanced accuracy and malignant sensitivity; segmenter: Dice), and keep the int8 network "
     "only when each drops by at most 0.01 (classifier) or 0.003 (Dice): then it is imported as a new version of "
     "the model (it becomes ':latest' and is served; "
@@ -306,7 +306,8 @@ def quantize(
     source: Annotated[list[str] | None, typer.Option(
         "--from", help="BentoML tag or bundle folder; repeat for several (default: both served models)")] = None,
     calibration: Annotated[int, typer.Option(min=1, help="training photos to calibrate the ranges on")] = 128,
-    split: Annotated[str, typer.Option(help="the held-out split to measure on")] = "test",
+    split: Annotated[str, typer.Option(help="the held-out split the decision is made on: val (choose on validation; "
+                                            "`drskin evaluate --split test` reports the served pair on test)")] = "val",
     store: Annotated[bool, typer.Option("--import/--no-import", help="import a kept network into the store")] = True,
 ) -> None:
     from training.quantize import QuantizeError, quantize_bundle

@@ -147,7 +147,7 @@ def measure(bundle: Path, records: Sequence[Any], *, progress: bool = True) -> t
     return value, sensitivity, _forward_ms(run, sample)
 
 
-def quantize_bundle(bundle: Path, data: Path, split_file: Path, *, calibration: int = 128, split: str = "test",
+def quantize_bundle(bundle: Path, data: Path, split_file: Path, *, calibration: int = 128, split: str = "val",
                     source: str = "", import_to_store: bool = True, progress: bool = True) -> QuantizeResult:
     """Quantise, measure fp32 against int8 on ``split``, and keep the int8 network only within the limit."""
     from training.data import load_image
@@ -170,14 +170,18 @@ def quantize_bundle(bundle: Path, data: Path, split_file: Path, *, calibration: 
     with tempfile.TemporaryDirectory(prefix="drskin-quantize-") as tmp:
         copy = Path(tmp) / "bundle"
         shutil.copytree(bundle, copy)
-        (copy / INT8_ONNX_FILE).unlink(missing_ok=True)
+        (copy / INT8_ONNX_FILE).unlink(missing_ok=True)  # a bundle quantised before: start again from fp32
+        config = config.model_copy(update={"int8": None})
+        config.save(copy / "config.json")
         quantize_onnx(bundle / ONNX_FILE, copy / INT8_ONNX_FILE, config, [load_image(r) for r in chosen])
-        fp32_value, fp32_sensitivity, fp32_ms = measure(bundle, held_out, progress=progress)
-        int8_only = Path(tmp) / "int8"
-        int8_only.mkdir()
-        shutil.copy2(copy / "config.json", int8_only / "config.json")
-        shutil.copy2(bundle / "model.safetensors", int8_only / "model.safetensors")
-        shutil.copy2(copy / INT8_ONNX_FILE, int8_only / ONNX_FILE)  # measured through the same ONNX path
+        # Each side measured through the same ONNX path, from a folder holding only that network.
+        fp32_only, int8_only = Path(tmp) / "fp32", Path(tmp) / "int8"
+        for folder, network in ((fp32_only, bundle / ONNX_FILE), (int8_only, copy / INT8_ONNX_FILE)):
+            folder.mkdir()
+            shutil.copy2(copy / "config.json", folder / "config.json")
+            shutil.copy2(bundle / "model.safetensors", folder / "model.safetensors")
+            shutil.copy2(network, folder / ONNX_FILE)
+        fp32_value, fp32_sensitivity, fp32_ms = measure(fp32_only, held_out, progress=progress)
         int8_value, int8_sensitivity, int8_ms = measure(int8_only, held_out, progress=progress)
         record = Int8Record(metric=metric, split=split, images=len(held_out) if config.task == "classification"
                             else sum(r.mask_path is not None for r in held_out),
