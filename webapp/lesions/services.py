@@ -28,7 +28,10 @@ class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
                                   **_position_columns(position)}, auto_commit=False)
 
     async def set_site(self, lesion: Lesion, body_site: str, position: MapPosition | None) -> None:
-        """A new body site, and its pin on the map (None: the site's anchor)."""
+        """A new body site, and its pin on the map (None: the site's anchor — but the same site sent again without a
+        pin, as a form without JavaScript does, keeps the pin it has)."""
+        if position is None and body_site == lesion.body_site:
+            position = stored_position(lesion)
         lesion.body_site = body_site
         for column, value in _position_columns(position).items():
             setattr(lesion, column, value)

@@ -115,9 +115,19 @@ async def test_the_pin_is_moved_on_the_lesion_page(client, db_url):
     stored = await _lesion(db_url, "mover")
     assert (stored.body_site, stored.map_side, stored.map_x, stored.map_y) == ("forearm", "front", x, y)
     detail = (await client.get(page)).text
-    assert f'name="map_x" value="{x}"' in detail and '<option value="forearm" selected>' in detail
+    # The stored pin reaches the form only through the map's script: without JavaScript the fields are empty.
+    assert f'name="map_x" value="" data-stored="{x}"' in detail and '<option value="forearm" selected>' in detail
 
-    cleared = await post_form(client, page, f"{page}/site", {"body_site": "hand"})
+    # A form without JavaScript sends the same site without a pin: the pin stays.
+    same = await post_form(client, page, f"{page}/site", {"body_site": "forearm", "map_side": "", "map_x": "",
+                                                          "map_y": ""})
+    assert same.status_code in (302, 303)
+    stored = await _lesion(db_url, "mover")
+    assert (stored.body_site, stored.map_side, stored.map_x, stored.map_y) == ("forearm", "front", x, y)
+
+    # ... and another site from the list, again without a pin: the old pin, which belonged to the forearm, goes.
+    cleared = await post_form(client, page, f"{page}/site", {"body_site": "hand", "map_side": "", "map_x": "",
+                                                             "map_y": ""})
     assert cleared.status_code in (302, 303)
     stored = await _lesion(db_url, "mover")
     assert (stored.body_site, stored.map_side, stored.map_x, stored.map_y) == ("hand", None, None, None)

@@ -14,6 +14,9 @@
     var inputs = {};
     Array.prototype.forEach.call(form.querySelectorAll("input[data-map]"), function (input) {
       inputs[input.getAttribute("data-map")] = input;
+      // The stored pin travels with the form only where the map can keep it in step with the select: without
+      // JavaScript the fields stay empty, so changing the site from the list never sends a pin of the old site.
+      if (input.hasAttribute("data-stored")) { input.value = input.getAttribute("data-stored"); }
     });
     var svg = picker.querySelector("svg");
     var status = picker.querySelector(".bodymap-status");
