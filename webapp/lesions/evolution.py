@@ -49,6 +49,12 @@ def _difference(before: float | None, after: float | None) -> str:
     return "0.00" if abs(difference) < 0.005 else f"{difference:+.2f}"  # never "-0.00"
 
 
+def _points(difference: float) -> str:
+    """A change between two percentages, in percentage points ("+25 points"; "0 points" below half a point)."""
+    points = round(difference * 100)
+    return _("%(change)s points", change="0" if points == 0 else f"{points:+d}")
+
+
 def compare(earlier: TimelinePoint, later: TimelinePoint) -> Comparison:
     """The measured change between two photos of a spot (earlier first): area share (relative change, flagged
     above the rule's ``AREA_GROWTH``), border irregularity and colour variation (differences), and the concerning
@@ -71,8 +77,7 @@ def compare(earlier: TimelinePoint, later: TimelinePoint) -> Comparison:
         Change("colour", _("Colour variation"), number(earlier.colour_variegation), number(later.colour_variegation),
                _difference(earlier.colour_variegation, later.colour_variegation)),
         Change("concerning", _("Concerning probability"), honest_percent(earlier.concerning_probability),
-               honest_percent(later.concerning_probability),
-               _difference(earlier.concerning_probability, later.concerning_probability), flagged=rise > CONCERN_RISE),
+               honest_percent(later.concerning_probability), _points(rise), flagged=rise > CONCERN_RISE),
     ]
     days = round((later.taken_at - earlier.taken_at).total_seconds() / 86400)  # 29 days 23 h read as 30
     return Comparison(earlier=earlier, later=later, changes=changes, days_apart=max(0, days))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import uuid
+import weakref
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import Provide
 from litestar.response import Response
 
 from webapp.accounts.dependencies import provide_user
 from webapp.core.guards import requires_login
+from webapp.core.timezones import request_time_zone
 from webapp.db.models import Photo, User
 from webapp.diagnoses.dependencies import provide_diagnosis_service, provide_lesion_service, provide_photo_service
 from webapp.diagnoses.services import DiagnosisService, PhotoService
@@ -24,21 +27,17 @@ from webapp.reports.views import (
     diagnosis_report,
     file_day,
     lesion_report,
-    user_zone,
 )
 
 # Laying a report out is up to a second or two of CPU (docs/site.md): at most two at once per process, so that a
-# burst of downloads cannot take every core from the pages.
-_RENDERING = threading.BoundedSemaphore(2)
-
-
-def _render(report: ReportView) -> bytes:
-    with _RENDERING:
-        return render(report)
+# burst of downloads cannot take every core from the pages. A limiter of its own, so that waiting reports hold no
+# thread of the pool the rest of the site shares; one per event loop (a limiter belongs to the loop it waits in).
+_RENDERING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
 
 
 async def _pdf(report: ReportView, disposition: str) -> Response[bytes]:
-    body = await anyio.to_thread.run_sync(_render, report)  # off the event loop
+    limiter = _RENDERING.setdefault(asyncio.get_running_loop(), anyio.CapacityLimiter(2))
+    body = await anyio.to_thread.run_sync(render, report, limiter=limiter)  # off the event loop
     return Response(body, media_type="application/pdf",
                     headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
@@ -56,8 +55,8 @@ class ReportController(Controller):
                     "diagnoses": Provide(provide_diagnosis_service), "photos": Provide(provide_photo_service)}
 
     @get("/lesions/{lesion_id:uuid}/report.pdf", name="lesion_report")
-    async def lesion(self, user: User, lesion_id: uuid.UUID, lesions: LesionService, diagnoses: DiagnosisService,
-                     photos: PhotoService) -> Response[bytes]:
+    async def lesion(self, request: Request[Any, Any, Any], user: User, lesion_id: uuid.UUID,
+                     lesions: LesionService, diagnoses: DiagnosisService, photos: PhotoService) -> Response[bytes]:
         """Every photo of a tracked spot, the change between them, for a doctor."""
         lesion = await lesions.get_owned(user.id, lesion_id)
         items = await diagnoses.for_lesion(user.id, lesion.id)
@@ -65,18 +64,19 @@ class ReportController(Controller):
         owned = await _owned_photos(photos, user, wanted)
         items = [d for d in items if d.photo_id in owned]
         now = datetime.now(UTC)
-        report = lesion_report(user, lesion, items, owned, now)
-        return await _pdf(report, attachment_header("lesion", lesion.name, file_day(now, user_zone(user))))
+        zone = request_time_zone(request)
+        report = lesion_report(user, lesion, items, owned, now, zone)
+        return await _pdf(report, attachment_header("lesion", lesion.name, file_day(now, zone)))
 
     @get("/diagnoses/{diagnosis_id:uuid}/report.pdf", name="diagnosis_report")
-    async def diagnosis(self, user: User, diagnosis_id: uuid.UUID, lesions: LesionService,
-                        diagnoses: DiagnosisService, photos: PhotoService) -> Response[bytes]:
+    async def diagnosis(self, request: Request[Any, Any, Any], user: User, diagnosis_id: uuid.UUID,
+                        lesions: LesionService, diagnoses: DiagnosisService, photos: PhotoService) -> Response[bytes]:
         """One analysed photo, for a doctor."""
         diagnosis = await diagnoses.get_owned(user.id, diagnosis_id)
         photo = await photos.get_owned(user.id, diagnosis.photo_id)
         overlay = (await photos.get_one_or_none(id=diagnosis.overlay_id, user_id=user.id)
                    if diagnosis.overlay_id else None)
         lesion = await lesions.get_one_or_none(id=diagnosis.lesion_id, user_id=user.id) if diagnosis.lesion_id else None
-        report = diagnosis_report(user, diagnosis, photo, overlay, lesion, datetime.now(UTC))
-        return await _pdf(report, attachment_header("diagnosis", None, file_day(diagnosis.created_at,
-                                                                                 user_zone(user))))
+        zone = request_time_zone(request)
+        report = diagnosis_report(user, diagnosis, photo, overlay, lesion, datetime.now(UTC), zone)
+        return await _pdf(report, attachment_header("diagnosis", None, file_day(diagnosis.created_at, zone)))

@@ -197,9 +197,9 @@ class _Document(FPDF):
         if report.table_rows:
             self.plain_lines()
             self.set_font(FAMILY, "", 7.5)
-            widths = (36, 26, 16, 18, 16, 22, 24, 22)
+            widths = (38, 30, 18, 22, 18, 27, 27)
             with self.table(col_widths=widths, line_height=3.8, padding=1, borders_layout="HORIZONTAL_LINES",
-                            text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+                            text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
                             headings_style=FontFace(family=FAMILY, emphasis="BOLD")) as table:
                 table.row(report.table_header)
                 for cells in report.table_rows:

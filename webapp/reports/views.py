@@ -23,8 +23,8 @@ from webapp.diagnoses.schemas import (
     build_result_view,
     honest_percent,
 )
-from webapp.lesions.evolution import assess_evolution, rule_text
-from webapp.lesions.schemas import TimelinePoint, body_site_name
+from webapp.lesions.evolution import assess_evolution, compare, rule_text
+from webapp.lesions.schemas import TimelinePoint, body_site_name, timeline_point
 
 
 # ----------------------------------------------------------------------------------------------------- dates
@@ -171,40 +171,28 @@ def _measured(diagnosis: Diagnosis, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def _timeline_point(diagnosis: Diagnosis) -> TimelinePoint:
-    return TimelinePoint(diagnosis_id=diagnosis.id, taken_at=diagnosis.created_at, photo_url="", overlay_url=None,
-                         label=diagnosis.label, label_name=label_name(diagnosis.label),
-                         triage_level=diagnosis.triage_level, area_fraction=diagnosis.area_fraction,
-                         concerning_probability=diagnosis.concerning_probability)
-
-
 def _number(value: float | None, fmt: str) -> str:
     return "—" if value is None else format(value, fmt)
 
 
-def _change_row(first: Diagnosis, last: Diagnosis) -> list[str]:
-    """First photo to latest: the area's relative growth, the other numbers' differences."""
-    area = ("—" if not first.area_fraction or last.area_fraction is None
-            else f"{(last.area_fraction - first.area_fraction) / first.area_fraction:+.0%}")
-
-    def diff(key: str) -> str:
-        a, b = _measured(first, key), _measured(last, key)
-        return "—" if a is None or b is None else f"{b - a:+.2f}"
-
-    rise = last.concerning_probability - first.concerning_probability
+def _change_row(first: TimelinePoint, last: TimelinePoint) -> list[str]:
+    """First photo to latest, as the lesion page's compare view measures it (``evolution.compare``)."""
+    changes = {change.key: change.change for change in compare(first, last).changes}
     return [_("Change, first to latest"), "", f"{triage_label(first.triage_level)} → {triage_label(last.triage_level)}",
-            f"{rise:+.2f}", area, diff("asymmetry"), diff("border_irregularity"), diff("colour_variegation")]
+            changes["concerning"], changes["area"], changes["border"], changes["colour"]]
 
 
 def lesion_report(user: Any, lesion: Lesion, diagnoses: Sequence[Diagnosis], photos: dict[Any, Photo],
-                  now: datetime) -> ReportView:
-    """A tracked spot: its facts, the change between visits, then every photo oldest first."""
-    zone = user_zone(user)
+                  now: datetime, zone: str | None = None) -> ReportView:
+    """A tracked spot: its facts, the change between visits, then every photo oldest first; times in ``zone``
+    (the reader's: ``request_time_zone``; default the account's)."""
+    zone = valid_zone(zone) or user_zone(user)
     facts = [body_site_name(lesion.body_site), _("tracked since %(date)s", date=format_when(lesion.created_at, zone)),
              ngettext(None, "%(num)d photo", "%(num)d photos", len(diagnoses))]
     report = _frame(user, lesion.name, facts, zone, now)
     report.change_title = _("Change between visits")
-    evolution = assess_evolution([_timeline_point(d) for d in diagnoses])
+    points = [timeline_point(d) for d in diagnoses]
+    evolution = assess_evolution(points)
     if not diagnoses:
         report.change_lines = [_("No photos of this spot yet.")]
     elif not evolution.enough_photos:
@@ -217,16 +205,15 @@ def lesion_report(user: Any, lesion: Lesion, diagnoses: Sequence[Diagnosis], pho
         report.change_lines = [_("No change worth flagging between the first and the latest photo.")]
     report.change_rule = f"{_('How we flag a change:')} {rule_text()}"
     if diagnoses:
-        report.table_header = [_("Date"), _("Most likely"), _("urgency"), _("Concerning"), _("Area"), _("Asymmetry"),
+        report.table_header = [_("Date"), _("Most likely"), _("Urgency"), _("Concerning"), _("Area"),
                                _("Border irregularity"), _("Colour variation")]
         report.table_rows = [[format_when(d.created_at, zone), label_name(d.label), triage_label(d.triage_level),
                               honest_percent(d.concerning_probability),
                               "—" if d.area_fraction is None else f"{d.area_fraction * 100:.1f} %",
-                              _number(_measured(d, "asymmetry"), ".2f"),
                               _number(_measured(d, "border_irregularity"), ".2f"),
                               _number(_measured(d, "colour_variegation"), ".2f")] for d in diagnoses]
         if len(diagnoses) > 1:
-            report.table_rows.append(_change_row(diagnoses[0], diagnoses[-1]))
+            report.table_rows.append(_change_row(points[0], points[-1]))
     total = len(diagnoses)
     for number, diagnosis in enumerate(diagnoses, start=1):
         overlay = photos.get(diagnosis.overlay_id) if diagnosis.overlay_id else None
@@ -237,12 +224,12 @@ def lesion_report(user: Any, lesion: Lesion, diagnoses: Sequence[Diagnosis], pho
 
 
 def diagnosis_report(user: Any, diagnosis: Diagnosis, photo: Photo, overlay: Photo | None, lesion: Lesion | None,
-                     now: datetime) -> ReportView:
-    """One analysed photo."""
-    zone = user_zone(user)
+                     now: datetime, zone: str | None = None) -> ReportView:
+    """One analysed photo, headed by its date (never by the class name, which would read like a diagnosis)."""
+    zone = valid_zone(zone) or user_zone(user)
     taken = format_when(diagnosis.created_at, zone)
     facts = [f"{lesion.name} · {body_site_name(lesion.body_site)}"] if lesion is not None else []
-    report = _frame(user, label_name(diagnosis.label), facts, zone, now)
+    report = _frame(user, _("Photo of %(date)s", date=taken), facts, zone, now)
     report.visits.append(visit_view(diagnosis, photo, overlay, taken))
     return report
 

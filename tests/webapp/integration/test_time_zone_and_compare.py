@@ -134,7 +134,7 @@ async def test_compare_two_photos_with_outlines_and_the_change(client, db_url):
     assert _compare_section(text).count('class="outline-layer"') == 2  # the latest's: side by side, in the overlay
     assert "60 days apart" in text
     assert 'id="change-area"' in text and "+50 %" in text  # 20 % → 30 % of the photo
-    assert 'id="change-concerning"' in text and "+0.35" in text
+    assert 'id="change-concerning"' in text and "+35 points" in text
     assert 'src="/static/js/compare.js"' in text
 
     chosen = (await client.get(page, params={"a": str(latest.diagnosis_id), "b": str(middle.diagnosis_id)})).text

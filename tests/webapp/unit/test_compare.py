@@ -28,7 +28,7 @@ def test_compare_measures_every_change_and_flags_by_the_rule():
     assert changes["colour"].change == "-0.02"
     assert {c.key: c for c in compare(earlier, _point(2, 0.1, 0.05, 1.199, 0.10)).changes}["border"].change == "0.00"
     assert (changes["concerning"].before, changes["concerning"].after) == ("5 %", "30 %")
-    assert changes["concerning"].change == "+0.25" and changes["concerning"].flagged
+    assert changes["concerning"].change == "+25 points" and changes["concerning"].flagged
 
 
 def test_missing_measurements_read_as_a_dash():
