@@ -82,7 +82,8 @@ def shared_view(post: CommunityPost, diagnosis: Diagnosis | None) -> SharedDiagn
             for code, p in sorted(probabilities.items(), key=lambda item: -item[1])]
     return SharedDiagnosis(
         label=top, label_name=label_name(top), rows=rows,
-        overlay_url=f"/community/posts/{post.id}/overlay" if diagnosis.overlay_id else None,
+        overlay_url=f"/community/posts/{post.id}/overlay" if diagnosis.overlay_id and post.share_diagnosis_photo
+        else None,  # an outlined copy of the photo is the photo: only when the author shares it
         photo_url=f"/community/posts/{post.id}/diagnosis-photo" if post.share_diagnosis_photo else None,
         outline=build_outline(diagnosis.result or {}),
         synthetic_model=bool(diagnosis.synthetic_model), created_at=diagnosis.created_at)

@@ -197,14 +197,15 @@ class PostService(SQLAlchemyAsyncRepositoryService[CommunityPost]):
         await self.repository.session.flush()
 
     async def photo_for(self, post: CommunityPost, which: str) -> Photo:
-        """The post's own photo, or the shared diagnosis' overlay / photo (the latter only if the author chose)."""
+        """The post's own photo, or the shared diagnosis' photo or its older outlined copy (an overlay drawn on the
+        photo): both show the photo, so only when the author chose to share it."""
         photo_id: uuid.UUID | None = None
         if which == "photo":
             photo_id = post.photo_id
         elif post.diagnosis_id is not None:
             diagnosis = await self.repository.session.get(Diagnosis, post.diagnosis_id)
             if diagnosis is not None and diagnosis.user_id == post.user_id:
-                if which == "overlay":
+                if which == "overlay" and post.share_diagnosis_photo:
                     photo_id = diagnosis.overlay_id
                 elif which == "diagnosis-photo" and post.share_diagnosis_photo:
                     photo_id = diagnosis.photo_id
