@@ -84,7 +84,9 @@ class ServiceClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _send(self, method: str, path: str, *, marks_stall: bool = True, **kwargs: Any) -> httpx.Response:
+        """``marks_stall``: a time-out starts the not-answering window (a call already shortened by it does not
+        extend it, so a merely slow service gets the full time-out again once the window is over)."""
         # Connection errors mean the request never reached the service, so one retry cannot run a model twice.
         for attempt in (1, 2):
             try:
@@ -94,9 +96,9 @@ class ServiceClient:
                 if attempt == 2:
                     raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE)) from exc
             except httpx.TimeoutException as exc:  # connected, sent, and no answer in time: hung
-                log.warning("service %s %s: no answer in time (%r); marking the service as not answering",
-                            method, path, exc)
-                self._stalled_at = time.monotonic()
+                log.warning("service %s %s: no answer in time (%r)", method, path, exc)
+                if marks_stall:
+                    self._stalled_at = time.monotonic()
                 raise ServiceNotAnswering(_(NOT_ANSWERING_MESSAGE)) from exc
             except httpx.HTTPError as exc:
                 log.warning("service %s %s failed: %r", method, path, exc)
@@ -111,8 +113,10 @@ class ServiceClient:
         answer, or ``PhotoRejected`` / ``ServiceUnavailable``."""
         # While the service is known not to answer, wait less: a person learns it in seconds, and an answer in time
         # (the service is back) clears the state.
-        read_s = min(self.timeout_s, STALLED_TIMEOUT_S) if self.stalled else self.timeout_s
-        response = await self._send("POST", "/diagnose", files={"image": (filename, image, content_type)},
+        stalled = self.stalled
+        read_s = min(self.timeout_s, STALLED_TIMEOUT_S) if stalled else self.timeout_s
+        response = await self._send("POST", "/diagnose", marks_stall=not stalled,
+                                    files={"image": (filename, image, content_type)},
                                     data={"explain": "true", **(context or {})},
                                     timeout=httpx.Timeout(read_s, connect=min(5.0, read_s)))
         self._stalled_at = None  # the model answered (whatever it said): the service is not hung

@@ -300,12 +300,21 @@ async def test_after_an_unanswered_diagnosis_the_next_ones_wait_less_until_one_i
     with FaultyProxy() as hung:
         client = module.ServiceClient(ServiceSettings(url=f"http://127.0.0.1:{hung.port}", timeout_s=2.0))
         try:
-            read_timeouts = []
+            read_timeouts, stalled_since = [], []
             for _ in range(2):
                 with pytest.raises(module.ServiceNotAnswering) as caught:
                     await client.diagnose(lesion_photo(64, 48, seed=15))
                 read_timeouts.append(caught.value.__cause__.request.extensions["timeout"]["read"])  # type: ignore[union-attr]
+                stalled_since.append(client._stalled_at)
             assert read_timeouts == [2.0, 0.5]
+            assert stalled_since[0] is not None and stalled_since[1] == stalled_since[0]
             assert client.stalled and await client.readiness() == "not answering"
+            # The shortened call did not extend the window (above): once it is over, the full time-out again (a
+            # service that is merely slow is not held to the short one for ever).
+            client._stalled_at = stalled_since[0] - module.STALLED_WINDOW_S
+            assert not client.stalled
+            with pytest.raises(module.ServiceNotAnswering) as caught:
+                await client.diagnose(lesion_photo(64, 48, seed=15))
+            assert caught.value.__cause__.request.extensions["timeout"]["read"] == 2.0  # type: ignore[union-attr]
         finally:
             await client.aclose()
