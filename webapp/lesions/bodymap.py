@@ -286,6 +286,7 @@ class PinView:
     y: float
     href: str
     label: str
+    approximate: bool = False  # no pin placed: drawn at the site's anchor, and shown as such
 
 
 @dataclass(frozen=True)
@@ -372,8 +373,10 @@ def browse_map(spots: Sequence[MappedSpot], region_of: dict[str, str | None], cu
             if k:  # 2nd, 3rd … spot on the same anchor: round it, 9 units out
                 angle = (k - 1) * math.pi / 3
                 x, y = x + 9 * math.cos(angle), y + 9 * math.sin(angle)
+        label = spot.label if not fanned else _("%(spot)s — somewhere on this part; no pin placed",
+                                                 spot=spot.label)
         pins.setdefault(position.view, []).append(PinView(spot.number, round(x, 1), round(y, 1), spot.href,
-                                                          spot.label))
+                                                          label, approximate=fanned))
     return BodyMapView(figures=_figures(shape_view, pins))
 
 

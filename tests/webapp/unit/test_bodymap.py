@@ -121,3 +121,17 @@ def test_the_browse_map_links_parts_to_regions_and_fans_out_pins_that_share_a_pl
     links = {shape.site: shape.href for shape in back.shapes}
     assert links["back"] == "/lesions?region=back" and links["forearm"] == "/lesions?region=upper-extremity"
     assert {shape.site for shape in back.shapes if shape.current} == {"back"}
+
+
+def test_a_spot_without_a_pin_is_drawn_as_approximate():
+    """A spot whose site is known but whose place is not is drawn at the part's middle: marked so, never passing
+    for a pin the person placed."""
+    from webapp.lesions.bodymap import MappedSpot, browse_map
+    from webapp.lesions.schemas import MODEL_SITE
+
+    placed = MapPosition("back", 0.4, 0.35)
+    spots = [MappedSpot(1, "/lesions/a", "1. placed (Back)", "back", placed),
+             MappedSpot(2, "/lesions/b", "2. unplaced (Back)", "back", None)]
+    pins = {pin.number: pin for figure in browse_map(spots, MODEL_SITE, None).figures for pin in figure.pins}
+    assert not pins[1].approximate and pins[1].label == "1. placed (Back)"
+    assert pins[2].approximate and "no pin placed" in pins[2].label
