@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from skin_models.context import SITES
 from webapp.core.i18n import N_, _
 from webapp.lesions.bodymap import MapPosition, parse_position
 from webapp.lesions.reminders import Recheck
@@ -44,6 +45,8 @@ MODEL_SITE_NAMES: dict[str, str] = {
 # The list's filter: HAM10000's regions, and "unknown" for the spots that are not on the map.
 REGIONS: tuple[str, ...] = ("scalp", "face", "ear", "neck", "chest", "abdomen", "back", "trunk", "upper extremity",
                             "hand", "acral", "genital", "lower extremity", "foot", "unknown")
+if set(REGIONS) != {*SITES, "unknown"}:  # head to toe here; the model's vocabulary is the source
+    raise RuntimeError("webapp.lesions.schemas.REGIONS differ from skin_models.context.SITES: update the list")
 
 
 def body_site_name(code: str) -> str:
