@@ -45,8 +45,12 @@ TEXT = st.one_of(
 ENCODING = st.sampled_from(["form", "form", "multipart", "json"])
 # Values a person would type, so that some generated forms pass validation and reach the database.
 GOOD = {"email": st.emails().map(lambda e: e[:60]), "password": st.just("correct horse 1"),
+        "time_zone": st.sampled_from(["Asia/Seoul", "UTC", "Europe/Berlin", "America/Sao_Paulo"]),
+        "map_side": st.sampled_from(["front", "back"]), "map_x": st.floats(0, 1).map(str),
+        "map_y": st.floats(0, 1).map(str),
         "password_confirm": st.just("correct horse 1"), "next": st.sampled_from(["/", "/history", "/lesions"]),
-        "name": st.text(min_size=1, max_size=40), "body_site": st.sampled_from(["back", "face", "arm", "leg"]),
+        "name": st.text(min_size=1, max_size=40),
+        "body_site": st.sampled_from(["back", "face", "forearm", "thigh", "hand", "palm_sole", "buttocks", "other"]),
         "title": st.text(min_size=3, max_size=80), "body": st.text(min_size=1, max_size=400),
         "body_format": st.sampled_from(["plain", "markdown"]), "age": st.integers(0, 120).map(str),
         "sex": st.sampled_from(["male", "female"]), "keep": st.just("yes")}
@@ -129,9 +133,46 @@ def test_fuzzed_sign_up_forms_never_get_a_5xx(site: TestClient[Any], data: dict[
 
 
 @FUZZ
-@given(data=fields(["name", "body_site"]), encoding=ENCODING)
+@given(data=fields(["name", "body_site", "map_side", "map_x", "map_y"]), encoding=ENCODING)
 def test_fuzzed_new_lesion_forms_never_get_a_5xx(site: TestClient[Any], data: dict[str, Any], encoding: str) -> None:
     _check(_post(site, "/lesions", data, encoding), "/lesions", data)
+
+
+def _a_lesion(client: TestClient[Any]) -> str:
+    """The address of a lesion of the logged-in person (made once per client)."""
+    answer = _post(client, "/lesions", {"name": "fuzzed spot", "body_site": "back"}, "form")
+    if answer.status_code in (302, 303):
+        return str(answer.headers["location"])
+    match = re.search(r'href="(/lesions/[0-9a-f-]{36})"', client.get("/lesions").text)
+    assert match, answer.text[:500]
+    return match.group(1)
+
+
+@FUZZ
+@given(data=fields(["body_site", "map_side", "map_x", "map_y"]), encoding=ENCODING)
+def test_fuzzed_site_and_pin_forms_never_get_a_5xx(site: TestClient[Any], data: dict[str, Any],
+                                                   encoding: str) -> None:
+    path = _a_lesion(site) + "/site"
+    _check(_post(site, path, data, encoding), "/lesions/{id}/site", data)
+
+
+@FUZZ
+@given(data=fields(["time_zone"]), encoding=ENCODING)
+def test_fuzzed_time_zone_forms_never_get_a_5xx(site: TestClient[Any], data: dict[str, Any], encoding: str) -> None:
+    _check(_post(site, "/account/time-zone", data, encoding), "/account/time-zone", data)
+
+
+QUERY = TEXT.map(lambda text: text[:2000])  # a URL has a limit a form body has not (httpx refuses longer queries)
+
+
+@FUZZ
+@given(a=QUERY, b=QUERY, region=QUERY)
+def test_fuzzed_compare_picks_and_region_filters_never_get_a_5xx(site: TestClient[Any], a: str, b: str,
+                                                                 region: str) -> None:
+    lesion = _a_lesion(site)
+    for path, params in ((lesion, {"a": a, "b": b}), ("/lesions", {"region": region})):
+        answer = site.get(path, params=params)
+        _check(answer, path.split("/")[1] + "?query", params)
 
 
 PHOTO = st.one_of(st.none(), st.binary(max_size=3000), st.just(lesion_photo(96, 72, seed=3)))
