@@ -1,5 +1,5 @@
-"""Load and soak driver (issue 18): simulated people register, diagnose photos, open their results and history, and
-read the disease library, all at once, for a bounded time, against a running site (127.0.0.1 only).
+"""Load and soak driver (issue 18): simulated people register, diagnose photos, open their results and history,
+read the disease library and now and then download a result's PDF report, all at once, for a bounded time, against a running site (127.0.0.1 only).
 
     .venv/bin/python scripts/soak.py --site http://127.0.0.1:8000 --users 32 --minutes 30 \
         [--database-url postgresql+asyncpg://...] [--json var/soak.json]
@@ -161,10 +161,16 @@ class Person:
                 await self.diagnose()
             elif choice < 0.7:
                 await self.request("history", "GET", "/history")
-            elif choice < 0.85:
+            elif choice < 0.82:
                 await self.request("diseases", "GET", f"/diseases/{self.rng.choice(['mel', 'nv', 'bcc', 'df'])}")
-            else:
+            elif choice < 0.97 or not self.diagnoses:
                 await self.request("lesions", "GET", "/lesions")
+            else:  # now and then the PDF for a doctor (a second or so of CPU each, at most two at once)
+                response = await self.request("report pdf", "GET",
+                                              f"/diagnoses/{self.rng.choice(self.diagnoses)}/report.pdf")
+                if response.status_code == 200 and not response.content.startswith(b"%PDF"):
+                    self.report.other_errors["report pdf: not a PDF"] = \
+                        self.report.other_errors.get("report pdf: not a PDF", 0) + 1
 
     async def check(self) -> int:
         """How many of this person's acknowledged diagnoses open again."""
