@@ -153,7 +153,8 @@ class _Document(FPDF):
                 table.row([label, value, note])
 
     def visit(self, visit: VisitView, titles: dict[str, str]) -> None:
-        self.heading(visit.heading, 11.5)
+        if visit.heading:
+            self.heading(visit.heading, 11.5)
         top = self.get_y()
         bottom_left = self.photo(visit, MARGIN, top)
         right_x = MARGIN + PHOTO_BOX + 6

@@ -230,7 +230,7 @@ def diagnosis_report(user: Any, diagnosis: Diagnosis, photo: Photo, overlay: Pho
     taken = format_when(diagnosis.created_at, zone)
     facts = [f"{lesion.name} · {body_site_name(lesion.body_site)}"] if lesion is not None else []
     report = _frame(user, _("Photo of %(date)s", date=taken), facts, zone, now)
-    report.visits.append(visit_view(diagnosis, photo, overlay, taken))
+    report.visits.append(visit_view(diagnosis, photo, overlay, ""))  # the subject already names the date
     return report
 
 

@@ -7,6 +7,7 @@ import io
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -68,6 +69,38 @@ def test_the_installed_font_covers_hangul():
     assert ord("가") in TTFont(found.regular).getBestCmap()
 
 
+def test_a_nanum_font_is_embedded_with_plain_comparison_signs(tmp_path):
+    """NanumGothic's own "<" is an angle bracket ("〈 1 %"); the copy points "<" and ">" at its single guillemets,
+    is made once, and a font that is not Nanum, or a folder that cannot be written, leaves the font as it is."""
+    from fontTools.ttLib import TTFont
+
+    original = fonts.KNOWN_PATHS[0]
+    if not Path(original).is_file():
+        pytest.skip("fonts-nanum is not installed (make test installs it)")
+    copy = fonts.plain_comparison_signs(Path(original), tmp_path)
+    assert copy != Path(original) and copy.parent == tmp_path
+
+    def glyph_ids(path: Path | str, text: str) -> list[int]:  # (names can be re-derived from the cmap: ids)
+        font = TTFont(path)
+        cmap = font.getBestCmap()
+        return [font.getGlyphID(cmap[ord(char)]) for char in text]
+
+    assert glyph_ids(original, "<>") != glyph_ids(original, "‹›")
+    assert glyph_ids(copy, "<>") == glyph_ids(original, "‹›")
+    assert glyph_ids(copy, "가1%") == glyph_ids(original, "가1%")
+    written = copy.stat().st_mtime_ns
+    assert fonts.plain_comparison_signs(Path(original), tmp_path) == copy and copy.stat().st_mtime_ns == written
+    nested = tmp_path / "new" / "folder"
+    assert fonts.plain_comparison_signs(Path(original), nested) == nested / copy.name
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")
+    assert fonts.plain_comparison_signs(Path(original), blocked) == Path(original)
+    assert fonts.report_font().regular.name.endswith("-signs.ttf")
+    dejavu = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if dejavu.is_file():
+        assert fonts.plain_comparison_signs(dejavu, tmp_path) == dejavu
+
+
 def _rows(result: dict, *, overlay: bool) -> tuple:
     from webapp.db.models import Diagnosis, Photo
 
@@ -98,7 +131,9 @@ def test_an_answer_without_an_outline_prints_the_photo_with_honest_percentages_i
     report = diagnosis_report(user, diagnosis, photo, outlined, None, MOMENT)
     reader = PdfReader(io.BytesIO(render(report)))
     text = reader.pages[0].extract_text()
-    assert "25 Nov 2026, 06:54 KST" in text and "Kim Minji" in text
+    # made at that moment; the photo's date heads the report, and is not repeated above the photo
+    assert "Photo of 25 Nov 2026, 06:54 KST" in text and text.count("25 Nov 2026, 06:54 KST") == 2
+    assert "Kim Minji" in text
     assert "Melanocytic nevus > 99 %" in text and "Melanoma < 1 %" in text and "100 %" not in text
     assert "Weighed with the photo: age 62, male, back." in text
     assert len(reader.pages[0].images) == 1
