@@ -1,10 +1,10 @@
-"""The body map in headless Chromium at phone (390×844) and desktop (1280×800) sizes: a body site chosen on the map
-with the keyboard and by a click, saved, the pins on "My lesions", the list filtered by clicking the map; screenshots
-in test-artifacts/screenshots/bodymap-*.png."""
+"""The body map in headless Chromium at phone (390×844, a touch screen: taps, not a mouse) and desktop (1280×800)
+sizes: a body site chosen on the map with the keyboard and by a click or tap, saved, the pins on "My lesions", the
+list filtered by clicking (tapping) the map; screenshots in test-artifacts/screenshots/bodymap-*.png."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,31 @@ def site_without_service(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+async def sized_page(page, size: str) -> AsyncIterator[object]:
+    """The desktop size in the usual page; the phone as a phone: a touch screen (taps send touch events, and the
+    browser makes the click from the tap) in a mobile viewport."""
+    width, height = SIZES[size]
+    if size != "phone":
+        await page.set_viewport_size({"width": width, "height": height})
+        yield page
+        return
+    context = await page.context.browser.new_context(viewport={"width": width, "height": height}, has_touch=True,
+                                                     is_mobile=True, device_scale_factor=2)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+async def _press(locator, position: dict[str, float], *, touch: bool) -> None:
+    """A tap on a touch screen, else a mouse click, at ``position`` within ``locator``."""
+    if touch:
+        await locator.tap(position=position)
+    else:
+        await locator.click(position=position)
+
+
 async def _shot(page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"bodymap-{name}.png"), full_page=True)
 
@@ -42,12 +67,13 @@ async def _inside(page, inner: str, outer: str) -> bool:
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_choose_the_site_on_the_map_see_the_pins_and_filter(page, site_without_service, size: str):
-    url = site_without_service
+async def test_choose_the_site_on_the_map_see_the_pins_and_filter(sized_page, site_without_service, size: str):
+    url, page = site_without_service, sized_page
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    width, height = SIZES[size]
-    await page.set_viewport_size({"width": width, "height": height})
+    # the touch events the map sees (the phone's taps must be real touches)
+    await page.add_init_script("document.addEventListener('touchstart', e => (window.__touches ||= []).push("
+                               "e.target.getAttribute('data-site')), true)")
     await page.goto(url + "/register")
     await page.fill("#email", f"map-{size}@example.org")
     await page.fill("#password", "browser pass 1")
@@ -89,7 +115,9 @@ async def test_choose_the_site_on_the_map_see_the_pins_and_filter(page, site_wit
     forearm = f"{PICKER} .bodymap-view[data-view=front] .bodymap-part[data-site=forearm] >> nth=1"
     box = await page.locator(forearm).bounding_box()
     assert box and box["width"] > 4
-    await page.locator(forearm).click(position={"x": box["width"] / 2, "y": box["height"] * 0.6})
+    await _press(page.locator(forearm), {"x": box["width"] / 2, "y": box["height"] * 0.6}, touch=size == "phone")
+    touches = await page.evaluate("() => window.__touches || []")
+    assert touches == (["forearm"] if size == "phone" else []), touches
     assert await page.input_value("#body_site") == "forearm"
     assert await page.input_value("input[name=map_side]") == "front"
     x, y = float(await page.input_value("input[name=map_x]")), float(await page.input_value("input[name=map_y]"))
@@ -115,7 +143,7 @@ async def test_choose_the_site_on_the_map_see_the_pins_and_filter(page, site_wit
     back = page.locator("#lesion-map .bodymap-view[data-view=back] a[href='/lesions?region=back']")
     box = await back.bounding_box()
     assert box
-    await back.click(position={"x": box["width"] / 2, "y": box["height"] * 0.8})  # beside the pin
+    await _press(back, {"x": box["width"] / 2, "y": box["height"] * 0.8}, touch=size == "phone")  # beside the pin
     await page.wait_for_url("**/lesions?region=back")
     items = page.locator("#lesion-list li")
     assert await items.count() == 1 and "Mole by keyboard" in (await items.first.text_content() or "")
