@@ -1,13 +1,17 @@
 """How long the PDF report for a doctor takes to lay out, and how large it is (docs/site.md).
 
     PYTHONPATH=. python scripts/report_timing.py
+    PYTHONPATH=. python scripts/report_timing.py --memory 8   # resident memory over 8 blocks of 40 reports
 
 Builds unsaved rows (a lesion with 1, 2 and 10 photos of 1024×768, each a different synthetic lesion with a
 314-point outline) and renders each report five times per language; prints the median time and the size.
+``--memory N`` instead renders 2-photo reports on two threads, as the site does (at most two at once), English and
+Korean alternating, and prints the process's resident memory after each block of 40 (docs/reliability.md).
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import statistics
 import time
@@ -41,9 +45,34 @@ def _rows(visits: int) -> tuple[list[Diagnosis], dict[uuid.UUID, Photo]]:
     return rows, photos
 
 
+def memory(blocks: int, user: User, lesion: Lesion) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psutil
+
+    rows, photos = _rows(2)
+    process = psutil.Process()
+
+    def one(index: int) -> int:
+        set_current_language("ko" if index % 2 else "en")
+        return len(render(lesion_report(user, lesion, rows, photos, datetime.now(UTC))))
+
+    print(f"reports    0: {process.memory_info().rss / 2**20:6.1f} MB", flush=True)
+    with ThreadPoolExecutor(2) as pool:
+        for block in range(1, blocks + 1):
+            list(pool.map(one, range(40)))
+            print(f"reports {block * 40:4d}: {process.memory_info().rss / 2**20:6.1f} MB", flush=True)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--memory", type=int, metavar="BLOCKS", default=0)
+    args = parser.parse_args()
     user = User(email="timing@example.org", password_hash="-")
     lesion = Lesion(user_id=uuid.uuid4(), name="spot", body_site="back", created_at=datetime(2026, 10, 1, tzinfo=UTC))
+    if args.memory:
+        memory(args.memory, user, lesion)
+        return
     for visits in (1, 2, 10):
         rows, photos = _rows(visits)
         for lang in ("en", "ko"):

@@ -1,5 +1,6 @@
 """Load and soak driver (issue 18): simulated people register, diagnose photos, open their results and history,
-read the disease library and now and then download a result's PDF report, all at once, for a bounded time, against a running site (127.0.0.1 only).
+read the disease library and now and then download a result's PDF report, all at once, for a bounded time,
+against a running site (127.0.0.1 only).
 
     .venv/bin/python scripts/soak.py --site http://127.0.0.1:8000 --users 32 --minutes 30 \
         [--database-url postgresql+asyncpg://...] [--json var/soak.json]

@@ -170,7 +170,7 @@ class Triage(ContractModel):
 
 class QualityWarningOut(ContractModel):
     code: str = Field(description="blurred, too_dark, too_bright, too_small, lesion_touches_border, "
-                                  "no_lesion_found or low_confidence")
+                                  "no_lesion_found, low_confidence or close_call")
     message: str = Field(description="what is wrong with the photo and how to take a better one")
 
 

@@ -1,8 +1,8 @@
 """The community in headless Chromium: write a post (with a photo), comment, edit, delete, report, and hide as a
 moderator made with ``python -m webapp make-moderator``. Screenshots land in test-artifacts/screenshots/.
 
-The site runs under uvicorn from ``webapp.community.app:create_app_with_community`` (the normal factory plus the
-community routes, registered only if ``create_app`` does not already serve them). No analysis service is needed.
+The site runs under uvicorn from ``webapp.app:create_app`` (the community is part of the site). No analysis service is
+needed.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def community_site(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
            "DRSKIN_SERVICE_URL": "http://127.0.0.1:9", "DRSKIN_SECRET_KEY": "browser-test-" + "z" * 32,
            "DRSKIN_RATE_LIMIT_LOGIN": "100", "DRSKIN_RATE_LIMIT_REGISTER": "100", "DRSKIN_RATE_LIMIT_DIAGNOSE": "100",
            "DRSKIN_RATE_LIMIT_POST": "100", "DRSKIN_RATE_LIMIT_COMMENT": "100"}
-    with running_site(env, tmp_path, app="webapp.community.app:create_app_with_community", timeout_s=120) as url:
+    with running_site(env, tmp_path, timeout_s=120) as url:
         yield url, {**os.environ, **env}
 
 

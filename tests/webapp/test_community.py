@@ -28,12 +28,10 @@ _POST_ID = re.compile(r"/community/posts/([0-9a-f-]{36})")
 # ------------------------------------------------------------------------------------------------------ helpers
 @pytest.fixture
 async def app(make_app: SiteFactory, monkeypatch: pytest.MonkeyPatch) -> Litestar:
-    """The site with the community mounted (``register_community`` is a no-op once app.py registers it)."""
-    from webapp.community.app import register_community
-
+    """The site (the community is part of it) with roomy posting limits."""
     monkeypatch.setenv("DRSKIN_RATE_LIMIT_POST", "1000")
     monkeypatch.setenv("DRSKIN_RATE_LIMIT_COMMENT", "1000")
-    return register_community(await make_app())
+    return await make_app()
 
 
 async def login(client: Any, email: str) -> None:
@@ -604,11 +602,9 @@ async def test_share_partial_for_the_diagnosis_page_is_off_by_default(app):
 async def test_posting_and_commenting_are_rate_limited(make_app, monkeypatch, db_url):
     from litestar.testing import AsyncTestClient
 
-    from webapp.community.app import register_community
-
     monkeypatch.setenv("DRSKIN_RATE_LIMIT_POST", "2")
     monkeypatch.setenv("DRSKIN_RATE_LIMIT_COMMENT", "3")
-    app = register_community(await make_app())
+    app = await make_app()
     async with AsyncTestClient(app=app) as client:
         await new_user(client, "fast@example.org")
         post_id = await create_post(client, "one")

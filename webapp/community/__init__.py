@@ -1,5 +1,2 @@
-"""The community: posts, comments, reports and moderation (issue 6).
-
-Register ``COMMUNITY_ROUTE_HANDLERS`` (``webapp.community.controllers``) in ``webapp.app.create_app``; until then
-``webapp.community.app.create_app_with_community`` builds the site with them (idempotent).
-"""
+"""The community: posts, comments, reports and moderation (issue 6); ``webapp.app.create_app`` registers its
+``COMMUNITY_ROUTE_HANDLERS`` (``webapp.community.controllers``) with the rest of the site."""
