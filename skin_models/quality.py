@@ -91,7 +91,8 @@ def assess_quality(image: np.ndarray, mask: np.ndarray | None = None, *, min_sid
                    photo_size: tuple[int, int] | None = None) -> list[QualityWarning]:
     """Warnings about a uint8 H×W×3 (or H×W grey) photo and, when given, its H×W lesion mask; [] when all is well.
 
-    Codes, in this order: ``too_small``, ``blurred``, ``too_dark``, ``too_bright``, then with a mask
+    Codes, in this order: ``too_small``, ``blurred`` (only when the exposure is fine), ``too_dark`` or
+    ``too_bright``, then with a mask
     ``no_lesion_found`` (the mask is empty) or ``lesion_touches_border``. When ``image`` is a scaled-down copy of
     the photo, ``photo_size`` (width, height) is the photo's own size: ``too_small`` judges that one.
     """
@@ -106,13 +107,18 @@ def assess_quality(image: np.ndarray, mask: np.ndarray | None = None, *, min_sid
     photo_width, photo_height = photo_size or (width, height)
     if min(photo_height, photo_width) < min_side:
         codes.append(QualityCode.TOO_SMALL)
-    if blur_score(luminance) < BLUR_THRESHOLD:
-        codes.append(QualityCode.BLURRED)
     mean = float(luminance.mean())
+    exposure = None
     if mean < DARK_MEAN_LUMINANCE or float((luminance <= 16).mean()) > CRUSHED_FRACTION:
-        codes.append(QualityCode.TOO_DARK)
+        exposure = QualityCode.TOO_DARK
     elif mean > BRIGHT_MEAN_LUMINANCE or float((luminance >= 250).mean()) > CLIPPED_FRACTION:
-        codes.append(QualityCode.TOO_BRIGHT)
+        exposure = QualityCode.TOO_BRIGHT
+    # Sharpness cannot be judged where the light leaves no detail (a black or white photo has no edges): then the
+    # advice is about the light alone, not also "hold the camera still".
+    if exposure is None and blur_score(luminance) < BLUR_THRESHOLD:
+        codes.append(QualityCode.BLURRED)
+    if exposure is not None:
+        codes.append(exposure)
     if mask is not None:
         mask = np.asarray(mask).astype(bool, copy=False)
         if mask.shape != (height, width):

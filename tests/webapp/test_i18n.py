@@ -207,7 +207,7 @@ async def test_the_korean_result_page_translates_the_services_english(client: As
     assert "사진이 흐려 보입니다" in page and "모델이 확신하지 못하고 있습니다" in page
     lesion = next(path for path, _ in pages if path.startswith("/lesions/"))
     page = visible_text((await get(client, lesion, "ko")).text)
-    assert "이 병변에 변화가 있습니다" in page and "긴급도가 낮음에서 높음(으)로 올라갔습니다." in page
+    assert "이 병변에 변화가 있습니다" in page and "긴급도가 낮음에서 높음으로 올라갔습니다." in page
 
 
 @pytest.mark.parametrize("path", ["/diseases", "/diseases/mel"])

@@ -110,7 +110,8 @@ class LesionController(Controller):
                                       "light as before (every %(days)d days). See a doctor sooner if it changes, "
                                       "bleeds or itches."),
                         site_url=str(request.base_url), alarm_text=_("Photograph “%(name)s” again"))
-        return Response(body, media_type="text/calendar; charset=utf-8", headers={
+        # Litestar adds "; charset=utf-8" to a text/ type itself (writing it here doubled it)
+        return Response(body, media_type="text/calendar", headers={
             "Content-Disposition": 'attachment; filename="drskin-rechecks.ics"', "Cache-Control": "no-store"})
 
     @post("/{lesion_id:uuid}/recheck")

@@ -80,6 +80,16 @@ def test_dark_and_bright_photos() -> None:
     assert "too_dark" in codes(assess_quality(half_black))
 
 
+def test_a_black_or_white_photo_is_told_about_the_light_only() -> None:
+    """No edges in a black or a white photo: the sharpness cannot be judged, so no "hold the camera still"."""
+    for flat, code in ((np.zeros((480, 640, 3), np.uint8), "too_dark"),
+                       (np.full((480, 640, 3), 255, np.uint8), "too_bright")):
+        assert codes(assess_quality(flat)) == [code]
+    blurred_and_dark = (gaussian_blur(skin_photo(1), 4.0) * 0.15).astype(np.uint8)
+    assert codes(assess_quality(blurred_and_dark)) == ["too_dark"]
+    assert codes(assess_quality(gaussian_blur(skin_photo(1), 4.0))) == ["blurred"]  # in good light it is said
+
+
 def test_small_photo() -> None:
     image = skin_photo(3, (100, 140))
     warnings = assess_quality(image)

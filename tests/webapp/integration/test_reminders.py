@@ -43,7 +43,7 @@ async def test_a_spot_photographed_40_days_ago_is_due_until_the_interval_is_long
     assert "Re-check due" not in (await client.get("/lesions")).text
 
     ics = await client.get("/lesions/reminders.ics")
-    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    assert ics.status_code == 200 and ics.headers["content-type"] == "text/calendar; charset=utf-8"
     assert "attachment" in ics.headers["content-disposition"]
     events = Calendar.from_ical(ics.content).walk("VEVENT")
     assert len(events) == 1 and "arranged" in str(events[0]["summary"])
