@@ -18,14 +18,15 @@ def rule_text() -> str:
     """The rule, in the current language."""
     return _("We compare your latest photo with the first one of this spot and flag it when the spot's area grew by "
              "more than %(growth)s (relative), when the concerning probability (melanoma + basal cell carcinoma + "
-             "actinic keratosis) rose by more than %(rise)s, or when the triage level went up. Area is measured as a "
-             "share of the photo, so take every photo from the same distance.",
-             growth=f"{AREA_GROWTH:.0%}", rise=f"{CONCERN_RISE:.2f}")
+             "actinic keratosis) rose by more than %(rise)d percentage points, or when the triage level went up. "
+             "Area is measured as a share of the photo, so take every photo from the same distance.",
+             growth=f"{AREA_GROWTH:.0%}", rise=round(CONCERN_RISE * 100))
 
 
 RULE_TEXT = ("We compare your latest photo with the first one of this spot and flag it when the spot's area grew "
              f"by more than {AREA_GROWTH:.0%} (relative), when the concerning probability "
-             f"(melanoma + basal cell carcinoma + actinic keratosis) rose by more than {CONCERN_RISE:.2f}, "
+             f"(melanoma + basal cell carcinoma + actinic keratosis) rose by more than {CONCERN_RISE * 100:.0f} "
+             "percentage points, "
              "or when the triage level went up. Area is measured as a share of the photo, so take every photo from "
              "the same distance.")
 
@@ -112,9 +113,9 @@ def assess_evolution(points: Sequence[TimelinePoint]) -> Evolution:
         reasons.append(_("The area grew by %(growth)s since the first photo.", growth=f"{growth:.0%}"))
     rise = concern_rise(first, last)
     if rise > CONCERN_RISE:
-        reasons.append(_("The concerning probability rose by %(rise)s (from %(first)s to %(last)s).",
-                         rise=f"{rise:.2f}", first=f"{first.concerning_probability:.2f}",
-                         last=f"{last.concerning_probability:.2f}"))
+        reasons.append(_("The concerning probability rose by %(rise)d percentage points (from %(first)s to "
+                         "%(last)s).", rise=round(rise * 100), first=honest_percent(first.concerning_probability),
+                         last=honest_percent(last.concerning_probability)))
     if TRIAGE_RANK.get(last.triage_level, 1) > TRIAGE_RANK.get(first.triage_level, 1):
         reasons.append(_("The triage level went up from %(first)s to %(last)s.", first=triage_label(first.triage_level),
                          last=triage_label(last.triage_level)))

@@ -70,7 +70,7 @@ async def test_lesion_report_in_english_holds_dates_probabilities_change_images_
     assert "Melanoma 15 %" in text and "Melanocytic nevus 14 %" in text
     # The change between the visits, by the site's own rule.
     assert "This spot changed: worth showing a doctor." in text
-    assert "The concerning probability rose by 0.35 (from 0.10 to 0.45)." in text
+    assert "The concerning probability rose by 35 percentage points (from 10 % to 45 %)." in text
     assert "The area grew by 50% since the first photo." in text and "Change, first to latest" in text
     assert "Urgency: high" in text and "Please see a dermatologist soon" in text
     assert "Border irregularity" in text and "skin-classifier, version t (synthetic)" in text
@@ -97,7 +97,7 @@ async def test_lesion_report_in_korean_with_a_korean_name(client, db_url):
     assert "의사에게 보여 줄 보고서" in text and "등 왼쪽 점" in text
     assert "2026. 10. 01. 21:54 UTC" in text and "2026. 10. 31. 09:05 UTC" in text
     assert "흑색종 15 %" in text and "멜라닌세포 모반(점) 14 %" in text
-    assert "이 병변에 변화가 있습니다." in text and "주의 확률이 0.35 올랐습니다(0.10 → 0.45)." in text
+    assert "이 병변에 변화가 있습니다." in text and "주의 확률이 35%포인트 올랐습니다(10 % → 45 %)." in text
     assert "방문 사이의 변화" in text
     for page in reader.pages:
         assert "Dr. Skin의 결과는 진단이 아닙니다." in page.extract_text()
