@@ -27,7 +27,7 @@ def test_compare_measures_every_change_and_flags_by_the_rule():
     assert changes["border"].change == "+0.25" and not changes["border"].flagged
     assert changes["colour"].change == "-0.02"
     assert {c.key: c for c in compare(earlier, _point(2, 0.1, 0.05, 1.199, 0.10)).changes}["border"].change == "0.00"
-    assert (changes["concerning"].before, changes["concerning"].after) == ("5 %", "30 %")
+    assert (changes["concerning"].before, changes["concerning"].after) == ("5\xa0%", "30\xa0%")
     assert changes["concerning"].change == "+25 points" and changes["concerning"].flagged
 
 

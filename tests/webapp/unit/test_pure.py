@@ -110,11 +110,16 @@ def test_about_card_says_where_the_weights_started() -> None:
 def test_probabilities_never_read_as_certainty() -> None:
     from webapp.diagnoses.schemas import ProbabilityBar, honest_percent
 
-    assert honest_percent(0.9996) == "> 99 %" and honest_percent(1.0) == "> 99 %"
-    assert honest_percent(0.0004) == "< 1 %" and honest_percent(0.0) == "< 1 %"
-    assert honest_percent(0.5) == "50 %" and honest_percent(0.99) == "99 %" and honest_percent(0.01) == "1 %"
+    def shown(value: float) -> str:  # no-break spaces (a line never breaks inside "49 %"), read as spaces
+        text = honest_percent(value)
+        assert " " not in text and "\xa0" in text
+        return text.replace("\xa0", " ")
+
+    assert shown(0.9996) == "> 99 %" and shown(1.0) == "> 99 %"
+    assert shown(0.0004) == "< 1 %" and shown(0.0) == "< 1 %"
+    assert shown(0.5) == "50 %" and shown(0.99) == "99 %" and shown(0.01) == "1 %"
     bar = ProbabilityBar(code="nv", name="Naevus", probability=0.9996, is_top=True, is_concerning=False)
-    assert bar.shown == "> 99 %" and bar.percent == "100.0"  # the bar is drawn exactly, the number is honest
+    assert bar.shown == ">\xa099\xa0%" and bar.percent == "100.0"  # the bar is drawn exactly, the number is honest
 
 
 def test_a_close_call_and_the_patients_context_are_worded_by_the_site() -> None:
@@ -122,7 +127,8 @@ def test_a_close_call_and_the_patients_context_are_worded_by_the_site() -> None:
 
     probabilities = {"mel": 0.45, "nv": 0.40, "bcc": 0.05, "akiec": 0.03, "bkl": 0.03, "df": 0.02, "vasc": 0.02}
     text = quality_message("close_call", "service words", "mel", probabilities)
-    assert text.startswith("The model cannot tell Melanoma (45 %) from Melanocytic nevus (40 %)") and "doctor" in text
+    assert text.startswith("The model cannot tell Melanoma (45\xa0%) from Melanocytic nevus (40\xa0%)")
+    assert "doctor" in text
     assert context_note({}) == ""  # answers from before the service reported it
     assert context_note({"patient_context": {"age": None, "sex": None, "site": None, "applied": False}}).startswith(
         "Judged from the photo alone")

@@ -131,6 +131,8 @@ def test_an_answer_without_an_outline_prints_the_photo_with_honest_percentages_i
     report = diagnosis_report(user, diagnosis, photo, outlined, None, MOMENT)
     reader = PdfReader(io.BytesIO(render(report)))
     text = reader.pages[0].extract_text()
+    assert "Melanoma <\xa01\xa0%" in text  # the no-break spaces survive into the PDF's text
+    text = text.replace("\xa0", " ")
     # made at that moment; the photo's date heads the report, and is not repeated above the photo
     assert "Photo of 25 Nov 2026, 06:54 KST" in text and text.count("25 Nov 2026, 06:54 KST") == 2
     assert "Kim Minji" in text
