@@ -34,8 +34,18 @@ SEXES: tuple[str, ...] = ("female", "male")
 # Age bands by their lower edges (years); HAM10000 records age in steps of 5.
 AGE_EDGES: tuple[int, ...] = (15, 30, 40, 50, 60, 70, 80)
 MAX_AGE = 120
-FIELDS: tuple[str, ...] = ("age", "sex", "site")
-_MISSING = {"", "unknown", "none", "null", "nan"}
+#: Training photos that must have an answer to a symptom before its table is counted.
+MIN_SYMPTOM_ANSWERS = 50
+# The person's own account of the spot (PAD-UFES-20 asks every patient these; the dermatologist's first
+# questions): has it changed, grown, bled, itched, hurt; is it raised. True, False, or not said (None).
+SYMPTOMS: tuple[str, ...] = ("changed", "grew", "bled", "itched", "hurt", "raised")
+#: A spot that bled or changed is never told "low concern" whatever the photo says (ABCDE's E, and bleeding as
+#: in the Glasgow 7-point checklist; docs/training.md, "The red-flag rule").
+RED_FLAGS: tuple[str, ...] = ("bled", "changed")
+FIELDS: tuple[str, ...] = ("age", "sex", "site", *SYMPTOMS)
+_MISSING = {"", "unknown", "unk", "none", "null", "nan"}
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
 
 
 class ContextError(ValueError):
@@ -61,6 +71,12 @@ class PatientContext:
     age: float | None = None
     sex: str | None = None
     site: str | None = None
+    changed: bool | None = None
+    grew: bool | None = None
+    bled: bool | None = None
+    itched: bool | None = None
+    hurt: bool | None = None
+    raised: bool | None = None
 
     def __post_init__(self) -> None:
         if self.age is not None and not (math.isfinite(self.age) and 0 <= self.age <= MAX_AGE):
@@ -70,20 +86,49 @@ class PatientContext:
         if self.site is not None and self.site not in SITES:
             raise ContextError(f"site must be one of {', '.join(SITES)} (HAM10000's localization; or left out), "
                                f"not {self.site!r}")
+        for name in SYMPTOMS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, bool):
+                raise ContextError(f"{name} must be true or false (or left out), not {value!r}")
 
     @classmethod
-    def parse(cls, age: object = None, sex: object = None, site: object = None) -> PatientContext:
+    def parse(cls, age: object = None, sex: object = None, site: object = None,
+              **symptoms: object) -> PatientContext:
         """A context from loose values (form fields, CSV cells): blanks and "unknown" are missing, text is
-        trimmed and lower-cased, "lower_extremity" means "lower extremity", ages may be numeric strings."""
-        return cls(age=_parse_age(age), sex=_parse_word(sex), site=_parse_word(site))
+        trimmed and lower-cased, "lower_extremity" means "lower extremity", ages may be numeric strings, the
+        symptoms (``SYMPTOMS``) take true/false, yes/no or 1/0."""
+        unknown = sorted(set(symptoms) - set(SYMPTOMS))
+        if unknown:
+            raise ContextError(f"unknown context fields {unknown}; the symptoms are {', '.join(SYMPTOMS)}")
+        return cls(age=_parse_age(age), sex=_parse_word(sex), site=_parse_word(site),
+                   **{name: parse_yes_no(name, value) for name, value in symptoms.items()})
 
     @property
     def given(self) -> tuple[str, ...]:
         """The names of the fields that are set."""
         return tuple(name for name in FIELDS if getattr(self, name) is not None)
 
-    def as_dict(self) -> dict[str, float | str | None]:
-        return {"age": self.age, "sex": self.sex, "site": self.site}
+    @property
+    def red_flags(self) -> tuple[str, ...]:
+        """The red-flag symptoms the person reported (``RED_FLAGS`` answered yes)."""
+        return tuple(name for name in RED_FLAGS if getattr(self, name) is True)
+
+    def as_dict(self) -> dict[str, float | str | bool | None]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+def parse_yes_no(name: str, value: object) -> bool | None:
+    """A symptom answer from a form field or CSV cell: true/false, yes/no, 1/0; blank or "unknown" is not said."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _MISSING:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ContextError(f"{name} must be true or false (yes/no; or left out), not {value!r}")
 
 
 def _parse_word(value: object) -> str | None:
@@ -115,17 +160,28 @@ class ContextModel(BaseModel):
     age: list[list[float]] = Field(description="one row per age band (skin_models.context.AGE_EDGES)")
     sex: dict[str, list[float]]
     site: dict[str, list[float]]
+    symptoms: dict[str, list[list[float]]] = Field(
+        default_factory=dict, description="per symptom (SYMPTOMS), two rows: log P(answer | class) for no, yes; "
+        "counted on the training photos whose patients were asked (PAD-UFES-20's)")
     fitted_on: int = Field(ge=0, description="training images the tables were counted on")
     smoothing: float = 1.0
 
     @model_validator(mode="after")
     def _rows_match_labels(self) -> ContextModel:
-        rows = [*self.age, *self.sex.values(), *self.site.values()]
+        rows = [*self.age, *self.sex.values(), *self.site.values(),
+                *(row for table in self.symptoms.values() for row in table)]
         if any(len(row) != len(self.labels) for row in rows):
             raise ValueError(f"every context row needs one value per class ({len(self.labels)})")
         if len(self.age) != len(AGE_EDGES) + 1:
             raise ValueError(f"the age table needs {len(AGE_EDGES) + 1} rows, one per band")
+        if any(len(table) != 2 for table in self.symptoms.values()) or set(self.symptoms) - set(SYMPTOMS):
+            raise ValueError(f"symptom tables are two rows (no, yes) for symptoms among {', '.join(SYMPTOMS)}")
         return self
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The request fields this model weighs."""
+        return ("age", "sex", "site", *(name for name in SYMPTOMS if name in self.symptoms))
 
     def log_likelihood(self, context: PatientContext) -> list[float]:
         """Σ over the given fields of ``log P(value | class)``, centred over the classes (unweighted)."""
@@ -137,6 +193,10 @@ class ContextModel(BaseModel):
             rows.append(self.sex[context.sex])
         if context.site is not None and context.site in self.site:
             rows.append(self.site[context.site])
+        for name, table in self.symptoms.items():
+            answer = getattr(context, name)
+            if answer is not None:
+                rows.append(table[int(answer)])
         for row in rows:
             total = [t + r for t, r in zip(total, row, strict=True)]
         mean = sum(total) / len(total)
@@ -182,5 +242,10 @@ def fit_context_model(contexts: Sequence[PatientContext], targets: Sequence[int]
     ages = table(len(AGE_EDGES) + 1, [None if c.age is None else age_band(c.age) for c in contexts])
     sexes = table(len(SEXES), [None if c.sex is None else SEXES.index(c.sex) for c in contexts])
     sites = table(len(SITES), [None if c.site is None else SITES.index(c.site) for c in contexts])
+    # A symptom is weighed only when enough training photos answered it: PAD-UFES-20 asks every patient, HAM10000
+    # none, so these tables are counted on the phone photos alone (absent classes get the smoothing only).
+    symptoms = {name: table(2, [None if getattr(c, name) is None else int(getattr(c, name)) for c in contexts])
+                for name in SYMPTOMS if sum(getattr(c, name) is not None for c in contexts) >= MIN_SYMPTOM_ANSWERS}
     return ContextModel(labels=tuple(labels), weight=weight, age=ages, sex=dict(zip(SEXES, sexes, strict=True)),
-                        site=dict(zip(SITES, sites, strict=True)), fitted_on=len(contexts), smoothing=smoothing)
+                        site=dict(zip(SITES, sites, strict=True)), symptoms=symptoms, fitted_on=len(contexts),
+                        smoothing=smoothing)

@@ -4,7 +4,11 @@ This is advice about urgency, never a diagnosis. The rule, with ``concerning = P
 
 * ``high`` — ``concerning ≥ max(threshold, 0.5)``, or melanoma is the single most probable class;
 * ``medium`` — ``concerning ≥ threshold`` (the bundle's sensitivity-preserving threshold, typically 0.2–0.4);
-* ``low`` — otherwise.
+* ``low`` — otherwise;
+
+and whatever the photo says, a spot the person says bled or changed (``skin_models.context.RED_FLAGS``) is never
+``low``: it is ``medium`` with the reason ``red_flag`` (ABCDE's E, "evolving", Abbasi et al. 2004; bleeding as in
+the Glasgow 7-point checklist, MacKie 1990).
 """
 
 from __future__ import annotations
@@ -60,11 +64,12 @@ class TriageResult:
     concerning_probability: float
     threshold: float
     reason: str
-    reason_code: str  # melanoma_most_likely | high_concern | above_threshold | below_threshold
+    reason_code: str  # melanoma_most_likely | high_concern | above_threshold | below_threshold | red_flag
     advice: str
     top_label: str
+    red_flags: tuple[str, ...] = ()  # the red-flag symptoms reported (bled, changed)
 
-    def as_dict(self) -> dict[str, str | float]:
+    def as_dict(self) -> dict[str, str | float | list[str]]:
         """The service's ``triage`` object."""
         return {
             "level": self.level.value,
@@ -73,6 +78,7 @@ class TriageResult:
             "advice": self.advice,
             "concerning_probability": self.concerning_probability,
             "threshold": self.threshold,
+            "red_flags": list(self.red_flags),
         }
 
 
@@ -80,9 +86,11 @@ def triage(
     probabilities: Mapping[str, float] | np.ndarray | Sequence[float],
     threshold: float,
     codes: Sequence[str] = CLASS_CODES,
+    red_flags: Sequence[str] = (),
 ) -> TriageResult:
     """The triage level for one lesion from its class probabilities (a code → probability mapping, or a row in
-    ``codes`` order) and the model's referral ``threshold`` in (0, 1)."""
+    ``codes`` order) and the model's referral ``threshold`` in (0, 1); ``red_flags`` are the red-flag symptoms the
+    person reported (``PatientContext.red_flags``): with any, the level is at least ``medium``."""
     is_number = isinstance(threshold, numbers.Real) and not isinstance(threshold, bool)
     if not (is_number and math.isfinite(threshold) and 0.0 < threshold < 1.0):
         raise ValueError(f"the triage threshold must be strictly between 0 and 1, not {threshold!r}")
@@ -106,6 +114,12 @@ def triage(
         level = TriageLevel.MEDIUM
         reason = f"{share}, at or above the model's referral threshold of {threshold:.0%}."
         code = "above_threshold"
+    elif red_flags:
+        level = TriageLevel.MEDIUM
+        said = " and ".join(red_flags)
+        reason = (f"You said the spot {said}: a spot that bleeds or changes should be seen by a doctor whatever the "
+                  f"photo shows. {share}, below the model's referral threshold of {threshold:.0%}.")
+        code = "red_flag"
     else:
         level = TriageLevel.LOW
         reason = (
@@ -120,6 +134,7 @@ def triage(
         reason_code=code,
         advice=_ADVICE[level],
         top_label=top_label,
+        red_flags=tuple(red_flags),
     )
 
 

@@ -189,13 +189,17 @@ def train_segmenter(
 def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_dir: Path | None = None,
               classifier_config: Path | None = None, segmenter_config: Path | None = None,
               classifier_share: float = CLASSIFIER_SHARE, pretrained: bool | None = None, evaluate_test: bool = True,
-              extra_overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+              extra_overrides: dict[str, dict[str, Any]] | None = None,
+              phone_data: list[Path] | None = None) -> dict[str, Any]:
     """Train both models on one shared lesion-grouped split within ``time_budget_min``, register them, and
-    evaluate the served pair on the held-out test split. Returns a summary."""
+    evaluate the served pair on the held-out test split. Returns a summary.
+
+    ``phone_data``: folders of phone photos (e.g. PAD-UFES-20): split by patient, the classifier trains on both
+    kinds (``phone_share`` of its batches), the segmenter on the photos that have masks."""
     from training.config import load_config
-    from training.data import load_records
+    from training.data import load_folders
     from training.registry import register_run
-    from training.splits import make_splits, save_splits
+    from training.splits import make_kind_splits, save_splits
     from training.trainer import run_training
 
     if not 0.0 < classifier_share < 1.0:
@@ -209,9 +213,10 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
                              **extra_overrides.get("classification", {}))
     seg_config = load_config(segmenter_config, "segmentation", device=device, pretrained=pretrained,
                              **extra_overrides.get("segmentation", {}))
-    records = load_records(data)
+    folders = [data, *(phone_data or [])]
+    records = load_folders(folders)
     split_file = out_dir / "splits.csv"
-    save_splits(split_file, make_splits(records, ratios=clf_config.split_ratios, seed=clf_config.split_seed),
+    save_splits(split_file, make_kind_splits(records, ratios=clf_config.split_ratios, seed=clf_config.split_seed),
                 records)
     # Leave ~8 % of the budget for calibration, ONNX export, registration and the test evaluation. The segmenter
     # trains first: a lesion_crop classifier is validated and calibrated on the crops this segmenter gives it,
@@ -225,7 +230,7 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
     used = (time.monotonic() - started) / 60
     clf_budget = max(1.0, training_budget - used - 0.5)
     typer.echo(f"[train all] classifier: up to {clf_budget:.1f} min")
-    clf = run_training(data, clf_config.with_overrides(time_budget_min=clf_budget), split_file=split_file,
+    clf = run_training(folders, clf_config.with_overrides(time_budget_min=clf_budget), split_file=split_file,
                        run_name="train-all-classifier", work_dir=out_dir / "classifier",
                        lesion_segmenter=seg.bundle_dir)
     _print_result(clf)
@@ -236,7 +241,7 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
                    "keeps the older champion segmenter; register this run's segmenter with `drskin register "
                    f"{seg.run_id} --force` to serve the pair it was tuned with")
     summary: dict[str, Any] = {
-        "data": str(data),
+        "data": [str(f) for f in folders],
         "split_file": str(split_file),
         "classifier_run": clf.run_id,
         "segmenter_run": seg.run_id,
@@ -274,9 +279,14 @@ def train_all_command(
     classifier_share: Annotated[float, typer.Option(
         help="share of the budget for the classifier (the segmenter gets the rest)")] = CLASSIFIER_SHARE,
     pretrained: PretrainedOpt = None,
+    phone_data: Annotated[list[Path] | None, typer.Option(
+        "--phone-data", help="a folder of phone (clinical close-up) photos, e.g. PAD-UFES-20 as downloaded or in the "
+        "Dr. Skin layout; repeatable. Split by patient; the classifier then trains on both kinds", exists=True,
+        file_okay=False, resolve_path=True)] = None,
 ) -> None:
     train_all(data, time_budget_min, device=device, out_dir=out_dir, classifier_config=classifier_config,
-              segmenter_config=segmenter_config, classifier_share=classifier_share, pretrained=pretrained)
+              segmenter_config=segmenter_config, classifier_share=classifier_share, pretrained=pretrained,
+              phone_data=phone_data)
 
 
 def train_quick(out_dir: Path | None = None, n_images: int = 420, seed: int = 0) -> dict[str, Any]:

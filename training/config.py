@@ -33,6 +33,8 @@ class TrainConfig:
     augmentation: Literal["none", "light", "standard", "strong"] = "standard"
     imbalance: Literal["none", "sampler", "loss_weights", "both"] = "sampler"
     sampler_power: float = 0.75
+    phone_share: float = 0.3      # with phone photos in the data: their share of the sampled batches (the rest
+                                  # dermoscopic); classes are balanced within each kind by sampler_power
     logit_adjust: float = 0.0     # classification: τ > 0 adds τ·log(class mix of the batches) to the logits in the
                                   # loss only, so the plain argmax serves balanced accuracy (Menon et al., 2021)
     label_smoothing: float = 0.05
@@ -89,7 +91,8 @@ class TrainConfig:
 
 
 _RANGES = (("epochs", 1, 10_000), ("batch_size", 1, 4096), ("weight_decay", 0.0, 1.0),
-           ("warmup_fraction", 0.0, 0.5), ("sampler_power", 0.0, 1.0), ("logit_adjust", 0.0, 10.0),
+           ("warmup_fraction", 0.0, 0.5), ("sampler_power", 0.0, 1.0), ("phone_share", 0.0, 1.0),
+           ("logit_adjust", 0.0, 10.0),
            ("label_smoothing", 0.0, 0.5), ("mix_alpha", 1e-3, 100.0), ("mix_probability", 0.0, 1.0),
            ("drop_rate", 0.0, 0.95), ("ema_decay", 0.0, 0.99999), ("min_triage_sensitivity", 0.5, 1.0))
 

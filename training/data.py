@@ -44,7 +44,7 @@ MASKS_DIR = "masks"
 MASK_SUFFIX = "_segmentation.png"
 # Earlier entries win when an id exists with several extensions.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
-ID_COLUMNS = ("image", "image_id")
+ID_COLUMNS = ("image", "image_id", "img_id")
 MASK_THRESHOLD = 127
 ONE_HOT_HEADER = f"image,{','.join(ISIC_COLUMNS)}"
 DX_HEADER = "lesion_id,image_id,dx,..."
@@ -63,8 +63,12 @@ class Record:
     lesion_id: str | None
     image_path: Path
     mask_path: Path | None
-    # The patient's age, sex and the body site, where the metadata records them (HAM10000's age, sex, localization).
+    # The patient's age, sex and the body site, where the metadata records them (HAM10000's age, sex, localization),
+    # and their own account of the spot where they were asked (PAD-UFES-20's itch, grew, bleed, …).
     context: PatientContext = field(default_factory=PatientContext)
+    photo_kind: str = "dermoscopic"  # dermoscopic | phone (skin_models.config.PHOTO_KINDS): the folder's kind
+    patient_id: str | None = None  # where recorded (PAD-UFES-20): splits then keep a patient's photos together
+    fitzpatrick: int | None = None  # skin type 1-6 where recorded (PAD-UFES-20)
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,15 @@ class Layout:
     image_dirs: tuple[str, ...]
     mask_dirs: tuple[str, ...] = ()
     lesion_files: tuple[str, ...] = ()  # image → lesion_id (and dx, cross-checked against the labels)
+    photo_kind: str = "dermoscopic"  # the kind of photo the layout's data set holds
+    signature: tuple[str, ...] = ()  # columns the label file must have to be this layout (when its name is shared)
 
     def labels_file(self, root: Path) -> Path | None:
         """The label file this layout would read under ``root``, if there is one."""
-        return _first_file(root, self.labels)
+        found = _first_file(root, self.labels)
+        if found is not None and self.signature and not set(self.signature) <= set(_header(found)):
+            return None
+        return found
 
     def image_folders(self, root: Path) -> list[Path]:
         """The image folders of this layout that exist under ``root``."""
@@ -150,7 +159,48 @@ LAYOUTS: tuple[Layout, ...] = (
     ),
     _isic2018_task3("Validation"),
     _isic2018_task3("Test", image_dirs=("ISIC2018_Task3_Test_Images",)),  # the Dataverse name
+    # PAD-UFES-20 as Mendeley Data ships it: smartphone photos, labels in metadata.csv (img_id, diagnostic), the
+    # PNGs in images/ or in the three parts of the zip.
+    Layout(
+        "PAD-UFES-20 (Mendeley Data, smartphone photos)",
+        labels=("metadata.csv",),
+        image_dirs=("images", "imgs_part_1", "imgs_part_2", "imgs_part_3", "images/imgs_part_1",
+                    "images/imgs_part_2", "images/imgs_part_3"),
+        lesion_files=("metadata.csv",),
+        photo_kind="phone",
+        signature=("img_id", "diagnostic"),
+    ),
 )
+# PAD-UFES-20's diagnoses → HAM10000's classes. SCC has no HAM10000 class: akiec (actinic keratoses and
+# intraepithelial carcinoma) is the closest, in the same malignant group; the original label is kept where read.
+PAD_LABELS: dict[str, str] = {"MEL": "mel", "NEV": "nv", "BCC": "bcc", "ACK": "akiec", "SCC": "akiec", "SEK": "bkl"}
+# PAD-UFES-20's body regions → HAM10000's localization words (skin_models.context.SITES).
+PAD_REGIONS: dict[str, str] = {
+    "FACE": "face", "NOSE": "face", "LIP": "face", "ARM": "upper extremity", "FOREARM": "upper extremity",
+    "HAND": "hand", "NECK": "neck", "CHEST": "chest", "BACK": "back", "ABDOMEN": "abdomen", "THIGH": "lower extremity",
+    "FOOT": "foot", "SCALP": "scalp", "EAR": "ear",
+}
+# Metadata columns read into the patient's account of the spot (skin_models.context.SYMPTOMS), by the names the data
+# sets use (PAD-UFES-20: itch, grew, hurt, changed, bleed, elevation).
+SYMPTOM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "changed": ("changed",), "grew": ("grew",), "bled": ("bleed", "bled"), "itched": ("itch", "itched"),
+    "hurt": ("hurt",), "raised": ("elevation", "raised"),
+}
+PHONE_MARKERS = ("pad_metadata.csv",)  # a Dr. Skin-layout copy of PAD-UFES-20 keeps the official rows beside it
+
+
+def folder_photo_kind(root: Path, layout: Layout) -> str:
+    """The kind of photo a data folder holds: its layout's, or ``phone`` for a Dr. Skin-layout copy of a
+    smartphone set (``PHONE_MARKERS``, or a ``PHOTO_KIND`` file saying so)."""
+    marker = root / "PHOTO_KIND"
+    if marker.is_file():
+        kind = marker.read_text(encoding="utf-8").strip().lower()
+        if kind not in ("dermoscopic", "phone"):
+            raise DatasetError(f"{marker} says {kind!r}; it must say dermoscopic or phone")
+        return kind
+    if any((root / name).is_file() for name in PHONE_MARKERS):
+        return "phone"
+    return layout.photo_kind
 
 
 @dataclass
@@ -164,6 +214,9 @@ class DatasetReport:
     n_lesions: int
     n_with_lesion_id: int
     layout: str = ""
+    photo_kind: str = "dermoscopic"
+    label_mapping: dict[str, str] = field(default_factory=dict)  # the source's labels → classes, where mapped
+    n_patients: int = 0
     missing_images: list[str] = field(default_factory=list)
     broken_files: list[str] = field(default_factory=list)
     mask_size_mismatches: int = 0
@@ -205,6 +258,22 @@ def load_records(root: Path) -> list[Record]:
     if scan.missing_images:
         raise DatasetError(_missing_message(scan))
     return scan.records
+
+
+def load_folders(folders: Path | Sequence[Path]) -> list[Record]:
+    """The records of one data folder or of several (each read in its own layout, with its own photo kind), in
+    order; an image id in two folders is an error (a split file could not tell them apart)."""
+    roots = [Path(folders)] if isinstance(folders, str | Path) else [Path(f) for f in folders]
+    records: list[Record] = []
+    seen: dict[str, Path] = {}
+    for root in roots:
+        for record in load_records(root):
+            if record.image_id in seen:
+                raise DatasetError(f"image {record.image_id} is in both {seen[record.image_id]} and {root}; give each "
+                                   "photo once")
+            seen[record.image_id] = root
+            records.append(record)
+    return records
 
 
 def detect_layout(root: Path) -> Layout:
@@ -258,6 +327,10 @@ def check_dataset(root: Path, *, verify_images: bool = True, progress: bool = Tr
         n_masks=sum(record.mask_path is not None for record in records),
         n_lesions=len(lesion_ids),
         n_with_lesion_id=sum(record.lesion_id is not None for record in records),
+        photo_kind=folder_photo_kind(root, scan.layout),
+        label_mapping=dict(PAD_LABELS) if scan.layout.signature == ("img_id", "diagnostic") or folder_photo_kind(
+            root, scan.layout) == "phone" else {},
+        n_patients=len({record.patient_id for record in records if record.patient_id}),
         missing_images=list(scan.missing_images),
         verified=verify_images,
         fingerprint=dataset_fingerprint(records),
@@ -343,7 +416,9 @@ def _scan(root: Path) -> _Scan:
     image_files = _index_folders(image_dirs, _index_images)
     mask_files = _index_folders([root / name for name in layout.mask_dirs], _index_masks)
     lesion_file = _first_file(root, layout.lesion_files)
-    lesion_ids, metadata_dx, contexts, warnings = _read_metadata(lesion_file) if lesion_file else ({}, {}, {}, [])
+    meta = _read_metadata(lesion_file) if lesion_file else _Metadata()
+    lesion_ids, metadata_dx, contexts, warnings = meta.lesion_ids, meta.dx, meta.contexts, meta.warnings
+    kind = folder_photo_kind(root, layout)
     also = [other.name for other in LAYOUTS if other is not layout and other.is_complete(root)]
     if also:
         warnings.append(f"{root} also holds the {', '.join(also)} layout; only the {layout.name} one is read")
@@ -356,7 +431,8 @@ def _scan(root: Path) -> _Scan:
             missing.append(image_id)
             continue
         records.append(Record(image_id, label, lesion_ids.get(image_id), image_path, mask_files.get(image_id),
-                              contexts.get(image_id, PatientContext())))
+                              contexts.get(image_id, PatientContext()), photo_kind=kind,
+                              patient_id=meta.patients.get(image_id), fitzpatrick=meta.fitzpatrick.get(image_id)))
     metadata_file = lesion_file.name if lesion_file else None
     return _Scan(layout, labels_file, image_dirs, records, missing, metadata_file, metadata_dx, warnings)
 
@@ -376,7 +452,7 @@ def _read_labels(path: Path) -> dict[str, str]:
                 continue  # trailing blank lines are common in hand-edited CSVs
             if len(row) != len(header):
                 raise DatasetError(f"{path} line {line}: {len(row)} fields, the header has {len(header)}")
-            image_id = row[id_index].strip()
+            image_id = _image_id(row[id_index])
             if not image_id:
                 raise DatasetError(f"{path} line {line}: empty image id")
             if image_id in labels:
@@ -397,6 +473,17 @@ def _id_index(path: Path, header: Sequence[str]) -> int:
 def _row_labeller(path: Path, header: list[str], id_index: int) -> Callable[[int, str, list[str]], str]:
     """How a row of this label file gives its class: the one-hot ISIC columns, or else a ``dx`` column."""
     columns = [(index, column) for index, column in enumerate(header) if index != id_index]
+    diagnostic = next((index for index, column in columns if column.lower() == "diagnostic"), None)
+    if diagnostic is not None and not any(column.lower() == "dx" for _, column in columns):
+
+        def pad_label(line: int, image_id: str, row: list[str]) -> str:
+            original = row[diagnostic].strip().upper()
+            if original not in PAD_LABELS:
+                raise DatasetError(f"{path} line {line} (image {image_id}): unknown PAD-UFES-20 diagnostic "
+                                   f"{row[diagnostic]!r}; expected one of {', '.join(PAD_LABELS)}")
+            return PAD_LABELS[original]
+
+        return pad_label
     if not any(column.upper() in ISIC_COLUMNS for _, column in columns):
         dx_index = next((index for index, column in columns if column.lower() == "dx"), None)
         if dx_index is None:
@@ -481,53 +568,91 @@ def _index_masks(masks_dir: Path) -> dict[str, Path]:
         }
 
 
-def _read_metadata(
-    path: Path,
-) -> tuple[dict[str, str], dict[str, str], dict[str, PatientContext], list[str]]:
-    """(image id → lesion id, image id → dx code, image id → patient context, warnings) from a metadata or
-    lesion-groupings CSV. A context value outside the vocabulary (``skin_models.context``) is left out, with a
-    warning that counts them."""
-    lesion_ids: dict[str, str] = {}
-    dx: dict[str, str] = {}
-    contexts: dict[str, PatientContext] = {}
+@dataclass
+class _Metadata:
+    lesion_ids: dict[str, str] = field(default_factory=dict)
+    dx: dict[str, str] = field(default_factory=dict)
+    contexts: dict[str, PatientContext] = field(default_factory=dict)
+    patients: dict[str, str] = field(default_factory=dict)
+    fitzpatrick: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _read_metadata(path: Path) -> _Metadata:
+    """Lesion ids, dx codes, the patient's context and account of the spot, patient ids and skin types by image id,
+    from a metadata or lesion-groupings CSV (HAM10000's columns, or PAD-UFES-20's: ``gender``, ``region``,
+    ``fitspatrick``, ``itch``…, a per-patient ``lesion_id``). A context value outside the vocabulary
+    (``skin_models.context``) is left out, with a warning that counts them."""
+    meta = _Metadata()
     unreadable: Counter[str] = Counter()
-    warnings: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         fieldnames = list(reader.fieldnames or [])
         id_column = fieldnames[_id_index(path, fieldnames)]
         columns = {name.strip().lower(): name for name in fieldnames}
-        lesion_column = columns.get("lesion_id")
-        dx_column = columns.get("dx")
-        context_columns = {name: columns.get(column) for name, column in
-                           (("age", "age"), ("sex", "sex"), ("site", "localization"))}
+
+        def column(*names: str) -> str | None:
+            return next((columns[name] for name in names if name in columns), None)
+
+        lesion_column = column("lesion_id")
+        dx_column = column("dx", "diagnostic")
+        patient_column = column("patient_id")
+        skin_column = column("fitzpatrick", "fitspatrick")
+        pad = "region" in columns and "localization" not in columns  # PAD-UFES-20's own metadata
+        context_columns = {"age": column("age"), "sex": column("sex", "gender"),
+                           "site": column("localization", "region"),
+                           **{name: column(*aliases) for name, aliases in SYMPTOM_COLUMNS.items()}}
         if lesion_column is None:
-            warnings.append(f"{path.name} has no lesion_id column")
+            meta.warnings.append(f"{path.name} has no lesion_id column")
         for row in reader:
-            image_id = (row.get(id_column) or "").strip()
+            image_id = _image_id(row.get(id_column) or "")
             if not image_id:
                 continue
+            patient = (row.get(patient_column) or "").strip() if patient_column else ""
+            if patient:
+                meta.patients[image_id] = patient
             if lesion_column is not None and (lesion := (row.get(lesion_column) or "").strip()):
-                lesion_ids[image_id] = lesion
+                # PAD-UFES-20 numbers lesions per data set; the patient's id keeps them apart from other sets'.
+                meta.lesion_ids[image_id] = f"PAD_{patient}_{lesion}" if pad and patient else lesion
             if dx_column is not None and (code := (row.get(dx_column) or "").strip()):
                 try:
-                    dx[image_id] = get_label(code).code
+                    meta.dx[image_id] = PAD_LABELS.get(code.upper()) or get_label(code).code
                 except ValueError:
-                    dx[image_id] = code
-            values: dict[str, object] = {}
-            for name, column in context_columns.items():
-                if column is None:
-                    continue
+                    meta.dx[image_id] = code
+            if skin_column is not None and (skin := (row.get(skin_column) or "").strip()):
                 try:
-                    values[name] = getattr(PatientContext.parse(**{name: row.get(column)}), name)
+                    meta.fitzpatrick[image_id] = int(float(skin))
+                except ValueError:
+                    unreadable["fitzpatrick"] += 1
+            values: dict[str, object] = {}
+            for name, source in context_columns.items():
+                if source is None:
+                    continue
+                raw = row.get(source)
+                if name == "site" and pad and raw:
+                    raw = PAD_REGIONS.get(raw.strip().upper())
+                try:
+                    values[name] = getattr(PatientContext.parse(**{name: raw}), name)
                 except ContextError:
                     unreadable[name] += 1
             if any(value is not None for value in values.values()):
-                contexts[image_id] = PatientContext(**values)  # type: ignore[arg-type]
+                meta.contexts[image_id] = PatientContext(**values)  # type: ignore[arg-type]
     for name, count in sorted(unreadable.items()):
-        warnings.append(f"{path.name}: the {name} of {count} rows is outside the vocabulary the classifier knows "
-                        "(skin_models.context); those values are left out")
-    return lesion_ids, dx, contexts, warnings
+        meta.warnings.append(f"{path.name}: the {name} of {count} rows is outside the vocabulary the classifier "
+                             "knows (skin_models.context); those values are left out")
+    return meta
+
+
+def _image_id(cell: str) -> str:
+    """An image id from a label or metadata cell: PAD-UFES-20 names the file (``PAT_1_2_3.png``)."""
+    text = cell.strip()
+    stem, ext = os.path.splitext(text)
+    return stem if ext.lower() in IMAGE_EXTENSIONS else text
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return [column.strip().lower() for column in next(csv.reader(handle), [])]
 
 
 def _first_file(root: Path, names: Sequence[str]) -> Path | None:

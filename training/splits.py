@@ -21,6 +21,16 @@ from training.data import Record
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 SPLIT_COLUMNS = ("image", "lesion_id", "label", "split")
+# A smartphone set is small (PAD-UFES-20 here: 507 photos of 404 patients) and its validation split chooses the
+# per-kind temperature and triage threshold: it gets larger held-out shares than HAM10000's 10 %.
+PHONE_SPLIT_RATIOS: tuple[float, float, float] = (0.6, 0.2, 0.2)
+DUPLICATES_FILE = Path(__file__).with_name("ham10000_duplicates.csv")
+
+
+def known_duplicates(path: Path = DUPLICATES_FILE) -> list[tuple[str, str]]:
+    """Pairs of image ids that show one lesion under two lesion ids (``ham10000_duplicates.csv``)."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    return [(row["from_img"], row["to_img"]) for row in csv.DictReader(lines)]
 
 
 def make_splits(records: Sequence[Record], ratios: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 42) -> dict[str, str]:
@@ -47,6 +57,29 @@ def make_splits(records: Sequence[Record], ratios: Sequence[float] = (0.8, 0.1, 
             for _key, group in members:
                 for record in group:
                     assignment[record.image_id] = split
+    _join_duplicates(assignment, groups)
+    return {record.image_id: assignment[record.image_id] for record in records}
+
+
+def _join_duplicates(assignment: dict[str, str], groups: Mapping[str, list[Record]]) -> None:
+    """Move the lesion of a known duplicate's second photo into the split of the first (``known_duplicates``), so
+    no lesion shows in two splits under two ids. Done after the split so every other lesion keeps its place."""
+    group_of = {record.image_id: group for group in groups.values() for record in group}
+    for first, second in known_duplicates():
+        if first in assignment and second in assignment and assignment[first] != assignment[second]:
+            for record in group_of[second]:
+                assignment[record.image_id] = assignment[first]
+
+
+def make_kind_splits(records: Sequence[Record], ratios: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 42,
+                     phone_ratios: Sequence[float] = PHONE_SPLIT_RATIOS) -> dict[str, str]:
+    """One split over photos of several kinds: each kind split on its own (``make_splits``; the dermoscopic photos
+    exactly as a dermoscopic folder alone would be, so figures stay comparable with every earlier run; the phone
+    photos by patient, with ``phone_ratios``)."""
+    assignment: dict[str, str] = {}
+    for kind in sorted({record.photo_kind for record in records}):
+        members = [record for record in records if record.photo_kind == kind]
+        assignment.update(make_splits(members, phone_ratios if kind == "phone" else ratios, seed))
     return {record.image_id: assignment[record.image_id] for record in records}
 
 
@@ -142,8 +175,14 @@ def _group_by_lesion(records: Sequence[Record]) -> dict[str, list[Record]]:
         )
     groups: dict[str, list[Record]] = defaultdict(list)
     for record in records:
-        # Prefixes keep a lesion id from colliding with an image id.
-        key = f"lesion:{record.lesion_id}" if record.lesion_id is not None else f"image:{record.image_id}"
+        # Prefixes keep a lesion id from colliding with an image id. Where the data records patients (PAD-UFES-20),
+        # a patient's lesions stay together: other spots of one person share skin, camera and light.
+        if record.patient_id is not None:
+            key = f"patient:{record.patient_id}"
+        elif record.lesion_id is not None:
+            key = f"lesion:{record.lesion_id}"
+        else:
+            key = f"image:{record.image_id}"
         groups[key].append(record)
     return groups
 
@@ -189,16 +228,16 @@ def _split_class(
     return chosen
 
 
-def records_of_the_split(data: Path, split_file: Path, trained_on: str | None, model: str,
+def records_of_the_split(data: Path | Sequence[Path], split_file: Path, trained_on: str | None, model: str,
                          error: type[ValueError] = ValueError) -> dict[str, list[Record]]:
     """The records of ``data`` by split (train, val, test) for a model that says it was trained on the split with
     fingerprint ``trained_on`` (``config.extra["split_fingerprint"]``; None: not recorded). Another split file
     raises ``error``: its held-out photos could be ones the network learned from."""
-    from training.data import load_records
+    from training.data import load_folders
 
     if trained_on and trained_on != split_fingerprint(split_file):
         raise error(f"{split_file} is not the split {model} was trained on (its fingerprint differs): its held-out "
                     "photos could be ones the network learned from")
-    records = load_records(data)
+    records = load_folders(data)
     splits = load_splits(split_file)
     return {name: [r for r in records if splits.get(r.image_id) == name] for name in ("train", "val", "test")}

@@ -118,6 +118,23 @@ def class_sampling_weights(targets: np.ndarray, power: float, n_classes: int) ->
     return class_weight[targets]
 
 
+def kind_sampling_weights(targets: np.ndarray, kinds: np.ndarray, power: float, n_classes: int,
+                          shares: dict[str, float]) -> np.ndarray:
+    """Per-image sampling weights that give each kind of photo its share of the draws (``shares``: kind → share;
+    the kinds not named split what is left evenly) and, within a kind, weights ∝ class frequency^-power."""
+    present = sorted(set(kinds.tolist()))
+    named = {kind: shares[kind] for kind in present if kind in shares}
+    rest = [kind for kind in present if kind not in named]
+    left = max(0.0, 1.0 - sum(named.values()))
+    share = {**named, **{kind: left / len(rest) for kind in rest}} if rest else named
+    weights = np.zeros(len(targets), dtype=np.float64)
+    for kind in present:
+        chosen = kinds == kind
+        within = class_sampling_weights(targets[chosen], power, n_classes)
+        weights[chosen] = share[kind] * within / within.sum()
+    return weights
+
+
 def class_log_prior(targets: np.ndarray, n_classes: int, sampler_power: float = 0.0) -> torch.Tensor:
     """Log of the class mix a training batch is drawn from: the data's frequencies, flattened by a sampler of
     ``sampler_power`` (weights ∝ frequency^-power leave a mix ∝ frequency^(1 - power)). Absent classes count as one

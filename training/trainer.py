@@ -13,7 +13,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,11 @@ from training import tracking
 from training.augment import BatchMixer, build_augmentation
 from training.calibration import choose_triage_threshold, fit_temperature
 from training.config import TrainConfig, save_config
-from training.data import Record, dataset_fingerprint, load_records
+from training.data import Record, dataset_fingerprint, load_folders
 from training.loop import LoopSettings, LoopState, load_checkpoint, train
 from training.metrics import balanced_log_loss, classification_metrics, segmentation_metrics
 from training.reports import save_confusion_matrix, save_mask_grid, save_per_class_csv, save_roc_curves
-from training.splits import load_splits, make_splits, save_splits, split_fingerprint
+from training.splits import load_splits, make_kind_splits, save_splits, split_fingerprint
 from training.torchdata import (
     CachedArrays,
     LesionDataset,
@@ -49,6 +49,7 @@ from training.torchdata import (
     class_log_prior,
     class_loss_weights,
     class_sampling_weights,
+    kind_sampling_weights,
 )
 
 
@@ -72,9 +73,16 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def is_synthetic(records: list[Record], data: Path) -> bool:
+def is_synthetic(records: list[Record], data: Path | Sequence[Path]) -> bool:
     """Synthetic sets are marked by their generator (a SYNTHETIC marker file or SYN_ image ids)."""
-    return (data / "SYNTHETIC").exists() or any(r.image_id.startswith("SYN_") for r in records)
+    folders = [data] if isinstance(data, Path) else list(data)
+    return any((Path(f) / "SYNTHETIC").exists() for f in folders) or any(r.image_id.startswith("SYN_")
+                                                                          for r in records)
+
+
+def data_folders(data: Path | Sequence[Path]) -> list[Path]:
+    """One data folder or several, as a list."""
+    return [Path(data)] if isinstance(data, str | Path) else [Path(f) for f in data]
 
 
 def prepare_splits(records: list[Record], config: TrainConfig, split_file: Path | None,
@@ -82,7 +90,7 @@ def prepare_splits(records: list[Record], config: TrainConfig, split_file: Path 
     """Use ``split_file`` when given, else make a lesion-grouped stratified split and save it."""
     if split_file is not None:
         return load_splits(split_file), split_file
-    splits = make_splits(records, ratios=config.split_ratios, seed=config.split_seed)
+    splits = make_kind_splits(records, ratios=config.split_ratios, seed=config.split_seed)
     path = out_dir / "splits.csv"
     save_splits(path, splits, records)
     return splits, path
@@ -188,10 +196,11 @@ def _best_mask_threshold(prob_maps: np.ndarray, masks: np.ndarray) -> float:
     return round(best, 2)
 
 
-def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = None, run_name: str | None = None,
-                 resume: Path | None = None, work_dir: Path | None = None, progress: bool = True,
-                 lesion_segmenter: Path | None = None) -> TrainResult:
-    """Train one model on the HAM10000-layout folder ``data`` and log the run to MLflow.
+def run_training(data: Path | Sequence[Path], config: TrainConfig, *, split_file: Path | None = None,
+                 run_name: str | None = None, resume: Path | None = None, work_dir: Path | None = None,
+                 progress: bool = True, lesion_segmenter: Path | None = None) -> TrainResult:
+    """Train one model on the data folder ``data`` (or several: e.g. dermoscopic and phone photos, each folder in
+    its own layout) and log the run to MLflow. A segmenter trains on the photos that have a mask.
 
     A ``lesion_crop`` classifier trains on crops around the ground-truth lesion masks; it is validated,
     calibrated and tested on crops around the masks of ``lesion_segmenter`` (a segmenter bundle), as it will be
@@ -207,8 +216,14 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
     work_dir = Path(work_dir or tempfile.mkdtemp(prefix=f"drskin-{task}-"))
     work_dir.mkdir(parents=True, exist_ok=True)
 
-    records = load_records(data)
-    synthetic = is_synthetic(records, data)
+    folders = data_folders(data)
+    records = load_folders(folders)
+    synthetic = is_synthetic(records, folders)
+    if task == "segmentation" and any(r.mask_path for r in records) and not all(r.mask_path for r in records):
+        unmasked = sum(r.mask_path is None for r in records)
+        tqdm.write(f"note: {unmasked} photos have no lesion mask (e.g. phone photos); the segmenter trains on the "
+                   f"{len(records) - unmasked} that have one")
+        records = [r for r in records if r.mask_path is not None]
     splits, split_path = prepare_splits(records, config, split_file, work_dir)
     by_split: dict[str, list[Record]] = {"train": [], "val": [], "test": []}
     for record in records:
@@ -245,7 +260,14 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
         if config.logit_adjust:
             logit_shift = config.logit_adjust * class_log_prior(
                 targets, n_classes, config.sampler_power if sampled else 0.0).to(device)
-        if sampled:
+        kinds = np.array([r.photo_kind for r in by_split["train"]])
+        if sampled and len(set(kinds)) > 1:
+            # Each kind of photo gets its share of the batches (config.phone_share), classes balanced within it.
+            weights = kind_sampling_weights(targets, kinds, config.sampler_power, n_classes,
+                                            {"phone": config.phone_share})
+            sampler = WeightedRandomSampler(weights.tolist(), num_samples=len(targets),
+                                            replacement=True, generator=generator)
+        elif sampled:
             weights = class_sampling_weights(targets, config.sampler_power, n_classes)
             sampler = WeightedRandomSampler(weights.tolist(), num_samples=len(targets),
                                             replacement=True, generator=generator)
@@ -270,12 +292,20 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
 
         loss_fn = classification_loss
 
+        val_kinds = np.array([r.photo_kind for r in by_split["val"]])
+
         def validate(net: nn.Module) -> dict[str, float]:
             logits = predict_arrays(net, cached["val"], model_config, device)
             result = classification_metrics(cached["val"].targets, softmax(logits))
-            return {"val_balanced_accuracy": result["balanced_accuracy"], "val_accuracy": result["accuracy"],
-                    "val_mel_recall": result["per_class"]["mel"]["recall"],
-                    "val_malignant_auc": result["malignant_auc"]}
+            metrics = {"val_balanced_accuracy": result["balanced_accuracy"], "val_accuracy": result["accuracy"],
+                       "val_mel_recall": result["per_class"]["mel"]["recall"],
+                       "val_malignant_auc": result["malignant_auc"]}
+            if len(set(val_kinds)) > 1:  # each kind's figure too, over the classes it has
+                for kind in sorted(set(val_kinds)):
+                    chosen = val_kinds == kind
+                    metrics[f"val_{kind}_balanced_accuracy"] = present_balanced_accuracy(
+                        cached["val"].targets[chosen], logits[chosen].argmax(axis=1))
+            return metrics
 
         metric_name = "val_balanced_accuracy"
     else:
@@ -315,7 +345,7 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
         if resume_run is None:
             mlflow.log_params({k: (json.dumps(v) if isinstance(v, dict | list | tuple) else v)
                                for k, v in config.to_dict().items()})
-            mlflow.log_params({"data_path": str(data), "n_train": len(by_split["train"]),
+            mlflow.log_params({"data_path": ", ".join(str(f) for f in folders), "n_train": len(by_split["train"]),
                                "n_val": len(by_split["val"]), "n_test": len(by_split["test"])})
             if lesion_source:
                 mlflow.log_param("lesion_masks_for_evaluation", lesion_source)
@@ -354,7 +384,7 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
             "extra": {**model_config.extra, "mlflow_run_id": run.info.run_id, "epochs": state.epoch,
                       **({"lesion_masks_for_evaluation": lesion_source} if lesion_source else {}),
                       "best_epoch": state.best_epoch, "split_fingerprint": split_fingerprint(split_path),
-                      "data_path": str(data),
+                      "data_path": ", ".join(str(f) for f in folders),
                       **({"pretrained": pretrained_source} if pretrained_source else {})},
         })
         bundle_dir = save_bundle(work_dir / "bundle", model.to("cpu").to(memory_format=torch.contiguous_format),
@@ -369,6 +399,12 @@ def run_training(data: Path, config: TrainConfig, *, split_file: Path | None = N
         mlflow.log_dict({"validation": val_metrics, "test": test_metrics}, "final_metrics.json")
         return TrainResult(run.info.run_id, task, bundle_dir, val_metrics, test_metrics, state.epoch,
                            time.monotonic() - started, synthetic)
+
+
+def present_balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean recall over the classes present in ``y_true`` (a phone-photo set has no df or vasc)."""
+    classes = np.unique(y_true)
+    return float(np.mean([(y_pred[y_true == c] == c).mean() for c in classes])) if len(classes) else float("nan")
 
 
 def _lesion_masks(model_config: ModelConfig, segmenter: Path | None,
