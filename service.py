@@ -67,7 +67,8 @@ SEGMENTER_MODEL = model_reference(SEGMENTER_TAG)
 
 @bentoml.service(**INTERNAL_SERVICE_CONFIG)
 class LesionClassifier:
-    """Class probabilities (temperature-scaled) for a batch of network-sized uint8 images."""
+    """The classifier network's outputs (class logits, and the photo-kind logit when it has that head) for a batch
+    of network-sized uint8 images; ``skin_models.pipeline`` reads them (kind, temperature, threshold)."""
 
     model = CLASSIFIER_MODEL
 
@@ -86,15 +87,14 @@ class LesionClassifier:
     def predict_local(self, images: list[np.ndarray]) -> list[np.ndarray]:
         import torch
 
-        from skin_models.postprocess import softmax
-
         with torch.inference_mode():
-            logits = self.predictor.logits_from_uint8(np.stack(images))
-        return list(softmax(logits, temperature=self.config.temperature).astype(np.float64))
+            outputs = self.predictor.logits_from_uint8(np.stack(images))
+        return list(np.asarray(outputs, dtype=np.float64))
 
     @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
     def predict(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        """Per image (uint8 H×W×3 at the network's input size), its class probabilities in the config's order."""
+        """Per image (uint8 H×W×3 at the network's input size), the network's outputs averaged over the test-time
+        views: the class logits in the config's order (then the photo-kind logit, with that head)."""
         return self.predict_local(images)
 
     @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
@@ -167,10 +167,17 @@ class DrSkin:
                        age: float | None = Field(default=None, description=inputs.AGE_FIELD),
                        sex: str | None = Field(default=None, description=inputs.SEX_FIELD),
                        site: str | None = Field(default=None, description=inputs.SITE_FIELD),
+                       changed: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["changed"]),
+                       grew: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["grew"]),
+                       bled: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["bled"]),
+                       itched: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["itched"]),
+                       hurt: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["hurt"]),
+                       raised: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["raised"]),
                        ) -> ClassifyResponse:
         """Class probabilities for the lesion in one photo (multipart file field ``image``), weighing the
-        person's age, sex and the body site when given (all optional)."""
-        context = inputs.patient_context(age, sex, site)
+        person's age, sex, the body site and their account of the spot when given (all optional)."""
+        context = inputs.patient_context(age, sex, site, changed=changed, grew=grew, bled=bled, itched=itched,
+                                         hurt=hurt, raised=raised)
         if not isinstance(context, PatientContext):
             return context  # an error response
         photo = await inputs.decode_upload(self.pipeline, image)
@@ -180,7 +187,7 @@ class DrSkin:
         # Without the segmenter the lesion findings are unknown: the verdict rests on the photo's quality and
         # likeness alone.
         diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, probabilities, None, context)
-        return responses.classification(diagnosis, self.classifier_info, self.likeness)
+        return responses.classification(diagnosis, self.classifier_info, self.likeness, self.classifier_config)
 
     @bentoml.api(route="/segment")
     async def segment(self, image: Path = Field(description=inputs.IMAGE_FIELD),
@@ -200,10 +207,17 @@ class DrSkin:
                        age: float | None = Field(default=None, description=inputs.AGE_FIELD),
                        sex: str | None = Field(default=None, description=inputs.SEX_FIELD),
                        site: str | None = Field(default=None, description=inputs.SITE_FIELD),
+                       changed: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["changed"]),
+                       grew: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["grew"]),
+                       bled: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["bled"]),
+                       itched: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["itched"]),
+                       hurt: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["hurt"]),
+                       raised: bool | None = Field(default=None, description=inputs.SYMPTOM_FIELDS["raised"]),
                        ) -> DiagnoseResponse:
         """The verdict on one photo (can it be judged?), then — only when it can — classification and triage;
-        always the segmentation and the photo-quality warnings, with a disclaimer."""
-        context = inputs.patient_context(age, sex, site)
+        always the kind of photo, the segmentation and the photo-quality warnings, with a disclaimer."""
+        context = inputs.patient_context(age, sex, site, changed=changed, grew=grew, bled=bled, itched=itched,
+                                         hurt=hurt, raised=raised)
         if not isinstance(context, PatientContext):
             return context
         photo = await inputs.decode_upload(self.pipeline, image)
@@ -215,7 +229,7 @@ class DrSkin:
         else:
             probabilities, mask = await asyncio.gather(self._class_probabilities(photo), self._lesion_mask(photo))
         diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, probabilities, mask, context)
-        classified = responses.classification(diagnosis, self.classifier_info, self.likeness)
+        classified = responses.classification(diagnosis, self.classifier_info, self.likeness, self.classifier_config)
         segmented = await asyncio.to_thread(responses.segmentation, photo, mask, self.segmenter_info,
                                             diagnosis.measurements, images=images == "png")
         label = classified.label if explain and diagnosis.judged else None
@@ -232,7 +246,8 @@ class DrSkin:
         return await asyncio.to_thread(self.pipeline.mask_from, photo, network_map)
 
     async def _class_probabilities(self, photo: Photo, mask: np.ndarray | None = None) -> np.ndarray:
-        """The classifier's photo-only probabilities; a lesion_crop classifier sees the crop around the lesion
+        """The classifier network's outputs for the photo (read by the pipeline); a lesion_crop classifier sees the
+        crop around the lesion
         ``mask`` (found first when not given; the whole photo when there is no lesion to crop to)."""
         if photo.for_classifier is not None:
             return await predict(self.classifier, photo.for_classifier)

@@ -13,8 +13,15 @@ from bentoml.exceptions import BentoMLException
 
 from serving.settings import BACKEND, DEVICE
 from serving.store import model_info
-from skin_models.context import FIELDS as CONTEXT_FIELDS
-from skin_models.contract import ContextInfo, InfoResponse, Int8Info, ServedModel, TrainingData
+from skin_models.contract import (
+    ContextInfo,
+    InfoResponse,
+    Int8Info,
+    KindInfo,
+    KindPerformance,
+    ServedModel,
+    TrainingData,
+)
 
 if TYPE_CHECKING:
     from skin_models.config import ModelConfig
@@ -97,9 +104,13 @@ def describe_model(stored: Any, config: ModelConfig) -> ServedModel:
         triage_threshold=config.triage_threshold if classifier else None,
         temperature=config.temperature if classifier else None,
         mask_threshold=None if classifier else config.mask_threshold,
-        context=ContextInfo(fields=list(CONTEXT_FIELDS), weight=config.context.weight,
+        context=ContextInfo(fields=list(config.context.fields), weight=config.context.weight,
                             fitted_on=config.context.fitted_on) if classifier and config.context else None,
         int8=_int8_info(stored, config),
+        photo_kinds={kind: KindInfo(temperature=calibration.temperature,
+                                    triage_threshold=calibration.triage_threshold,
+                                    measured=KindPerformance.from_measured(calibration.measured))
+                     for kind, calibration in config.kinds.items()} if classifier and config.kinds else None,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from serving.http import error_response
 from serving.settings import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, STATUS_BY_IMAGE_ERROR
-from skin_models.context import MAX_AGE, SEXES, SITES, ContextError, PatientContext
+from skin_models.context import MAX_AGE, SEXES, SITES, SYMPTOMS, ContextError, PatientContext
 from skin_models.pipeline import Photo, Pipeline
 
 # The public APIs' form fields, as the OpenAPI document describes them.
@@ -18,15 +18,24 @@ EXPLAIN_FIELD = "also say where the classifier's evidence for its top class lay 
 AGE_FIELD = f"optional: the person's age in years (0-{MAX_AGE}); weighs into the answer"
 SEX_FIELD = f"optional: {' or '.join(SEXES)}"
 SITE_FIELD = f"optional: where on the body the lesion is, one of {', '.join(SITES)} (HAM10000's localization)"
+_SYMPTOM_QUESTIONS = {"changed": "has the spot changed lately (size, shape or colour)", "grew": "has it grown",
+                      "bled": "has it bled", "itched": "does it itch", "hurt": "does it hurt",
+                      "raised": "is it raised above the skin"}
+SYMPTOM_FIELDS = {name: f"optional: the person's own account, {_SYMPTOM_QUESTIONS[name]}: true or false; weighs "
+                        "into the answer" + (", and a spot that bled or changed is never told low concern"
+                                             if name in ("bled", "changed") else "")
+                  for name in SYMPTOMS}
 IMAGES_FIELD = ("'png' adds PNGs of the mask and of the outlined photo (most of the bytes); 'none' (the default): the "
                 "mask run-length encoded and the outline as a polygon only")
 Images = Literal["none", "png"]
 
 
-def patient_context(age: float | None, sex: str | None, site: str | None) -> PatientContext | Any:
-    """The request's optional patient context, or a 422 response saying which value is not understood."""
+def patient_context(age: float | None, sex: str | None, site: str | None,
+                    **symptoms: bool | None) -> PatientContext | Any:
+    """The request's optional patient context (and the person's account of the spot), or a 422 response saying
+    which value is not understood."""
     try:
-        return PatientContext.parse(age, sex, site)
+        return PatientContext.parse(age, sex, site, **symptoms)
     except ContextError as exc:
         return error_response(422, f"{exc}. These fields are optional: leave out what you do not know.")
 

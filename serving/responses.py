@@ -17,11 +17,13 @@ from skin_models.contract import (
     DiagnoseResponse,
     Diagnostics,
     Explanation,
+    KindPerformance,
     MaskRLE,
     Measurements,
     ModelInfo,
     ModelVersion,
     PatientContextOut,
+    PhotoKindOut,
     Quality,
     QualityWarningOut,
     SegmentResponse,
@@ -35,7 +37,19 @@ if TYPE_CHECKING:
     from skin_models.verdict import LesionLikeness
 
 
-def classification(diagnosis: Diagnosis, model: ModelVersion, likeness: LesionLikeness | None) -> ClassifyResponse:
+def photo_kind(diagnosis: Diagnosis, config: ModelConfig) -> PhotoKindOut | None:
+    """The photo's kind with what the served answer was measured to do on that kind (``config.kinds``)."""
+    found = diagnosis.photo_kind
+    if found is None:
+        return None
+    calibration = config.kinds.get(found.kind)
+    measured = calibration.measured if calibration else {}
+    return PhotoKindOut(kind=cast(Any, found.kind), probability=round(found.probability, 4),
+                        measured=KindPerformance.from_measured(measured))
+
+
+def classification(diagnosis: Diagnosis, model: ModelVersion, likeness: LesionLikeness | None,
+                   config: ModelConfig) -> ClassifyResponse:
     """``/classify``'s answer (and ``/diagnose``'s ``classification``): the verdict, and the result only when judged."""
     from skin_models.labels import get_label
 
@@ -57,8 +71,8 @@ def classification(diagnosis: Diagnosis, model: ModelVersion, likeness: LesionLi
         diagnostics=Diagnostics(likeness_distance=decided.likeness_distance,
                                 likeness_threshold=likeness.threshold if likeness else None,
                                 unjudged_probabilities=None if ok else by_code),
-        patient_context=PatientContextOut(age=context.age, sex=context.sex, site=context.site,
-                                          applied=diagnosis.context_applied),
+        patient_context=PatientContextOut.model_validate({**context.as_dict(), "applied": diagnosis.context_applied}),
+        photo_kind=photo_kind(diagnosis, config),
         model=ModelInfo(**model.model_dump(exclude={"synthetic"})),
         synthetic_model=model.synthetic,
     )
@@ -126,6 +140,7 @@ def diagnosis_response(diagnosis: Diagnosis, classified: ClassifyResponse, segme
         segmentation=segmented,
         triage=Triage.model_validate(diagnosis.triage.as_dict()) if diagnosis.triage is not None else None,
         diagnostics=classified.diagnostics,
+        photo_kind=classified.photo_kind,
         quality=Quality(warnings=[QualityWarningOut(**w.as_dict()) for w in diagnosis.warnings]),
         models=models,
         disclaimer=disclaimer,

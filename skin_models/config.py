@@ -14,6 +14,10 @@ from skin_models.labels import CLASS_CODES, get_label
 
 Task = Literal["classification", "segmentation"]
 ResizePolicy = Literal["resize", "center_crop", "lesion_crop"]
+PhotoKind = Literal["dermoscopic", "phone"]
+#: The kinds of photo a classifier may tell apart: through a dermoscope (lens on the skin, even light, magnified) or
+#: a close-up taken with a phone camera. The order is the photo-kind head's: its logit is log P(phone)/P(dermoscopic).
+PHOTO_KINDS: tuple[str, ...] = ("dermoscopic", "phone")
 
 # ImageNet statistics: the usual default; a bundle may carry statistics measured on its own training data.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -44,6 +48,21 @@ class Int8Record(BaseModel):
     @property
     def drop(self) -> float:
         return self.fp32 - self.int8
+
+
+class KindCalibration(BaseModel):
+    """How the classifier's answer is read for one kind of photo: its own temperature and triage threshold (chosen
+    on that kind's validation photos), and what the served answer was measured to do on that kind's held-out test
+    photos (what the site quotes: "on phone photos like this one, Dr. Skin flags about N in 10 skin cancers")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    temperature: float = Field(gt=0.0)
+    triage_threshold: float = Field(gt=0.0, lt=1.0)
+    measured: dict[str, float] = Field(
+        default_factory=dict, description="test-split figures of the served answer on this kind: images, "
+        "balanced_accuracy (over the classes present), mel_recall, malignant_sensitivity, malignant_specificity, "
+        "malignant_auc")
 
 
 class ModelConfig(BaseModel):
@@ -84,6 +103,12 @@ class ModelConfig(BaseModel):
     context: ContextModel | None = Field(
         default=None, description="classifiers: how the patient's age, sex and body site shift the answer "
         "(skin_models.context); None: the photo alone")
+    photo_kind_head: bool = Field(
+        default=False, description="classifiers: the network has one output more than labels, the logit of a phone "
+        "photo against a dermoscopic one (a logistic head on the pooled features, skin_models.photo_kind)")
+    kinds: dict[str, KindCalibration] = Field(
+        default_factory=dict, description="classifiers: the temperature and triage threshold per photo kind "
+        "(PHOTO_KINDS), used for the kind the head names; a kind not here uses temperature / triage_threshold")
     int8: Int8Record | None = Field(
         default=None, description="set when model.int8.onnx passed its quality check and may be served")
     metrics: dict[str, float] = Field(default_factory=dict, description="validation metrics at selection time")
@@ -107,6 +132,9 @@ class ModelConfig(BaseModel):
 
     @model_validator(mode="after")
     def _segmentation_needs_encoder(self) -> ModelConfig:
+        unknown_kinds = set(self.kinds) - set(PHOTO_KINDS)
+        if unknown_kinds:
+            raise ValueError(f"unknown photo kinds {sorted(unknown_kinds)}; valid: {', '.join(PHOTO_KINDS)}")
         if self.task == "segmentation" and not self.encoder:
             raise ValueError("a segmentation config needs an encoder (e.g. 'resnet34')")
         if self.task == "segmentation" and self.resize_policy == "lesion_crop":
@@ -115,7 +143,17 @@ class ModelConfig(BaseModel):
 
     @property
     def num_classes(self) -> int:
-        return len(self.labels) if self.task == "classification" else 1
+        """The network's outputs: one per label (and the photo-kind logit), or one mask channel."""
+        if self.task != "classification":
+            return 1
+        return len(self.labels) + int(self.photo_kind_head)
+
+    def calibration(self, kind: str | None) -> tuple[float, float]:
+        """(temperature, triage threshold) for a photo of ``kind`` (None: not told apart)."""
+        chosen = self.kinds.get(kind) if kind is not None else None
+        if chosen is None:
+            return self.temperature, self.triage_threshold
+        return chosen.temperature, chosen.triage_threshold
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

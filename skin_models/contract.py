@@ -29,10 +29,13 @@ __all__ = [
     "ErrorResponse",
     "Explanation",
     "InfoResponse",
+    "KindInfo",
+    "KindPerformance",
     "Measurements",
     "ModelInfo",
     "ModelVersion",
     "PatientContextOut",
+    "PhotoKindOut",
     "Quality",
     "QualityWarningOut",
     "SegmentResponse",
@@ -88,8 +91,43 @@ class PatientContextOut(ContractModel):
     age: float | None = Field(description="the age given, in years; null when not given")
     sex: str | None = Field(description="the sex given (female, male); null when not given")
     site: str | None = Field(description="the body site given (HAM10000's localization); null when not given")
+    changed: bool | None = Field(default=None, description="the person says the spot changed lately; null: not said")
+    grew: bool | None = Field(default=None, description="the person says it grew; null: not said")
+    bled: bool | None = Field(default=None, description="the person says it bled; null: not said")
+    itched: bool | None = Field(default=None, description="the person says it itches; null: not said")
+    hurt: bool | None = Field(default=None, description="the person says it hurts; null: not said")
+    raised: bool | None = Field(default=None, description="the person says it is raised; null: not said")
     applied: bool = Field(description="whether the answer weighs what was given: false when nothing was given or "
                                       "when the served classifier has no context model")
+
+
+class KindPerformance(ContractModel):
+    images: int = Field(description="held-out test photos of this kind it was measured on")
+    balanced_accuracy: float | None = Field(description="mean recall over the classes present among them")
+    mel_recall: float | None = Field(description="share of the melanomas named melanoma; null when none")
+    malignant_sensitivity: float | None = Field(
+        description="share of the skin cancers (mel, bcc, akiec) flagged at the triage threshold for this kind")
+    malignant_specificity: float | None = Field(description="share of the benign spots not flagged")
+    malignant_auc: float | None = Field(description="area under the ROC curve of the concerning probability")
+
+    @classmethod
+    def from_measured(cls, measured: dict[str, float]) -> KindPerformance | None:
+        """From a bundle's ``KindCalibration.measured``; None when nothing was measured."""
+        if not measured.get("images"):
+            return None
+        return cls(images=int(measured["images"]),
+                   **{name: measured.get(name) for name in ("balanced_accuracy", "mel_recall", "malignant_sensitivity",
+                                                            "malignant_specificity", "malignant_auc")})
+
+
+class PhotoKindOut(ContractModel):
+    kind: Literal["dermoscopic", "phone"] = Field(
+        description="'dermoscopic': taken through a dermoscope (lens on the skin); 'phone': a close-up taken with "
+                    "a phone camera. Calibration, triage threshold and the measured figures below are this kind's")
+    probability: float = Field(ge=0.5, le=1.0, description="how sure the classifier is of the kind")
+    measured: KindPerformance | None = Field(
+        description="what the served answer was measured to do on held-out photos of this kind; null when not "
+                    "measured")
 
 
 class ClassifyResponse(ContractModel):
@@ -109,6 +147,9 @@ class ClassifyResponse(ContractModel):
     diagnostics: Diagnostics = Field(description="what the verdict was based on")
     patient_context: PatientContextOut = Field(description="the patient's context the request gave, and whether "
                                                            "the probabilities weigh it")
+    photo_kind: PhotoKindOut | None = Field(
+        default=None, description="the kind of photo (whatever the verdict); null when the served classifier does "
+                                  "not tell kinds apart")
     model: ModelInfo = Field(description="the classifier that answered")
     synthetic_model: bool = Field(description="the classifier was trained on synthetic images only")
 
@@ -160,12 +201,17 @@ class SegmentResponse(ContractModel):
 class Triage(ContractModel):
     level: Literal["low", "medium", "high"] = Field(description="how soon a doctor should see the lesion")
     reason: str = Field(description="why this level, in plain English (for API users)")
-    reason_code: Literal["melanoma_most_likely", "high_concern", "above_threshold", "below_threshold"] = Field(
+    reason_code: Literal["melanoma_most_likely", "high_concern", "above_threshold", "below_threshold",
+                         "red_flag"] = Field(
         description="why this level, as a code: melanoma is the most likely class; the concerning probability is "
-                    "high (at least 0.5 and the threshold); at or above the threshold; below it")
+                    "high (at least 0.5 and the threshold); at or above the threshold; below it; below it, but the "
+                    "person said the spot bled or changed (never 'low' then)")
     advice: str = Field(description="what to do next, in plain English (for API users)")
     concerning_probability: float = Field(description="P(mel) + P(bcc) + P(akiec)")
-    threshold: float = Field(description="the classifier's referral threshold on concerning_probability")
+    threshold: float = Field(description="the classifier's referral threshold on concerning_probability (for this "
+                                         "kind of photo)")
+    red_flags: list[str] = Field(default_factory=list, description="the red-flag symptoms the person reported "
+                                                                   "(bled, changed)")
 
 
 class QualityWarningOut(ContractModel):
@@ -198,6 +244,9 @@ class DiagnoseResponse(ContractModel):
     triage: Triage | None = Field(description="triage level from the probabilities and the model's threshold; null "
                                               "unless the verdict is 'ok'")
     diagnostics: Diagnostics = Field(description="what the verdict was based on")
+    photo_kind: PhotoKindOut | None = Field(
+        default=None, description="the kind of photo (whatever the verdict); null when the served classifier does "
+                                  "not tell kinds apart")
     explanation: Explanation | None = Field(default=None, description="with explain=true and a verdict of 'ok': "
                                             "where the classifier's evidence for its top class lay")
     quality: Quality = Field(description="photo-quality warnings")
@@ -222,7 +271,8 @@ class TrainingData(ContractModel):
 
 
 class ContextInfo(ContractModel):
-    fields: list[str] = Field(description="the optional request fields it weighs (age, sex, site)")
+    fields: list[str] = Field(description="the optional request fields it weighs (age, sex, site, and the symptoms "
+                                          "it learned from: changed, grew, bled, itched, hurt, raised)")
     weight: float = Field(description="how much they count against the photo (chosen on validation)")
     fitted_on: int = Field(description="training images the age/sex/site tables were counted on")
 
@@ -236,6 +286,13 @@ class Int8Info(ContractModel):
     fp32: float = Field(description="the metric with the fp32 network")
     int8: float = Field(description="the metric with the int8 network")
     limit: float = Field(description="the largest drop that was accepted")
+
+
+class KindInfo(ContractModel):
+    temperature: float = Field(description="softmax temperature for photos of this kind (fitted on validation)")
+    triage_threshold: float = Field(description="referral threshold for photos of this kind (chosen on validation "
+                                                "to flag at least 90 % of its skin cancers)")
+    measured: KindPerformance | None = Field(description="the served answer on held-out test photos of this kind")
 
 
 class ServedModel(ModelVersion):
@@ -260,6 +317,9 @@ class ServedModel(ModelVersion):
                                                                   "and body site; null when it uses the photo alone")
     int8: Int8Info | None = Field(default=None, description="the int8 network for the CPU and the quality it kept; "
                                                             "null when the model has none")
+    photo_kinds: dict[str, KindInfo] | None = Field(
+        default=None, description="classifier: per kind of photo it tells apart (dermoscopic, phone), its "
+                                  "calibration and measured figures; null when it does not tell kinds apart")
 
 
 class InfoResponse(ContractModel):

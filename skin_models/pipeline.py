@@ -18,6 +18,8 @@ from PIL import Image
 
 from skin_models.config import ModelConfig
 from skin_models.context import PatientContext
+from skin_models.labels import concerning_indices
+from skin_models.photo_kind import PhotoKindResult, read_outputs
 from skin_models.postprocess import LesionMeasurements, lesion_measurements, top_k
 from skin_models.quality import QualityWarning, assess_quality
 from skin_models.triage import TriageResult, triage
@@ -61,6 +63,8 @@ class Diagnosis:
     measurements: LesionMeasurements | None
     warnings: list[QualityWarning]  # photo quality, then low_confidence / close_call for a judged photo
     triage: TriageResult | None
+    photo_kind: PhotoKindResult | None = None  # dermoscopic or phone, when the classifier tells them apart
+    triage_threshold: float | None = None  # the threshold for this kind of photo
 
     @property
     def judged(self) -> bool:
@@ -121,30 +125,46 @@ class Pipeline:
             raise ValueError("this pipeline has no segmenter")
         return lesion_mask(network_map, photo.image.size, self.segmenter)
 
-    def finish(self, photo: Photo, probabilities: np.ndarray, mask: np.ndarray | None,
+    def finish(self, photo: Photo, outputs: np.ndarray, mask: np.ndarray | None,
                context: PatientContext | None = None) -> Diagnosis:
-        """The verdict and everything after it, from the classifier's calibrated photo-only ``probabilities`` and
-        the lesion ``mask`` (None: not segmented; the verdict then rests on the photo's quality and likeness)."""
+        """The verdict and everything after it, from the classifier network's raw ``outputs`` for this photo
+        (averaged over its test-time views: class logits, and the photo-kind logit when it has the head) and the
+        lesion ``mask`` (None: not segmented; the verdict then rests on the photo's quality and likeness)."""
         context = context or PatientContext()
+        [reading] = read_outputs(outputs, self.classifier)
         found = assess_quality(photo.pixels, mask, photo_size=photo.original_size)
         distance = self.likeness.distance(photo.pixels) if self.likeness is not None else None
         verdict = decide([w.code for w in found], distance, self.likeness)
-        photo_only = np.asarray(probabilities, dtype=np.float64)
+        photo_only = reading.probabilities
         model = self.classifier.context
         applied = model is not None and bool(context.given)
         weighed = np.asarray(model.apply(list(photo_only), context), dtype=np.float64) if (
             model is not None and applied) else photo_only
         labels = tuple(self.classifier.labels)
+        if _concerning_lesion_found(verdict, weighed, labels, mask, reading.triage_threshold):
+            verdict = decide([w.code for w in found], distance, None)  # judged on its quality alone
         warnings = list(found)
         decided = None
         if verdict.verdict == Verdict.OK:
             warnings += _confidence_warnings(weighed, labels)
-            decided = triage(weighed, self.classifier.triage_threshold, codes=labels)
+            decided = triage(weighed, reading.triage_threshold, codes=labels, red_flags=context.red_flags)
         return Diagnosis(
             verdict=verdict, image=photo.image, labels=labels, probabilities=weighed, photo_probabilities=photo_only,
             context=context, context_applied=applied, mask=mask,
             measurements=lesion_measurements(photo.pixels, mask) if mask is not None else None,
-            warnings=warnings, triage=decided)
+            warnings=warnings, triage=decided, photo_kind=reading.photo_kind,
+            triage_threshold=reading.triage_threshold)
+
+
+def _concerning_lesion_found(verdict: VerdictResult, probabilities: np.ndarray, labels: tuple[str, ...],
+                             mask: np.ndarray | None, threshold: float) -> bool:
+    """Whether a photo judged "not a lesion" shows a lesion the segmenter found whose concerning probability
+    reaches the triage threshold: refusing it would hide the answer that matters most (3 of 67 dermoscopic
+    melanomas of other HAM10000 patients were refused this way). Such a photo is judged on its quality alone, so
+    a dark, blurred or too small one is still asked to be retaken."""
+    if verdict.verdict != Verdict.NOT_A_LESION or mask is None or not mask.any():
+        return False
+    return float(probabilities[concerning_indices(labels)].sum()) >= threshold
 
 
 def _confidence_warnings(probabilities: np.ndarray, labels: tuple[str, ...]) -> list[QualityWarning]:
@@ -181,8 +201,6 @@ class Diagnoser:
     def diagnose(self, images: Sequence[Image.Image],
                  contexts: Sequence[PatientContext | None] | None = None) -> list[Diagnosis]:
         """One ``Diagnosis`` per photo; without a segmenter the photos are judged unsegmented (as /classify)."""
-        from skin_models.postprocess import softmax
-
         if contexts is not None and len(contexts) != len(images):
             raise ValueError(f"{len(contexts)} contexts for {len(images)} photos")
         if not images:
@@ -195,8 +213,7 @@ class Diagnoser:
         elif self.pipeline.needs_mask_first:
             raise ValueError("this classifier looks at a crop around the lesion: it needs the segmenter")
         views = np.stack([self.pipeline.classifier_view(p, m) for p, m in zip(photos, masks, strict=True)])
-        probabilities = softmax(self.classifier.logits_from_uint8(views),
-                                temperature=self.classifier.config.temperature)
+        outputs = self.classifier.logits_from_uint8(views)
         given = contexts if contexts is not None else [None] * len(photos)
         return [self.pipeline.finish(p, row, m, c)
-                for p, row, m, c in zip(photos, probabilities, masks, given, strict=True)]
+                for p, row, m, c in zip(photos, outputs, masks, given, strict=True)]

@@ -111,13 +111,15 @@ class ClassifierPredictor(_Predictor):
     def predict_proba(self, images: Sequence[Image.Image],
                       lesion_masks: Sequence[np.ndarray] | None = None,
                       contexts: Sequence[PatientContext | None] | None = None) -> np.ndarray:
-        """(N, n_classes) probabilities with the bundle's fitted temperature; rows sum to 1. A ``lesion_crop``
-        classifier needs each photo's boolean lesion mask (at the photo's size), e.g. from ``SegmenterPredictor``.
-        ``contexts`` (one per photo, any field may be missing) adds the patient's age, sex and body site when the
+        """(N, n_classes) probabilities with the bundle's fitted temperature (the photo kind's, when the network
+        tells kinds apart: ``skin_models.photo_kind``); rows sum to 1. A ``lesion_crop`` classifier needs each
+        photo's boolean lesion mask (at the photo's size), e.g. from ``SegmenterPredictor``. ``contexts`` (one per
+        photo, any field may be missing) adds the patient's age, sex, body site and account of the spot when the
         bundle has a context model (``skin_models.context``)."""
-        from skin_models.postprocess import softmax
+        from skin_models.photo_kind import read_outputs
 
-        probabilities = softmax(self.predict_logits(images, lesion_masks), temperature=self.config.temperature)
+        readings = read_outputs(self.predict_logits(images, lesion_masks), self.config)
+        probabilities = np.stack([reading.probabilities for reading in readings])
         return with_context(probabilities, self.config, contexts)
 
 

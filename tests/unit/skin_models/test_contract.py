@@ -65,8 +65,8 @@ def test_the_response_shapes_keep_their_field_names() -> None:
     """What the site and API users read: renaming a field here breaks them."""
     assert set(DiagnoseResponse.model_fields) == {
         "verdict", "verdict_reasons", "message", "classification", "segmentation", "triage", "diagnostics",
-        "explanation", "quality", "models", "disclaimer"}
-    assert {"label", "probabilities", "top3", "patient_context", "model", "synthetic_model"} <= set(
+        "explanation", "quality", "models", "disclaimer", "photo_kind"}
+    assert {"label", "probabilities", "top3", "patient_context", "photo_kind", "model", "synthetic_model"} <= set(
         ClassifyResponse.model_fields)
     assert {"width", "height", "original_width", "original_height", "mask_rle", "outline", "mask_png", "overlay_png",
             "bbox",

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skin_models.config import ModelConfig
+from skin_models.config import KindCalibration, ModelConfig
 from skin_models.context import PatientContext, fit_context_model
 from skin_models.labels import CLASS_CODES, class_index
 from skin_models.pipeline import CLOSE_CALL, LOW_CONFIDENCE, Diagnoser, Pipeline
@@ -40,7 +40,7 @@ def _probabilities(**given: float) -> np.ndarray:
 def test_a_judged_photo_says_when_the_model_is_unsure_or_torn(probabilities: np.ndarray, code: str | None) -> None:
     pipeline = Pipeline(CLASSIFIER, SEGMENTER)
     photo = pipeline.prepare(_photo())
-    diagnosis = pipeline.finish(photo, probabilities, synthetic_lesion_mask(320, 240, seed=3))
+    diagnosis = pipeline.finish(photo, np.log(probabilities), synthetic_lesion_mask(320, 240, seed=3))
     assert diagnosis.judged and diagnosis.label == "nv"
     confidence = [w for w in diagnosis.warnings if w.code in ("low_confidence", "close_call")]
     assert [w.code for w in confidence] == ([code] if code else [])
@@ -55,7 +55,7 @@ def test_a_judged_photo_says_when_the_model_is_unsure_or_torn(probabilities: np.
 def test_a_photo_that_cannot_be_judged_has_probabilities_but_no_label_triage_or_confidence_talk() -> None:
     pipeline = Pipeline(CLASSIFIER, SEGMENTER)
     black = pipeline.prepare(Image.new("RGB", (320, 240)))
-    diagnosis = pipeline.finish(black, _probabilities(mel=0.99), np.zeros((240, 320), bool))
+    diagnosis = pipeline.finish(black, np.log(_probabilities(mel=0.99)), np.zeros((240, 320), bool))
     assert not diagnosis.judged and str(diagnosis.verdict.verdict) == "retake"
     assert diagnosis.label is None and diagnosis.triage is None
     assert "too_dark" in diagnosis.verdict.reasons
@@ -71,12 +71,12 @@ def test_the_context_is_weighed_when_the_model_has_one_and_reported_either_way()
     photo = with_model.prepare(_photo())
     even = _probabilities()
     mask = synthetic_lesion_mask(320, 240, seed=3)
-    weighed = with_model.finish(photo, even, mask, PatientContext(80, "female", "face"))
+    weighed = with_model.finish(photo, np.log(even), mask, PatientContext(80, "female", "face"))
     assert weighed.context_applied and weighed.label == "akiec"
     assert np.allclose(weighed.photo_probabilities, even) and not np.allclose(weighed.probabilities, even)
-    alone = with_model.finish(photo, even, mask)
+    alone = with_model.finish(photo, np.log(even), mask)
     assert not alone.context_applied and np.allclose(alone.probabilities, even)
-    no_model = Pipeline(CLASSIFIER, SEGMENTER).finish(photo, even, mask, PatientContext(80, "female", "face"))
+    no_model = Pipeline(CLASSIFIER, SEGMENTER).finish(photo, np.log(even), mask, PatientContext(80, "female", "face"))
     assert not no_model.context_applied and no_model.context.site == "face"
 
 
@@ -108,3 +108,71 @@ def test_the_diagnoser_runs_both_networks_over_a_batch(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="1 contexts for 2 photos"):
         Diagnoser(classifier, segmenter).diagnose(photos, [None])
     assert Diagnoser(classifier, segmenter).diagnose([]) == []
+
+
+def _with_kind_logit(probabilities: np.ndarray, phone_logit: float) -> np.ndarray:
+    return np.append(np.log(probabilities), phone_logit)
+
+
+KINDS = {"dermoscopic": KindCalibration(temperature=1.0, triage_threshold=0.3,
+                                        measured={"images": 900, "malignant_sensitivity": 0.94}),
+         "phone": KindCalibration(temperature=2.0, triage_threshold=0.6,
+                                  measured={"images": 100, "malignant_sensitivity": 0.9})}
+
+
+def test_the_photo_kind_picks_its_own_temperature_and_triage_threshold() -> None:
+    pipeline = Pipeline(CLASSIFIER.model_copy(update={"photo_kind_head": True, "kinds": KINDS}), SEGMENTER)
+    photo = pipeline.prepare(_photo())
+    mask = synthetic_lesion_mask(320, 240, seed=3)
+    probabilities = _probabilities(nv=0.5, bcc=0.45)
+    dermoscopic = pipeline.finish(photo, _with_kind_logit(probabilities, -3.0), mask)
+    phone = pipeline.finish(photo, _with_kind_logit(probabilities, 3.0), mask)
+    assert dermoscopic.photo_kind is not None and dermoscopic.photo_kind.kind == "dermoscopic"
+    assert dermoscopic.photo_kind.probability == pytest.approx(1 / (1 + np.exp(-3.0)))
+    assert phone.photo_kind is not None and phone.photo_kind.kind == "phone"
+    assert np.allclose(dermoscopic.probabilities, probabilities)  # temperature 1
+    # temperature 2 flattens: the top class falls, the smallest rise
+    assert phone.probabilities.max() < dermoscopic.probabilities.max()
+    assert dermoscopic.triage is not None and phone.triage is not None
+    assert dermoscopic.triage.threshold == 0.3 and phone.triage.threshold == 0.6
+    assert dermoscopic.triage.level == "medium" and phone.triage.level == "low"
+    # a network without the head has no kind, and the config's own calibration
+    plain = Pipeline(CLASSIFIER, SEGMENTER).finish(photo, np.log(probabilities), mask)
+    assert plain.photo_kind is None and plain.triage is not None and plain.triage.threshold == 0.3
+    with pytest.raises(ValueError, match="expected 8 outputs"):
+        pipeline.finish(photo, np.log(probabilities), mask)
+
+
+@pytest.mark.parametrize("flag", ["bled", "changed"])
+def test_a_spot_that_bled_or_changed_is_never_low_concern(flag: str) -> None:
+    pipeline = Pipeline(CLASSIFIER, SEGMENTER)
+    photo = pipeline.prepare(_photo())
+    mask = synthetic_lesion_mask(320, 240, seed=3)
+    benign = np.log(_probabilities(nv=0.95))
+    assert pipeline.finish(photo, benign, mask).triage.level == "low"  # type: ignore[union-attr]
+    flagged = pipeline.finish(photo, benign, mask, PatientContext(**{flag: True}))
+    assert flagged.triage is not None and flagged.triage.level == "medium"
+    assert flagged.triage.reason_code == "red_flag" and flagged.triage.red_flags == (flag,)
+    said_no = pipeline.finish(photo, benign, mask, PatientContext(**{flag: False}))
+    assert said_no.triage is not None and said_no.triage.level == "low"
+    # a melanoma stays high: the rule only ever raises the level
+    melanoma = pipeline.finish(photo, np.log(_probabilities(mel=0.9)), mask, PatientContext(**{flag: True}))
+    assert melanoma.triage is not None and melanoma.triage.level == "high"
+
+
+def test_a_concerning_lesion_the_segmenter_found_is_never_refused_as_not_a_lesion() -> None:
+    from skin_models.verdict import LesionLikeness, photo_evidence
+
+    photo_pixels = np.asarray(_photo())
+    evidence = photo_evidence(photo_pixels)
+    # a likeness model that finds this photo far from every lesion photo
+    far = LesionLikeness(evidence + 50.0, np.eye(len(evidence)), threshold=1.0, provenance={})
+    pipeline = Pipeline(CLASSIFIER, SEGMENTER, far)
+    photo = pipeline.prepare(_photo())
+    mask = synthetic_lesion_mask(320, 240, seed=3)
+    benign = pipeline.finish(photo, np.log(_probabilities(nv=0.95)), mask)
+    assert str(benign.verdict.verdict) == "not_a_lesion"
+    concerning = pipeline.finish(photo, np.log(_probabilities(mel=0.6)), mask)
+    assert concerning.judged and concerning.triage is not None and concerning.triage.level == "high"
+    nothing_found = pipeline.finish(photo, np.log(_probabilities(mel=0.6)), np.zeros((240, 320), bool))
+    assert not nothing_found.judged

@@ -106,6 +106,7 @@ def test_as_dict_matches_the_service_contract() -> None:
         "advice": result.advice,
         "concerning_probability": pytest.approx(0.35),
         "threshold": 0.3,
+        "red_flags": [],
     }
     from skin_models.contract import Triage
 
