@@ -71,26 +71,51 @@ def photo_evidence(pixels: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class LikenessComponent:
+    """One more kind of real lesion photo (e.g. phone close-ups beside dermoscopic ones): its own Gaussian and
+    threshold."""
+
+    kind: str
+    mean: np.ndarray
+    precision: np.ndarray
+    threshold: float
+
+
+def _mahalanobis(evidence: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    delta = np.atleast_2d(evidence) - mean
+    return np.sqrt(np.maximum(0.0, np.einsum("ni,ij,nj->n", delta, precision, delta)))
+
+
+@dataclass(frozen=True)
 class LesionLikeness:
     """A Gaussian over :func:`photo_evidence` of real lesion photos, and the distance beyond which a photo is
-    judged not to be one."""
+    judged not to be one; with ``others``, one Gaussian per kind of photo (dermoscopic first, then phone
+    close-ups), and a photo is like a lesion photo when it is within the threshold of any of them. The distance
+    reported is the nearest kind's, in the first kind's scale (distance / that kind's threshold × ``threshold``),
+    so ``threshold`` stays the one line."""
 
     mean: np.ndarray
     precision: np.ndarray  # inverse covariance
     threshold: float
     provenance: dict[str, Any]
+    others: tuple[LikenessComponent, ...] = ()
+    kind: str = "dermoscopic"
 
     def distance(self, pixels: np.ndarray) -> float:
-        delta = photo_evidence(pixels) - self.mean
-        return float(np.sqrt(max(0.0, delta @ self.precision @ delta)))
+        return float(self.distances(photo_evidence(pixels))[0])
 
     def distances(self, evidence: np.ndarray) -> np.ndarray:
-        delta = np.atleast_2d(evidence) - self.mean
-        return np.sqrt(np.maximum(0.0, np.einsum("ni,ij,nj->n", delta, self.precision, delta)))
+        nearest = _mahalanobis(evidence, self.mean, self.precision)
+        for other in self.others:
+            scaled = _mahalanobis(evidence, other.mean, other.precision) * (self.threshold / other.threshold)
+            nearest = np.minimum(nearest, scaled)
+        return nearest
 
     def to_json(self) -> str:
-        return json.dumps({"names": list(EVIDENCE_NAMES), "mean": self.mean.tolist(),
+        return json.dumps({"names": list(EVIDENCE_NAMES), "kind": self.kind, "mean": self.mean.tolist(),
                            "precision": self.precision.tolist(), "threshold": self.threshold,
+                           "others": [{"kind": o.kind, "mean": o.mean.tolist(), "precision": o.precision.tolist(),
+                                       "threshold": o.threshold} for o in self.others],
                            "provenance": self.provenance}, indent=1) + "\n"
 
     @classmethod
@@ -102,8 +127,12 @@ class LesionLikeness:
         if tuple(data.get("names", ())) != EVIDENCE_NAMES:
             raise ValueError(f"{path} was calibrated on other statistics {data.get('names')}; run "
                              "`drskin calibrate-verdict` again")
+        others = tuple(LikenessComponent(str(o["kind"]), np.asarray(o["mean"], dtype=np.float64),
+                                         np.asarray(o["precision"], dtype=np.float64), float(o["threshold"]))
+                       for o in data.get("others", ()))
         return cls(np.asarray(data["mean"], dtype=np.float64), np.asarray(data["precision"], dtype=np.float64),
-                   float(data["threshold"]), dict(data.get("provenance", {})))
+                   float(data["threshold"]), dict(data.get("provenance", {})), others,
+                   str(data.get("kind", "dermoscopic")))
 
 
 def decide(quality_codes: list[str] | tuple[str, ...], likeness_distance: float | None,

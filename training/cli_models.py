@@ -123,6 +123,9 @@ def evaluate(
     context: Annotated[bool, typer.Option(
         "--context/--no-context", help="weigh the age, sex and body site the data records (when the classifier has "
         "a context model); the photo-only figures are printed beside them")] = True,
+    phone_data: Annotated[list[Path] | None, typer.Option(
+        "--phone-data", help="phone-photo folder(s) evaluated with --data: dermoscopic and phone figures side by "
+        "side, the phone ones per skin type", exists=True, file_okay=False, resolve_path=True)] = None,
 ) -> None:
     from training.data import DatasetError
     from training.evaluate import EvaluationError
@@ -130,7 +133,8 @@ def evaluate(
     from training.registry import RegistryError
 
     try:
-        result = run_evaluation(data, classifier, None if no_segmenter else segmenter, batch_size=batch_size,
+        result = run_evaluation([data, *(phone_data or [])], classifier, None if no_segmenter else segmenter,
+                                batch_size=batch_size,
                                 device=device, split_file=split_file, split=split,
                                 tta={"classifier": classifier_tta, "segmenter": segmenter_tta},
                                 use_context=context)
@@ -193,12 +197,38 @@ def _print_evaluation(result: dict[str, Any]) -> None:
         per_class.add_row(code, str(stats["support"]), _fmt(stats["recall"]), _fmt(stats["precision"]),
                           _fmt(stats["auc"]))
     out.print(per_class)
+    if result.get("by_kind"):
+        _print_by_kind(result["by_kind"])
     for role, info in result["models"].items():
         if info:
             flag = " [bold yellow]SYNTHETIC[/]" if info["synthetic"] else ""
             out.print(f"{role}: {info['tag']} ({info['arch']}, {info['backend']}){flag}")
     for warning in result.get("warnings", []):
         out.print(f"[yellow]warning:[/] {warning}")
+
+
+def _print_by_kind(found: dict[str, Any]) -> None:
+    """Dermoscopic and phone photos side by side, and the phone photos per skin type."""
+    out = _out()
+    groups = {**{kind: row for kind, row in found["kinds"].items()},
+              **{f"phone, skin type {skin}": row for skin, row in found["phone_by_skin_type"].items()}}
+    table = Table(title="By kind of photo (as served: each photo at its kind's threshold; intervals over patients "
+                        "or lesions)")
+    for column in ("photos", "images", "balanced accuracy", "melanoma recall", "malignant sensitivity",
+                   "specificity", "AUC", "threshold", "refused", "kind named right"):
+        table.add_column(column, justify="left" if column == "photos" else "right")
+    for name, row in groups.items():
+        intervals = row.get("intervals", {})
+
+        def cell(key: str, row: dict[str, Any] = row, intervals: dict[str, Any] = intervals) -> str:
+            low_high = intervals.get(key)
+            return _fmt(row.get(key)) + (f" [{_fmt(low_high[0], 2)}–{_fmt(low_high[1], 2)}]" if low_high else "")
+
+        table.add_row(name, str(row["images"]), cell("balanced_accuracy"), cell("mel_recall"),
+                      cell("malignant_sensitivity"), cell("malignant_specificity"), _fmt(row.get("malignant_auc")),
+                      _fmt(row.get("triage_threshold"), 3), _fmt(row.get("refused")),
+                      _fmt(found["photo_kind_accuracy"].get(name)) if name in found["photo_kind_accuracy"] else "")
+    out.print(table)
 
 
 def predict(
@@ -240,6 +270,9 @@ def calibrate_verdict(
         help="share of validation photos that must stay under the not-a-lesion threshold")] = 0.997,
     out: Annotated[Path | None, typer.Option(help="where to write the calibration (default: the one the service "
                                                   "reads, skin_models/lesion_likeness.json)")] = None,
+    phone_data: Annotated[list[Path] | None, typer.Option(
+        "--phone-data", help="phone-photo folder(s) in the same split file: a Gaussian of their own", exists=True,
+        file_okay=False, resolve_path=True)] = None,
 ) -> None:
     from skin_models.verdict import LIKENESS_FILE
     from training.data import DatasetError
@@ -250,7 +283,8 @@ def calibrate_verdict(
     if not 0.5 <= quantile < 1.0:
         raise _fail(f"--quantile {quantile} is not a share between 0.5 and 1 (e.g. 0.99)")
     try:
-        report = calibrate(data, split_file, segmenter=segmenter, quantile=quantile, out=out or LIKENESS_FILE)
+        report = calibrate([data, *(phone_data or [])], split_file, segmenter=segmenter, quantile=quantile,
+                           out=out or LIKENESS_FILE)
     except (RegistryError, EvaluationError, DatasetError, ValueError) as exc:
         raise _fail(str(exc)) from None
     _out().print_json(json.dumps(report, default=str))

@@ -253,7 +253,7 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
     if evaluate_test:
         from training.evaluate import evaluate
 
-        summary["test"] = evaluate(data, classifier=_tag(registered["classifier"]),
+        summary["test"] = evaluate(folders, classifier=_tag(registered["classifier"]),
                                    segmenter=_tag(registered["segmenter"]), split_file=split_file, split="test",
                                    device=device)
     summary["wall_minutes"] = (time.monotonic() - started) / 60
@@ -354,3 +354,34 @@ def train_context_command(
                   if test else "") + f" (MLflow run {summary['run_id']})")
     if register:
         _register(summary["run_id"])
+
+
+@train_app.command("kinds", help="Teach a trained classifier the kind of photo (dermoscopic or phone) and calibrate "
+                                 "it per kind, without retraining: a head on its features, each kind's temperature "
+                                 "and triage threshold, the patient's context with the symptoms; logged as a new "
+                                 "MLflow run and registered as champion (the step `train all --phone-data` ends on).")
+def train_kinds_command(
+    data: DataOpt,
+    phone_data: Annotated[list[Path], typer.Option("--phone-data", help="the phone-photo folder(s) it trained on",
+                                                   exists=True, file_okay=False, resolve_path=True)],
+    split_file: Annotated[Path, typer.Option(help="the split CSV the classifier was trained on", exists=True,
+                                             dir_okay=False)],
+    source: Annotated[str, typer.Option("--from", help="BentoML tag or bundle folder of the classifier")] =
+        "skin-classifier:latest",
+    register: Annotated[bool, typer.Option("--register/--no-register", help="register the new run (champion)")] =
+        True,
+) -> None:
+    from training.cli_models import _fail
+    from training.photo_kind import add_photo_kinds_to
+
+    bundle = _bundle_path(source, "--from")
+    assert bundle is not None
+    try:
+        summary = add_photo_kinds_to(bundle, [data, *phone_data], split_file, source=source)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps({k: v for k, v in summary.items()}, indent=2, default=str))
+    if register:
+        from training.registry import register_run
+
+        typer.echo(f"registered: {register_run(summary['run_id'], force=True)}")

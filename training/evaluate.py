@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from skin_models.labels import get_label
-from training.data import Record, dataset_fingerprint, load_image, load_mask, load_records
+from training.data import Record, dataset_fingerprint, load_folders, load_image, load_mask
 from training.metrics import bootstrap_intervals, classification_metrics, segmentation_metrics
 from training.registry import bentoml_model_path
 
@@ -41,9 +41,11 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def select_records(data: Path, split_file: Path | None = None, split: str | None = None) -> list[Record]:
-    """The records of ``data``, restricted to ``split`` of ``split_file`` when both are given."""
-    records = load_records(data)
+def select_records(data: Path | Sequence[Path], split_file: Path | None = None,
+                   split: str | None = None) -> list[Record]:
+    """The records of ``data`` (a folder, or several), restricted to ``split`` of ``split_file`` when both are
+    given."""
+    records = load_folders(data)
     if (split_file is None) != (split is None):
         raise EvaluationError("--split-file and --split go together (e.g. --split-file splits.csv --split test)")
     if split_file is not None:
@@ -76,7 +78,7 @@ def _model_info(tag: str, config: Any, backend: str) -> dict[str, Any]:
 
 
 def evaluate(
-    data: Path,
+    data: Path | Sequence[Path],
     classifier: str = "skin-classifier:latest",
     segmenter: str | None = "skin-segmenter:latest",
     *,
@@ -108,8 +110,8 @@ def evaluate(
 
     if batch_size < 1:
         raise EvaluationError(f"batch size must be at least 1, got {batch_size}")
-    data = Path(data).resolve()
-    records = select_records(data, split_file, split)
+    folders = [Path(data).resolve()] if isinstance(data, str | Path) else [Path(f).resolve() for f in data]
+    records = select_records(folders, split_file, split)
     clf = ClassifierPredictor(bentoml_model_path(classifier), device=device)
     seg = SegmenterPredictor(bentoml_model_path(segmenter), device=device) if segmenter else None
     for role, predictor in (("classifier", clf), ("segmenter", seg)):
@@ -128,6 +130,7 @@ def evaluate(
     y_true = np.array([label_index[get_label(r.label).code] for r in records], dtype=int)
     photo_rows: list[np.ndarray] = []
     weighed_rows: list[np.ndarray] = []
+    served: list[dict[str, Any]] = []  # per photo: its verdict, named kind and the triage threshold it got
     verdicts: Counter[str] = Counter()
     # The service's own chain (skin_models.pipeline): the same scaling, masks, crops, verdict and context.
     diagnoser = Diagnoser(clf, seg, LesionLikeness.load())
@@ -142,6 +145,8 @@ def evaluate(
             photo_rows += [d.photo_probabilities for d in diagnoses]
             weighed_rows += [d.probabilities for d in diagnoses]
             verdicts.update(str(d.verdict.verdict) for d in diagnoses)
+            served += [{"verdict": str(d.verdict.verdict), "kind": d.photo_kind.kind if d.photo_kind else None,
+                        "threshold": d.triage_threshold} for d in diagnoses]
             scored = [(r, d.mask) for r, d in zip(batch, diagnoses, strict=True)
                       if r.mask_path is not None and d.mask is not None]
             if scored:
@@ -177,6 +182,9 @@ def evaluate(
         result["photo_only"]["intervals"] = bootstrap_intervals(y_true, photo_only, clf.config.labels,
                                                                 clf.config.triage_threshold, groups=groups)
     result["labels"] = list(clf.config.labels)
+    if len({r.photo_kind for r in records}) > 1 or clf.config.photo_kind_head:
+        result["by_kind"] = by_kind(records, y_true, weighed, photo_only, served, clf.config.labels,
+                                    clf.config.triage_threshold, with_context=result["context"]["used"])
     result["n_masks"] = n_masks
     for key in _SEGMENTATION_KEYS:
         result[key] = seg_sums[key] / n_masks if n_masks else float("nan")
@@ -194,12 +202,84 @@ def evaluate(
             warnings.append(f"the {role} was trained on this very data folder; evaluate on a held-out split "
                             "(--split-file … --split test) for an honest score")
     if seg is not None and n_masks == 0:
-        warnings.append(f"no image in {data} has a mask; segmentation metrics are empty")
+        warnings.append(f"no image in {', '.join(str(f) for f in folders)} has a mask; segmentation metrics are "
+                        "empty")
     result["models"] = models
-    result["data"] = {"path": str(data), "fingerprint": fingerprint, "split_file": str(split_file) if split_file
-                      else None, "split": split}
+    result["data"] = {"path": ", ".join(str(f) for f in folders), "fingerprint": fingerprint,
+                      "split_file": str(split_file) if split_file else None, "split": split}
     result["warnings"] = warnings
     return json_safe(result)
+
+
+#: Phone-photo figures are given per Fitzpatrick skin type where a type has at least this many photos.
+MIN_PHOTOS_PER_SKIN_TYPE = 10
+
+
+def _served_figures(records: Sequence[Record], y_true: np.ndarray, probs: np.ndarray, flagged: np.ndarray,
+                    labels: Sequence[str], threshold: float, refused: np.ndarray) -> dict[str, Any]:
+    """One group's figures as served: balanced accuracy over the classes present, melanoma recall, AUC, and the
+    malignant sensitivity/specificity of the flags the service raised (each photo at its own kind's threshold);
+    bootstrap intervals over patients (or lesions) at the group's threshold; refusals."""
+    from skin_models.labels import concerning_indices
+
+    found = classification_metrics(y_true, probs, labels)
+    positives = np.isin(y_true, concerning_indices(tuple(labels)))
+    groups = [r.patient_id or r.lesion_id for r in records]
+    return {
+        "images": len(records), "patients_or_lesions": len(set(groups)),
+        "balanced_accuracy": found["balanced_accuracy"], "mel_recall": found["per_class"]["mel"]["recall"],
+        "per_class_recall": {code: row["recall"] for code, row in found["per_class"].items() if row["support"]},
+        "malignant_auc": found["malignant_auc"],
+        "malignant_sensitivity": float(flagged[positives].mean()) if positives.any() else float("nan"),
+        "malignant_specificity": float((~flagged[~positives]).mean()) if (~positives).any() else float("nan"),
+        "triage_threshold": threshold,
+        "intervals": bootstrap_intervals(y_true, probs, labels, threshold, groups=groups),
+        "refused": float(refused.mean()) if len(refused) else float("nan"),
+    }
+
+
+def by_kind(records: Sequence[Record], y_true: np.ndarray, weighed: np.ndarray, photo_only: np.ndarray,
+            served: Sequence[dict[str, Any]], labels: Sequence[str], default_threshold: float,
+            *, with_context: bool) -> dict[str, Any]:
+    """Dermoscopic and phone photos side by side (``drskin evaluate`` on several folders), the phone photos per
+    Fitzpatrick skin type too, the photo-kind head's accuracy, and refusals per kind and class."""
+    from skin_models.labels import concerning_indices
+
+    kinds = np.array([r.photo_kind for r in records])
+    thresholds = np.array([s["threshold"] if s["threshold"] is not None else default_threshold for s in served])
+    refused = np.array([s["verdict"] != "ok" for s in served])
+    named = [s["kind"] for s in served]
+    scores = weighed[:, concerning_indices(tuple(labels))].sum(axis=1)
+    alone_scores = photo_only[:, concerning_indices(tuple(labels))].sum(axis=1)
+    result: dict[str, Any] = {"photo_kind_accuracy": {}, "kinds": {}, "phone_by_skin_type": {},
+                              "refused_by_class": {}}
+    for kind in sorted(set(kinds.tolist())):
+        chosen = [int(i) for i in np.flatnonzero(kinds == kind)]
+        threshold = float(np.median(thresholds[chosen]))
+        group = [records[i] for i in chosen]
+        figures = _served_figures(group, y_true[chosen], weighed[chosen], scores[chosen] >= thresholds[chosen],
+                                  labels, threshold, refused[chosen])
+        if with_context:
+            figures["photo_only"] = _served_figures(group, y_true[chosen], photo_only[chosen],
+                                                    alone_scores[chosen] >= thresholds[chosen], labels, threshold,
+                                                    refused[chosen])
+        result["kinds"][kind] = figures
+        if any(n is not None for n in named):
+            result["photo_kind_accuracy"][kind] = float(np.mean([named[i] == kind for i in chosen]))
+        refused_by_class: dict[str, dict[str, int]] = {}
+        for i in chosen:
+            row = refused_by_class.setdefault(records[i].label, {"images": 0, "refused": 0})
+            row["images"] += 1
+            row["refused"] += int(refused[i])
+        result["refused_by_class"][kind] = refused_by_class
+    phone = [i for i in range(len(records)) if kinds[i] == "phone" and records[i].fitzpatrick is not None]
+    for skin_type in sorted({records[i].fitzpatrick for i in phone}):  # type: ignore[type-var]
+        chosen = [i for i in phone if records[i].fitzpatrick == skin_type]
+        if len(chosen) >= MIN_PHOTOS_PER_SKIN_TYPE:
+            result["phone_by_skin_type"][str(skin_type)] = _served_figures(
+                [records[i] for i in chosen], y_true[chosen], weighed[chosen], scores[chosen] >= thresholds[chosen],
+                labels, float(np.median(thresholds[chosen])), refused[chosen])
+    return result
 
 
 # ISIC 2018 Task 3's submission columns, in its order, and our class code for each.

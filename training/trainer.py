@@ -376,6 +376,23 @@ def run_training(data: Path | Sequence[Path], config: TrainConfig, *, split_file
             contexts = {name: [r.context for r in recs] for name, recs in by_split.items()}
             val_metrics, test_metrics, model_config = _finish_classifier(model, cached, model_config, config, device,
                                                                          artifacts, contexts)
+            kinds_by_split = {name: np.array([r.photo_kind for r in recs]) for name, recs in by_split.items()}
+            if len(set(kinds_by_split["train"].tolist())) > 1:
+                # Phone and dermoscopic photos: the photo-kind head, each kind's temperature and threshold, and the
+                # context (with the symptoms) refitted on the served reading (training.photo_kind).
+                from training.photo_kind import add_photo_kinds
+
+                model, model_config, kind_finish = add_photo_kinds(
+                    model, model_config, cached, kinds_by_split, contexts, device, config.min_triage_sensitivity,
+                    config.seed)
+                val_metrics["photo_kinds"] = {"kind_accuracy": kind_finish.kind_accuracy,
+                                              "val": kind_finish.metrics["val"]}
+                if test_metrics:
+                    test_metrics["photo_kinds"] = {"test": kind_finish.metrics.get("test", {})}
+                tqdm.write("photo kinds: head accuracy " + ", ".join(
+                    f"{split} {value:.3f}" for split, value in kind_finish.kind_accuracy.items()) + "; " + "; ".join(
+                    f"{kind}: threshold {c.triage_threshold:.3f}, temperature {c.temperature:.2f}"
+                    for kind, c in kind_finish.kinds.items()))
         else:
             val_metrics, test_metrics, model_config = _finish_segmenter(model, cached, model_config, device, artifacts)
         model_config = model_config.model_copy(update={
