@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 LOW_CONFIDENCE = 0.5
 # The top two classes closer than this: the answer says the model cannot tell them apart.
 CLOSE_CALL = 0.15
+#: A photo judged "not a lesion" is judged after all when the segmenter found a lesion, its concerning probability
+#: reaches the triage threshold, and its likeness distance is within this factor of the threshold: near misses of
+#: real lesions, not a street scene that a network happens to find concerning.
+RESCUE_FACTOR = 1.5
 # The longer side photos are worked on at: the networks see 64-200 px, and an outline finer than this is not read.
 MAX_SIDE = 1024
 
@@ -141,7 +145,7 @@ class Pipeline:
         weighed = np.asarray(model.apply(list(photo_only), context), dtype=np.float64) if (
             model is not None and applied) else photo_only
         labels = tuple(self.classifier.labels)
-        if _concerning_lesion_found(verdict, weighed, labels, mask, reading.triage_threshold):
+        if _concerning_lesion_found(verdict, weighed, labels, mask, reading.triage_threshold, self.likeness):
             verdict = decide([w.code for w in found], distance, None)  # judged on its quality alone
         warnings = list(found)
         decided = None
@@ -157,12 +161,16 @@ class Pipeline:
 
 
 def _concerning_lesion_found(verdict: VerdictResult, probabilities: np.ndarray, labels: tuple[str, ...],
-                             mask: np.ndarray | None, threshold: float) -> bool:
+                             mask: np.ndarray | None, threshold: float, likeness: LesionLikeness | None) -> bool:
     """Whether a photo judged "not a lesion" shows a lesion the segmenter found whose concerning probability
-    reaches the triage threshold: refusing it would hide the answer that matters most (3 of 67 dermoscopic
-    melanomas of other HAM10000 patients were refused this way). Such a photo is judged on its quality alone, so
-    a dark, blurred or too small one is still asked to be retaken."""
-    if verdict.verdict != Verdict.NOT_A_LESION or mask is None or not mask.any():
+    reaches the triage threshold, and is a near miss of the likeness check (``RESCUE_FACTOR``): refusing it would
+    hide the answer that matters most (3 of 67 dermoscopic melanomas of other HAM10000 patients were refused this
+    way). Such a photo is judged on its quality alone, so a dark, blurred or too small one is still asked to be
+    retaken."""
+    if verdict.verdict != Verdict.NOT_A_LESION or mask is None or not mask.any() or likeness is None:
+        return False
+    distance = verdict.likeness_distance
+    if distance is None or distance > RESCUE_FACTOR * likeness.threshold:
         return False
     return float(probabilities[concerning_indices(labels)].sum()) >= threshold
 

@@ -173,8 +173,8 @@ def test_the_patients_context_weighs_into_the_answer(service_client: httpx.Clien
     assert alone.status_code == old_face.status_code == young_back.status_code == 200, old_face.text
     before = alone.json()["classification"]
     after = old_face.json()["classification"]
-    assert before["patient_context"] == {"age": None, "sex": None, "site": None, "applied": False}
-    assert after["patient_context"] == {"age": 80.0, "sex": "female", "site": "face", "applied": True}
+    assert before["patient_context"] == {"age": None, "sex": None, "site": None, **NOT_SAID, "applied": False}
+    assert after["patient_context"] == {"age": 80.0, "sex": "female", "site": "face", **NOT_SAID, "applied": True}
     # The tiny model's context tables say an old face means akiec, a young back nv (tests/fixtures/service.py).
     assert after["probabilities"]["akiec"] > before["probabilities"]["akiec"] + 0.05
     assert young_back.json()["probabilities"]["nv"] > before["probabilities"]["nv"] + 0.05
@@ -186,7 +186,28 @@ def test_the_patients_context_weighs_into_the_answer(service_client: httpx.Clien
     loose = service_client.post("/classify", files={"image": ("photo.jpg", photo, "image/jpeg")},
                                 data={"site": "Lower_Extremity", "sex": "unknown", "age": ""})
     assert loose.status_code == 200, loose.text
-    assert loose.json()["patient_context"] == {"age": None, "sex": None, "site": "lower extremity", "applied": True}
+    assert loose.json()["patient_context"] == {"age": None, "sex": None, "site": "lower extremity", **NOT_SAID,
+                                               "applied": True}
+
+
+NOT_SAID = {"changed": None, "grew": None, "bled": None, "itched": None, "hurt": None, "raised": None}
+
+
+def test_the_persons_account_of_the_spot_is_echoed_and_a_bleeding_spot_is_never_low(
+        service_client: httpx.Client) -> None:
+    photo = synthetic_lesion_photo(WIDTH, HEIGHT, seed=5)
+    told = service_client.post("/diagnose", files={"image": ("photo.jpg", photo, "image/jpeg")},
+                               data={"bled": "true", "itched": "false"})
+    assert told.status_code == 200, told.text
+    body = told.json()
+    assert body["classification"]["patient_context"]["bled"] is True
+    assert body["classification"]["patient_context"]["itched"] is False
+    assert body["classification"]["patient_context"]["changed"] is None
+    assert body["triage"]["level"] != "low" and body["triage"]["red_flags"] == ["bled"]
+    refused = service_client.post("/classify", files={"image": ("photo.jpg", photo, "image/jpeg")},
+                                  data={"changed": "perhaps"})
+    assert refused.status_code in (400, 422), refused.text
+    assert "changed" in refused.text
 
 
 @pytest.mark.parametrize(("field", "value", "words"), [("sex", "robot", "female, male"), ("age", "200", "0 to 120"),

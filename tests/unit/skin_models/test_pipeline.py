@@ -165,9 +165,10 @@ def test_a_concerning_lesion_the_segmenter_found_is_never_refused_as_not_a_lesio
 
     photo_pixels = np.asarray(_photo())
     evidence = photo_evidence(photo_pixels)
-    # a likeness model that finds this photo far from every lesion photo
-    far = LesionLikeness(evidence + 50.0, np.eye(len(evidence)), threshold=1.0, provenance={})
-    pipeline = Pipeline(CLASSIFIER, SEGMENTER, far)
+    # a likeness model that finds this photo just beyond its threshold (a near miss: distance 1.2 × threshold)
+    near = LesionLikeness(evidence + np.r_[1.2, np.zeros(len(evidence) - 1)], np.eye(len(evidence)), threshold=1.0,
+                          provenance={})
+    pipeline = Pipeline(CLASSIFIER, SEGMENTER, near)
     photo = pipeline.prepare(_photo())
     mask = synthetic_lesion_mask(320, 240, seed=3)
     benign = pipeline.finish(photo, np.log(_probabilities(nv=0.95)), mask)
@@ -176,3 +177,6 @@ def test_a_concerning_lesion_the_segmenter_found_is_never_refused_as_not_a_lesio
     assert concerning.judged and concerning.triage is not None and concerning.triage.level == "high"
     nothing_found = pipeline.finish(photo, np.log(_probabilities(mel=0.6)), np.zeros((240, 320), bool))
     assert not nothing_found.judged
+    # far from every lesion photo (a street scene a network happens to find concerning): still not a lesion
+    far = Pipeline(CLASSIFIER, SEGMENTER, LesionLikeness(evidence + 50.0, np.eye(len(evidence)), 1.0, {}))
+    assert str(far.finish(photo, np.log(_probabilities(mel=0.6)), mask).verdict.verdict) == "not_a_lesion"
