@@ -35,12 +35,10 @@ from pydantic import Field
 from serving import inputs, responses
 from serving.http import UploadGuard, install_upload_only_multipart_parser
 from serving.info import describe_service, info_app
-from serving.runtime import limit_threads, predict, warm_up
+from serving.runtime import CLASS_MAPS, PROBABILITIES, ClassifierAnswer, predict, predictor_options, warm_up
 from serving.settings import (
-    BACKEND,
     BATCHING,
     CLASSIFIER_TAG,
-    DEVICE,
     INTERNAL_SERVICE_CONFIG,
     MAX_BATCH_SIZE,
     MAX_LATENCY_MS,
@@ -67,40 +65,33 @@ SEGMENTER_MODEL = model_reference(SEGMENTER_TAG)
 
 @bentoml.service(**INTERNAL_SERVICE_CONFIG)
 class LesionClassifier:
-    """Class probabilities (temperature-scaled) for a batch of network-sized uint8 images."""
+    """Class probabilities (temperature-scaled) and, when the network has them, its class activation maps, from one
+    pass over a batch of network-sized uint8 images."""
 
     model = CLASSIFIER_MODEL
 
     def __init__(self) -> None:
-        import torch
-
         from skin_models.predict import ClassifierPredictor
 
-        torch.set_grad_enabled(False)
-        limit_threads()
-        self.predictor = open_predictor(ClassifierPredictor, self.model, device=DEVICE, backend=BACKEND)
+        self.predictor = open_predictor(ClassifierPredictor, self.model, **predictor_options())
         self.config = self.predictor.config
         warm_up(self.predict_local, self.config)
-        logger.info("classifier %s loaded (%s, batch ≤ %d)", self.model.tag, self.predictor.backend, MAX_BATCH_SIZE)
+        logger.info("classifier %s loaded (%s, batch ≤ %d, class maps: %s)", self.model.tag, self.predictor.backend,
+                    MAX_BATCH_SIZE, "yes" if self.predictor.has_class_maps else "no")
 
-    def predict_local(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        import torch
-
+    def predict_local(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
         from skin_models.postprocess import softmax
 
-        with torch.inference_mode():
-            logits = self.predictor.logits_from_uint8(np.stack(images))
-        return list(softmax(logits, temperature=self.config.temperature).astype(np.float64))
+        logits, maps = self.predictor.logits_and_maps_from_uint8(np.stack(images))
+        probabilities = softmax(logits, temperature=self.config.temperature).astype(np.float64)
+        return [{PROBABILITIES: row} if maps is None else {PROBABILITIES: row, CLASS_MAPS: image_maps}
+                for row, image_maps in zip(probabilities, maps if maps is not None else probabilities, strict=True)]
 
     @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
-    def predict(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        """Per image (uint8 H×W×3 at the network's input size), its class probabilities in the config's order."""
+    def predict(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """Per image (uint8 H×W×3 at the network's input size): ``probabilities`` in the config's order and, when the
+        network has them, ``class_maps`` ((classes, h, w), skin_models.explain), from the same pass and views."""
         return self.predict_local(images)
-
-    @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
-    def explain(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        """Per image, its (classes, h, w) class activation maps (skin_models.explain)."""
-        return list(self.predictor.class_maps_from_uint8(np.stack(images)))
 
 
 @bentoml.service(**INTERNAL_SERVICE_CONFIG)
@@ -110,23 +101,15 @@ class LesionSegmenter:
     model = SEGMENTER_MODEL
 
     def __init__(self) -> None:
-        import torch
-
         from skin_models.predict import SegmenterPredictor
 
-        torch.set_grad_enabled(False)
-        limit_threads()
-        self.predictor = open_predictor(SegmenterPredictor, self.model, device=DEVICE, backend=BACKEND)
+        self.predictor = open_predictor(SegmenterPredictor, self.model, **predictor_options())
         self.config = self.predictor.config
         warm_up(self.predict_local, self.config)
         logger.info("segmenter %s loaded (%s, batch ≤ %d)", self.model.tag, self.predictor.backend, MAX_BATCH_SIZE)
 
     def predict_local(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        import torch
-
-        with torch.inference_mode():
-            maps = self.predictor.network_maps_from_uint8(np.stack(images))
-        return list(maps)
+        return list(self.predictor.network_maps_from_uint8(np.stack(images)))
 
     @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
     def predict(self, images: list[np.ndarray]) -> list[np.ndarray]:
@@ -176,10 +159,10 @@ class DrSkin:
         photo = await inputs.decode_upload(self.pipeline, image)
         if not isinstance(photo, Photo):
             return photo  # an error response
-        probabilities = await self._class_probabilities(photo)
+        answer = await self._classify(photo)
         # Without the segmenter the lesion findings are unknown: the verdict rests on the photo's quality and
         # likeness alone.
-        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, probabilities, None, context)
+        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, answer.probabilities, None, context)
         return responses.classification(diagnosis, self.classifier_info, self.likeness)
 
     @bentoml.api(route="/segment")
@@ -211,16 +194,18 @@ class DrSkin:
             return photo
         if photo.for_classifier is None:  # the classifier looks at the lesion the segmenter found
             mask = await self._lesion_mask(photo)
-            probabilities = await self._class_probabilities(photo, mask)
+            answer = await self._classify(photo, mask)
         else:
-            probabilities, mask = await asyncio.gather(self._class_probabilities(photo), self._lesion_mask(photo))
-        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, probabilities, mask, context)
+            answer, mask = await asyncio.gather(self._classify(photo), self._lesion_mask(photo))
+        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, answer.probabilities, mask, context)
         classified = responses.classification(diagnosis, self.classifier_info, self.likeness)
         segmented = await asyncio.to_thread(responses.segmentation, photo, mask, self.segmenter_info,
                                             diagnosis.measurements, images=images == "png")
+        # The map comes from the pass that gave the answer (the same network, int8 or not, and the same views);
+        # a network without class maps (MobileNetV3/V4, ConvNeXt, RegNet, or an older export) answers without one.
         label = classified.label if explain and diagnosis.judged else None
-        explained = (await responses.explanation(self.classifier, self.classifier_config, photo, mask, label)
-                     if label else None)
+        explained = (await asyncio.to_thread(responses.explanation, self.classifier_config, photo, mask, label,
+                                             answer.class_maps) if label and answer.class_maps is not None else None)
         return responses.diagnosis_response(diagnosis, classified, segmented, explained,
                                             [self.classifier_info, self.segmenter_info])
 
@@ -231,14 +216,15 @@ class DrSkin:
         network_map = await predict(self.segmenter, photo.for_segmenter)
         return await asyncio.to_thread(self.pipeline.mask_from, photo, network_map)
 
-    async def _class_probabilities(self, photo: Photo, mask: np.ndarray | None = None) -> np.ndarray:
-        """The classifier's photo-only probabilities; a lesion_crop classifier sees the crop around the lesion
-        ``mask`` (found first when not given; the whole photo when there is no lesion to crop to)."""
+    async def _classify(self, photo: Photo, mask: np.ndarray | None = None) -> ClassifierAnswer:
+        """The classifier's photo-only probabilities and class maps (one pass); a lesion_crop classifier sees the
+        crop around the lesion ``mask`` (found first when not given; the whole photo when there is no lesion)."""
         if photo.for_classifier is not None:
-            return await predict(self.classifier, photo.for_classifier)
-        lesion = mask if mask is not None else await self._lesion_mask(photo)
-        view = await asyncio.to_thread(self.pipeline.classifier_view, photo, lesion)
-        return await predict(self.classifier, view)
+            view = photo.for_classifier
+        else:
+            lesion = mask if mask is not None else await self._lesion_mask(photo)
+            view = await asyncio.to_thread(self.pipeline.classifier_view, photo, lesion)
+        return ClassifierAnswer.of(await predict(self.classifier, view))
 
 
 # GET /info and GET / (BentoML APIs are POST-only), and the upload limits and error bodies of the public routes.

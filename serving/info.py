@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import bentoml
 from bentoml.exceptions import BentoMLException
 
-from serving.settings import BACKEND, DEVICE
+from serving.settings import BACKEND, DEVICE, INT8
 from serving.store import model_info
 from skin_models.context import FIELDS as CONTEXT_FIELDS
 from skin_models.contract import ContextInfo, InfoResponse, Int8Info, ServedModel, TrainingData
@@ -105,13 +105,13 @@ def describe_model(stored: Any, config: ModelConfig) -> ServedModel:
 
 def _int8_info(stored: Any, config: ModelConfig) -> Int8Info | None:
     """The int8 network's quality check, and whether the model workers run it (the same rule they apply)."""
-    from skin_models.bundle import servable_int8
-    from skin_models.device import resolve_device
+    from skin_models.device import device_kind
+    from skin_models.predict import served_backend
 
     if config.int8 is None:
         return None
     record = config.int8
-    served = servable_int8(Path(stored.path), config) and resolve_device(DEVICE).type == "cpu" and BACKEND != "torch"
+    served = served_backend(Path(stored.path), config, device_kind(DEVICE), BACKEND, int8=INT8) == "onnx-int8"
     return Int8Info(served=served, metric=record.metric, split=record.split, images=record.images, fp32=record.fp32,
                     int8=record.int8, limit=record.limit)
 

@@ -6,17 +6,19 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+from pathlib import Path
 from typing import Any, Literal, cast
 
 from skin_models.contract import DEFAULT_MAX_SIDE
+from skin_models.imaging import DEFAULT_MAX_PIXELS
+from skin_models.served import CLASSIFIER_NAME, SEGMENTER_NAME, served_tag
 
 Backend = Literal["auto", "torch", "onnx"]
 
-CLASSIFIER_NAME = "skin-classifier"
-SEGMENTER_NAME = "skin-segmenter"
-CLASSIFIER_TAG = os.environ.get("DRSKIN_CLASSIFIER") or f"{CLASSIFIER_NAME}:latest"
-SEGMENTER_TAG = os.environ.get("DRSKIN_SEGMENTER") or f"{SEGMENTER_NAME}:latest"
+CLASSIFIER_TAG = served_tag(CLASSIFIER_NAME, os.environ)
+SEGMENTER_TAG = served_tag(SEGMENTER_NAME, os.environ)
 
 BATCHING = os.environ.get("DRSKIN_BATCHING", "on").strip().lower() not in {"off", "0", "false", "no"}
 # Chosen by measurement (docs/performance.md, "forward pass by batch size"): on 2 cores the classifier's time per
@@ -29,17 +31,42 @@ MAX_BATCH_SIZE = int(os.environ.get("DRSKIN_MAX_BATCH_SIZE", "8"))
 # it sheds a queued request with 503, so it is a queue timeout, sized for a burst of ~64 requests on 2 cores.
 MAX_LATENCY_MS = int(os.environ.get("DRSKIN_MAX_LATENCY_MS", "20000"))
 MAX_IMAGE_BYTES = int(os.environ.get("DRSKIN_MAX_IMAGE_BYTES", str(15 * 1024 * 1024)))
-MAX_IMAGE_PIXELS = int(os.environ.get("DRSKIN_MAX_IMAGE_PIXELS", "40000000"))
+MAX_IMAGE_PIXELS = int(os.environ.get("DRSKIN_MAX_IMAGE_PIXELS", str(DEFAULT_MAX_PIXELS)))
 # The networks see 64-96 px; the mask, overlay and measurements at a phone camera's 12 MP cost seconds
 # (docs/performance.md), at 1024 px a few hundred milliseconds, and nobody reads an outline finer than that.
 MAX_SIDE = int(os.environ.get("DRSKIN_MAX_SIDE", str(DEFAULT_MAX_SIDE)))
 # A multipart body carries the file plus boundaries and part headers.
 MAX_REQUEST_BYTES = MAX_IMAGE_BYTES + 64 * 1024
 DEVICE = os.environ.get("DRSKIN_DEVICE", "auto")
-# The two model services run side by side: each gets half the cores, so their thread pools do not fight (on a busy
-# 2-core machine one ONNX Runtime thread per model was twice as fast as its default; docs/performance.md).
-MODEL_THREADS = int(os.environ.get("DRSKIN_MODEL_THREADS") or max(1, (os.cpu_count() or 2) // 2))
+
+
+def available_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """The CPUs this process may use: the cgroup's CPU quota when there is one (a Kubernetes pod's CPU limit; cgroup
+    v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``), rounded up, and never more than the cores it may run on. Not
+    ``os.cpu_count()``: in a container that is the node's count."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    quota: float | None = None
+    try:
+        limit, period = (cgroup / "cpu.max").read_text().split()[:2]
+        quota = None if limit == "max" else int(limit) / int(period)
+    except (OSError, ValueError):
+        try:
+            limit_us = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+            period_us = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+            quota = limit_us / period_us if limit_us > 0 and period_us > 0 else None
+        except (OSError, ValueError):
+            quota = None
+    return max(1, min(cores, math.ceil(quota))) if quota else max(1, cores)
+
+
+# The two model services run side by side: each gets half the CPUs, so their thread pools do not fight (on a busy
+# 2-core machine one ONNX Runtime thread per model was twice as fast as its default; docs/performance.md). The CPUs
+# are ``DRSKIN_CPUS`` (the chart sets it from the pod's CPU limit, else its request), else the cgroup's quota.
+CPUS = int(os.environ.get("DRSKIN_CPUS") or available_cpus())
+MODEL_THREADS = int(os.environ.get("DRSKIN_MODEL_THREADS") or max(1, CPUS // 2))
 BACKEND = cast(Backend, os.environ.get("DRSKIN_BACKEND", "auto"))
+# ``DRSKIN_INT8=off``: serve a bundle's fp32 network even when it carries a kept int8 one (``drskin quantize``).
+INT8 = os.environ.get("DRSKIN_INT8", "on").strip().lower() not in {"off", "0", "false", "no"}
 REQUEST_TIMEOUT_S = 120
 # BentoML 1.4 recycles its client session to a dependency every `max_requests` calls (default 100) by closing it,
 # which drops the requests still in flight on it (ServerDisconnectedError → 500 under concurrency). The internal

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from skin_models.explain import CamUnavailable, WithClassMaps, normalised_map, share_inside, supports_cam, to_photo
+from skin_models.class_maps import WithClassMaps, supports_cam
+from skin_models.explain import CamUnavailable, normalised_map, share_inside, to_photo
 from skin_models.factory import create_classifier
 
 
