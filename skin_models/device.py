@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import importlib.util
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import torch
 
 
+def nvidia_gpu_present() -> bool:
+    """Whether the NVIDIA driver shows a GPU to this process (its /proc entries, or a device node in a container)."""
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return (gpus.is_dir() and any(gpus.iterdir())) or any(Path("/dev").glob("nvidia[0-9]*"))
+
+
 def cuda_available() -> bool:
-    """Whether a CUDA GPU can run the networks: asked of torch where torch is installed, else of ONNX Runtime (the
-    service's image has no torch)."""
-    if importlib.util.find_spec("torch") is not None:
+    """Whether a CUDA GPU can run the networks. Without an NVIDIA GPU nothing is asked (so the ONNX path never
+    imports torch); with one, torch where it is installed, else ONNX Runtime (the service's image has no torch)."""
+    if not nvidia_gpu_present():
+        return False
+    try:
         import torch
+    except ImportError:
+        import onnxruntime as ort
 
-        return bool(torch.cuda.is_available())
-    import onnxruntime as ort
-
-    return "CUDAExecutionProvider" in ort.get_available_providers()
+        return "CUDAExecutionProvider" in ort.get_available_providers()
+    return bool(torch.cuda.is_available())
 
 
 def device_kind(spec: str = "auto") -> str:
