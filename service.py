@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import Field
 
 from serving import inputs, responses
-from serving.http import UploadGuard, install_upload_only_multipart_parser
+from serving.http import UploadGuard, client_errors, install_upload_only_multipart_parser
 from serving.info import describe_service, info_app
 from serving.runtime import CLASS_MAPS, PROBABILITIES, ClassifierAnswer, predict, predictor_options, warm_up
 from serving.settings import (
@@ -47,7 +47,6 @@ from serving.settings import (
     SEGMENTER_TAG,
 )
 from serving.store import lesion_likeness, model_config, model_info, model_reference, open_predictor
-from skin_models.context import PatientContext
 from skin_models.contract import ClassifyResponse, DiagnoseResponse, SegmentResponse
 from skin_models.pipeline import Photo, Pipeline
 
@@ -146,6 +145,7 @@ class DrSkin:
     # -- endpoints --
 
     @bentoml.api(route="/classify")
+    @client_errors
     async def classify(self, image: Path = Field(description=inputs.IMAGE_FIELD),
                        age: float | None = Field(default=None, description=inputs.AGE_FIELD),
                        sex: str | None = Field(default=None, description=inputs.SEX_FIELD),
@@ -154,11 +154,7 @@ class DrSkin:
         """Class probabilities for the lesion in one photo (multipart file field ``image``), weighing the
         person's age, sex and the body site when given (all optional)."""
         context = inputs.patient_context(age, sex, site)
-        if not isinstance(context, PatientContext):
-            return context  # an error response
         photo = await inputs.decode_upload(self.pipeline, image)
-        if not isinstance(photo, Photo):
-            return photo  # an error response
         answer = await self._classify(photo)
         # Without the segmenter the lesion findings are unknown: the verdict rests on the photo's quality and
         # likeness alone.
@@ -166,17 +162,17 @@ class DrSkin:
         return responses.classification(diagnosis, self.classifier_info, self.likeness)
 
     @bentoml.api(route="/segment")
+    @client_errors
     async def segment(self, image: Path = Field(description=inputs.IMAGE_FIELD),
                       images: inputs.Images = Field(default="none", description=inputs.IMAGES_FIELD),
                       ) -> SegmentResponse:
         """The lesion mask (run-length), outline and measurements for one photo (multipart file field ``image``)."""
         photo = await inputs.decode_upload(self.pipeline, image)
-        if not isinstance(photo, Photo):
-            return photo
         mask = await self._lesion_mask(photo)
         return await asyncio.to_thread(responses.segmentation, photo, mask, self.segmenter_info, images=images == "png")
 
     @bentoml.api(route="/diagnose")
+    @client_errors
     async def diagnose(self, image: Path = Field(description=inputs.IMAGE_FIELD),
                        explain: bool = Field(default=False, description=inputs.EXPLAIN_FIELD),
                        images: inputs.Images = Field(default="none", description=inputs.IMAGES_FIELD),
@@ -187,11 +183,7 @@ class DrSkin:
         """The verdict on one photo (can it be judged?), then — only when it can — classification and triage;
         always the segmentation and the photo-quality warnings, with a disclaimer."""
         context = inputs.patient_context(age, sex, site)
-        if not isinstance(context, PatientContext):
-            return context
         photo = await inputs.decode_upload(self.pipeline, image)
-        if not isinstance(photo, Photo):
-            return photo
         if photo.for_classifier is None:  # the classifier looks at the lesion the segmenter found
             mask = await self._lesion_mask(photo)
             answer = await self._classify(photo, mask)
@@ -227,6 +219,8 @@ class DrSkin:
         return ClassifierAnswer.of(await predict(self.classifier, view))
 
 
-# GET /info and GET / (BentoML APIs are POST-only), and the upload limits and error bodies of the public routes.
-DrSkin.mount_asgi_app(info_app(), path="/", name="info")  # type: ignore[attr-defined]
+# GET /info, GET /, GET /docs and /docs.json (BentoML APIs are POST-only), and the upload limits and error bodies of
+# the public routes. (The decorator returns a bentoml Service, which mypy sees as the class.)
+DrSkin.mount_asgi_app(info_app(lambda: DrSkin.openapi_spec.asdict()),  # type: ignore[attr-defined]
+                      path="/", name="info")
 DrSkin.add_asgi_middleware(UploadGuard)  # type: ignore[attr-defined]  # (the decorator returns a Service)

@@ -643,7 +643,9 @@ def test_site_image_installs_no_model_stack() -> None:
     site = _requirement_names(project["dependencies"]) | _expand("web", project)
     assert {"litestar", "alembic", "asyncpg", "httpx", "pydantic", "pillow"} <= site
     assert not site & MODEL_STACK, site & MODEL_STACK
-    assert MODEL_STACK - {"scipy", "albumentations", "mlflow"} <= _expand("serve", project)
+    assert {"onnxruntime", "bentoml", "scipy"} <= _expand("serve", project)
+    assert not {"torch", "torchvision", "timm", "segmentation-models-pytorch"} & _expand("serve", project)
+    assert MODEL_STACK - {"albumentations", "mlflow"} <= _expand("serve", project) | _expand("torch", project)
     assert _expand("all", project) | _requirement_names(project["dependencies"]) >= site | _expand("train", project)
     runs = [args for keyword, args in dockerfile_instructions(DOCKERFILE) if keyword == "RUN"]
     assert any('pip install "/src[web]"' in args for args in runs), "the site image installs drskin[web]"

@@ -54,7 +54,7 @@ def test_the_model_layer_predicts_through_onnx_with_torch_unimportable(tmp_path:
     diagnosis chain, the explanation) imports, predicts and explains with the training stack refused."""
     home = tmp_path / "bentoml"
     register_tiny_models(home)
-    code = """
+    code = f"TRAINING_STACK = {TRAINING_STACK!r}\n" + """
 import sys
 from pathlib import Path
 import bentoml
@@ -73,10 +73,10 @@ assert abs(float(diagnosis.probabilities.sum()) - 1.0) < 1e-6 and diagnosis.mask
 logits, maps = classifier.logits_and_maps_from_uint8(np.zeros((1, *classifier.config.input_size, 3), np.uint8))
 assert maps is not None and normalised_map(maps[0], 0).max() <= 1.0
 import service  # the BentoML service module itself
-loaded = sorted(name for name in sys.modules if name.split(".")[0] in %r)
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in TRAINING_STACK)
 assert not loaded, loaded
 print("torch-free: ok")
-""" % (TRAINING_STACK,)
+"""
     env = {**os.environ, **_refusing_env(tmp_path), "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "true"}
     result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], env=env,
                             capture_output=True, text=True, timeout=300)
