@@ -291,6 +291,32 @@ def test_openapi_documents_the_three_endpoints(service_client: httpx.Client) -> 
     assert "/predict" not in spec["paths"]  # the internal batch APIs are not public
 
 
+def test_the_api_document_tells_the_truth(service_client: httpx.Client) -> None:
+    """Found by a review: /docs was 404, the title "DrSkin", the version "None", the description BentoML's README,
+    and the responses 400/404/500 while the API answers 413, 415, 422 and 503 too."""
+    import tomllib
+
+    from tests.fixtures.service import REPO_ROOT
+
+    version = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    spec = service_client.get("/docs.json").json()
+    assert spec["info"]["title"] == "Dr. Skin analysis service" and spec["info"]["version"] == version
+    assert "BentoML" not in spec["info"]["description"] and "not a diagnosis" in spec["info"]["description"]
+    error_body = spec["components"]["schemas"]["ErrorBody"]
+    assert error_body["required"] == ["error"]
+    for route in ("/classify", "/segment", "/diagnose"):
+        responses = spec["paths"][route]["post"]["responses"]
+        assert set(responses) == {"200", "400", "413", "415", "422", "500", "503"}, (route, set(responses))
+        for status in ("400", "413", "415", "422", "500", "503"):
+            assert responses[status]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorBody"}
+            assert responses[status]["description"]
+    page = service_client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "POST /diagnose" in page.text and "413" in page.text and "<script" not in page.text
+    assert page.headers["content-security-policy"] == "default-src 'none'"
+
+
 def test_explain_returns_the_top_class_map_over_the_region_the_classifier_saw(service_client: httpx.Client) -> None:
     """The map must line up with the photo as the service sees it: the upload carries an EXIF rotation, and the
     tiny classifier looks at a crop around the lesion (lesion_crop), so the map's box must be that crop."""
