@@ -25,7 +25,7 @@ DESCRIPTION = (
     "message says what was wrong and what to do. `GET /info` describes the models served; `/livez` and `/readyz` "
     "are the health probes."
 )
-ERROR_SCHEMA = "ErrorBody"
+ERROR_SCHEMA = "ErrorResponse"  # skin_models.contract.ErrorResponse
 # Status → when a public route answers it.
 ERROR_STATUSES = {
     400: "The upload is not an image this service can read (empty, damaged), the body is not valid "
@@ -55,10 +55,9 @@ def document(spec: dict[str, Any]) -> dict[str, Any]:
     spec = {**spec, "info": {"title": TITLE, "version": package_version(), "description": DESCRIPTION}}
     components = dict(spec.get("components") or {})
     schemas = dict(components.get("schemas") or {})
-    schemas[ERROR_SCHEMA] = {
-        "title": ERROR_SCHEMA, "type": "object", "required": ["error"],
-        "properties": {"error": {"type": "string", "description": "what was wrong, and what to do about it"}},
-    }
+    from skin_models.contract import ErrorResponse
+
+    schemas[ERROR_SCHEMA] = ErrorResponse.model_json_schema()
     components["schemas"] = schemas
     spec["components"] = components
     paths = dict(spec.get("paths") or {})

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from skin_models.contract import DEFAULT_MAX_SIDE
-from skin_models.imaging import DEFAULT_MAX_PIXELS
+from skin_models.imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 from skin_models.served import CLASSIFIER_NAME, SEGMENTER_NAME, served_tag
 
 Backend = Literal["auto", "torch", "onnx"]
@@ -30,7 +30,7 @@ MAX_BATCH_SIZE = int(os.environ.get("DRSKIN_MAX_BATCH_SIZE", "8"))
 # BentoML's dispatcher waits adaptively (far less than this) to fill a batch; max_latency_ms is the point past which
 # it sheds a queued request with 503, so it is a queue timeout, sized for a burst of ~64 requests on 2 cores.
 MAX_LATENCY_MS = int(os.environ.get("DRSKIN_MAX_LATENCY_MS", "20000"))
-MAX_IMAGE_BYTES = int(os.environ.get("DRSKIN_MAX_IMAGE_BYTES", str(15 * 1024 * 1024)))
+MAX_IMAGE_BYTES = int(os.environ.get("DRSKIN_MAX_IMAGE_BYTES", str(DEFAULT_MAX_BYTES)))
 MAX_IMAGE_PIXELS = int(os.environ.get("DRSKIN_MAX_IMAGE_PIXELS", str(DEFAULT_MAX_PIXELS)))
 # The networks see 64-96 px; the mask, overlay and measurements at a phone camera's 12 MP cost seconds
 # (docs/performance.md), at 1024 px a few hundred milliseconds, and nobody reads an outline finer than that.

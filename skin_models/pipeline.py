@@ -18,6 +18,7 @@ from PIL import Image
 
 from skin_models.config import ModelConfig
 from skin_models.context import PatientContext
+from skin_models.contract import DEFAULT_MAX_SIDE
 from skin_models.postprocess import LesionMeasurements, lesion_measurements, top_k
 from skin_models.quality import QualityWarning, assess_quality
 from skin_models.triage import TriageResult, triage
@@ -31,7 +32,7 @@ LOW_CONFIDENCE = 0.5
 # The top two classes closer than this: the answer says the model cannot tell them apart.
 CLOSE_CALL = 0.15
 # The longer side photos are worked on at: the networks see 64-200 px, and an outline finer than this is not read.
-MAX_SIDE = 1024
+MAX_SIDE = DEFAULT_MAX_SIDE
 
 
 @dataclass(frozen=True)

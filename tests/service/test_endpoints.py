@@ -302,14 +302,14 @@ def test_the_api_document_tells_the_truth(service_client: httpx.Client) -> None:
     spec = service_client.get("/docs.json").json()
     assert spec["info"]["title"] == "Dr. Skin analysis service" and spec["info"]["version"] == version
     assert "BentoML" not in spec["info"]["description"] and "not a diagnosis" in spec["info"]["description"]
-    error_body = spec["components"]["schemas"]["ErrorBody"]
+    error_body = spec["components"]["schemas"]["ErrorResponse"]  # skin_models.contract.ErrorResponse
     assert error_body["required"] == ["error"]
     for route in ("/classify", "/segment", "/diagnose"):
         responses = spec["paths"][route]["post"]["responses"]
         assert set(responses) == {"200", "400", "413", "415", "422", "500", "503"}, (route, set(responses))
         for status in ("400", "413", "415", "422", "500", "503"):
             assert responses[status]["content"]["application/json"]["schema"] == {
-                "$ref": "#/components/schemas/ErrorBody"}
+                "$ref": "#/components/schemas/ErrorResponse"}
             assert responses[status]["description"]
     page = service_client.get("/docs")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
