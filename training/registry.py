@@ -411,7 +411,7 @@ def bentoml_model_path(tag: str) -> Path:
 def served_tag(name: str) -> str:
     """The tag the service serves for ``name``: ``$DRSKIN_CLASSIFIER`` / ``$DRSKIN_SEGMENTER``, else ``name:latest``
     (``skin_models.served``, the service's own rule)."""
-    return served.served_tag(name, os.environ)
+    return served.served_tag(name, os.environ.get(served.PIN_VARIABLES.get(name, ""), ""))
 
 
 def list_store_models(names: tuple[str, ...] = tuple(tracking.MODEL_NAMES.values())) -> list[StoreModel]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import skin_models
 from serving.openapi import ERROR_STATUSES, document, package_version
@@ -18,7 +19,7 @@ def test_the_version_is_the_packages_wherever_it_is_read() -> None:
 
 
 def test_every_public_route_lists_every_status_it_answers() -> None:
-    spec = {"info": {"title": "DrSkin", "version": "None"}, "paths": {
+    spec: dict[str, Any] = {"info": {"title": "DrSkin", "version": "None"}, "paths": {
         "/diagnose": {"post": {"responses": {"200": {"description": "ok"}, "404": {}, "500": {}}}},
         "/livez": {"get": {"responses": {"200": {}}}}}}
     told = document(spec)

@@ -56,3 +56,29 @@ def test_the_model_threads_are_half_of_drskin_cpus(monkeypatch: pytest.MonkeyPat
     finally:
         monkeypatch.delenv("DRSKIN_CPUS")
         importlib.reload(serving.settings)
+
+
+def test_settings_are_typed_validated_and_read_from_a_dot_env_too(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from serving.settings import ServiceSettings
+
+    for name in ("DRSKIN_BATCHING", "DRSKIN_MAX_SIDE", "DRSKIN_INT8", "DRSKIN_CLASSIFIER", "DRSKIN_MAX_BATCH_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text("DRSKIN_BATCHING=off\nDRSKIN_MAX_SIDE=512\nDRSKIN_CLASSIFIER=\n")
+    settings = ServiceSettings(_env_file=env_file)  # type: ignore[call-arg]
+    assert settings.batching is False and settings.max_side == 512
+    assert settings.classifier is None  # empty: not set (the served tag is then skin-classifier:latest)
+    monkeypatch.setenv("DRSKIN_MAX_SIDE", "2048")  # the environment wins over the file
+    monkeypatch.setenv("DRSKIN_INT8", "off")
+    settings = ServiceSettings(_env_file=env_file)  # type: ignore[call-arg]
+    assert settings.max_side == 2048 and settings.int8 is False
+    monkeypatch.setenv("DRSKIN_MAX_BATCH_SIZE", "eight")
+    with pytest.raises(ValidationError, match="max_batch_size"):
+        ServiceSettings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("DRSKIN_MAX_BATCH_SIZE", "8")
+    monkeypatch.setenv("DRSKIN_METRICS_ALLOW", "10.0.0.0/8,not-a-network")
+    with pytest.raises(ValidationError, match="not-a-network"):
+        ServiceSettings(_env_file=None)  # type: ignore[call-arg]
