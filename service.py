@@ -33,14 +33,12 @@ import numpy as np
 from pydantic import Field
 
 from serving import inputs, responses
-from serving.http import UploadGuard, install_upload_only_multipart_parser
+from serving.http import UploadGuard, client_errors, install_upload_only_multipart_parser
 from serving.info import describe_service, info_app
-from serving.runtime import limit_threads, predict, warm_up
+from serving.runtime import CLASS_MAPS, OUTPUTS, ClassifierAnswer, predict, predictor_options, warm_up
 from serving.settings import (
-    BACKEND,
     BATCHING,
     CLASSIFIER_TAG,
-    DEVICE,
     INTERNAL_SERVICE_CONFIG,
     MAX_BATCH_SIZE,
     MAX_LATENCY_MS,
@@ -49,7 +47,6 @@ from serving.settings import (
     SEGMENTER_TAG,
 )
 from serving.store import lesion_likeness, model_config, model_info, model_reference, open_predictor
-from skin_models.context import PatientContext
 from skin_models.contract import ClassifyResponse, DiagnoseResponse, SegmentResponse
 from skin_models.pipeline import Photo, Pipeline
 
@@ -67,40 +64,33 @@ SEGMENTER_MODEL = model_reference(SEGMENTER_TAG)
 
 @bentoml.service(**INTERNAL_SERVICE_CONFIG)
 class LesionClassifier:
-    """The classifier network's outputs (class logits, and the photo-kind logit when it has that head) for a batch
-    of network-sized uint8 images; ``skin_models.pipeline`` reads them (kind, temperature, threshold)."""
+    """The classifier network's outputs (class logits, and the photo-kind logit when it has that head) and, when the
+    network has them, its class activation maps, from one pass over a batch of network-sized uint8 images;
+    ``skin_models.pipeline`` reads the outputs (kind, temperature, threshold)."""
 
     model = CLASSIFIER_MODEL
 
     def __init__(self) -> None:
-        import torch
-
         from skin_models.predict import ClassifierPredictor
 
-        torch.set_grad_enabled(False)
-        limit_threads()
-        self.predictor = open_predictor(ClassifierPredictor, self.model, device=DEVICE, backend=BACKEND)
+        self.predictor = open_predictor(ClassifierPredictor, self.model, **predictor_options())
         self.config = self.predictor.config
         warm_up(self.predict_local, self.config)
-        logger.info("classifier %s loaded (%s, batch ≤ %d)", self.model.tag, self.predictor.backend, MAX_BATCH_SIZE)
+        logger.info("classifier %s loaded (%s, batch ≤ %d, class maps: %s)", self.model.tag, self.predictor.backend,
+                    MAX_BATCH_SIZE, "yes" if self.predictor.has_class_maps else "no")
 
-    def predict_local(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        import torch
-
-        with torch.inference_mode():
-            outputs = self.predictor.logits_from_uint8(np.stack(images))
-        return list(np.asarray(outputs, dtype=np.float64))
+    def predict_local(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        outputs, maps = self.predictor.logits_and_maps_from_uint8(np.stack(images))
+        rows = np.asarray(outputs, dtype=np.float64)
+        return [{OUTPUTS: row} if maps is None else {OUTPUTS: row, CLASS_MAPS: image_maps}
+                for row, image_maps in zip(rows, maps if maps is not None else rows, strict=True)]
 
     @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
-    def predict(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        """Per image (uint8 H×W×3 at the network's input size), the network's outputs averaged over the test-time
-        views: the class logits in the config's order (then the photo-kind logit, with that head)."""
+    def predict(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """Per image (uint8 H×W×3 at the network's input size): ``outputs``, the network's outputs averaged over the
+        test-time views (class logits in the config's order, then the photo-kind logit with that head), and, when the
+        network has them, ``class_maps`` ((classes, h, w), skin_models.explain), from the same pass and views."""
         return self.predict_local(images)
-
-    @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
-    def explain(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        """Per image, its (classes, h, w) class activation maps (skin_models.explain)."""
-        return list(self.predictor.class_maps_from_uint8(np.stack(images)))
 
 
 @bentoml.service(**INTERNAL_SERVICE_CONFIG)
@@ -110,23 +100,15 @@ class LesionSegmenter:
     model = SEGMENTER_MODEL
 
     def __init__(self) -> None:
-        import torch
-
         from skin_models.predict import SegmenterPredictor
 
-        torch.set_grad_enabled(False)
-        limit_threads()
-        self.predictor = open_predictor(SegmenterPredictor, self.model, device=DEVICE, backend=BACKEND)
+        self.predictor = open_predictor(SegmenterPredictor, self.model, **predictor_options())
         self.config = self.predictor.config
         warm_up(self.predict_local, self.config)
         logger.info("segmenter %s loaded (%s, batch ≤ %d)", self.model.tag, self.predictor.backend, MAX_BATCH_SIZE)
 
     def predict_local(self, images: list[np.ndarray]) -> list[np.ndarray]:
-        import torch
-
-        with torch.inference_mode():
-            maps = self.predictor.network_maps_from_uint8(np.stack(images))
-        return list(maps)
+        return list(self.predictor.network_maps_from_uint8(np.stack(images)))
 
     @bentoml.api(batchable=BATCHING, max_batch_size=MAX_BATCH_SIZE, max_latency_ms=MAX_LATENCY_MS)
     def predict(self, images: list[np.ndarray]) -> list[np.ndarray]:
@@ -163,6 +145,7 @@ class DrSkin:
     # -- endpoints --
 
     @bentoml.api(route="/classify")
+    @client_errors
     async def classify(self, image: Path = Field(description=inputs.IMAGE_FIELD),
                        age: float | None = Field(default=None, description=inputs.AGE_FIELD),
                        sex: str | None = Field(default=None, description=inputs.SEX_FIELD),
@@ -178,29 +161,25 @@ class DrSkin:
         person's age, sex, the body site and their account of the spot when given (all optional)."""
         context = inputs.patient_context(age, sex, site, changed=changed, grew=grew, bled=bled, itched=itched,
                                          hurt=hurt, raised=raised)
-        if not isinstance(context, PatientContext):
-            return context  # an error response
         photo = await inputs.decode_upload(self.pipeline, image)
-        if not isinstance(photo, Photo):
-            return photo  # an error response
-        probabilities = await self._class_probabilities(photo)
+        answer = await self._classify(photo)
         # Without the segmenter the lesion findings are unknown: the verdict rests on the photo's quality and
         # likeness alone.
-        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, probabilities, None, context)
+        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, answer.outputs, None, context)
         return responses.classification(diagnosis, self.classifier_info, self.likeness, self.classifier_config)
 
     @bentoml.api(route="/segment")
+    @client_errors
     async def segment(self, image: Path = Field(description=inputs.IMAGE_FIELD),
                       images: inputs.Images = Field(default="none", description=inputs.IMAGES_FIELD),
                       ) -> SegmentResponse:
         """The lesion mask (run-length), outline and measurements for one photo (multipart file field ``image``)."""
         photo = await inputs.decode_upload(self.pipeline, image)
-        if not isinstance(photo, Photo):
-            return photo
         mask = await self._lesion_mask(photo)
         return await asyncio.to_thread(responses.segmentation, photo, mask, self.segmenter_info, images=images == "png")
 
     @bentoml.api(route="/diagnose")
+    @client_errors
     async def diagnose(self, image: Path = Field(description=inputs.IMAGE_FIELD),
                        explain: bool = Field(default=False, description=inputs.EXPLAIN_FIELD),
                        images: inputs.Images = Field(default="none", description=inputs.IMAGES_FIELD),
@@ -218,23 +197,21 @@ class DrSkin:
         always the kind of photo, the segmentation and the photo-quality warnings, with a disclaimer."""
         context = inputs.patient_context(age, sex, site, changed=changed, grew=grew, bled=bled, itched=itched,
                                          hurt=hurt, raised=raised)
-        if not isinstance(context, PatientContext):
-            return context
         photo = await inputs.decode_upload(self.pipeline, image)
-        if not isinstance(photo, Photo):
-            return photo
         if photo.for_classifier is None:  # the classifier looks at the lesion the segmenter found
             mask = await self._lesion_mask(photo)
-            probabilities = await self._class_probabilities(photo, mask)
+            answer = await self._classify(photo, mask)
         else:
-            probabilities, mask = await asyncio.gather(self._class_probabilities(photo), self._lesion_mask(photo))
-        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, probabilities, mask, context)
+            answer, mask = await asyncio.gather(self._classify(photo), self._lesion_mask(photo))
+        diagnosis = await asyncio.to_thread(self.pipeline.finish, photo, answer.outputs, mask, context)
         classified = responses.classification(diagnosis, self.classifier_info, self.likeness, self.classifier_config)
         segmented = await asyncio.to_thread(responses.segmentation, photo, mask, self.segmenter_info,
                                             diagnosis.measurements, images=images == "png")
+        # The map comes from the pass that gave the answer (the same network, int8 or not, and the same views);
+        # a network without class maps (MobileNetV3/V4, ConvNeXt, RegNet, or an older export) answers without one.
         label = classified.label if explain and diagnosis.judged else None
-        explained = (await responses.explanation(self.classifier, self.classifier_config, photo, mask, label)
-                     if label else None)
+        explained = (await asyncio.to_thread(responses.explanation, self.classifier_config, photo, mask, label,
+                                             answer.class_maps) if label and answer.class_maps is not None else None)
         return responses.diagnosis_response(diagnosis, classified, segmented, explained,
                                             [self.classifier_info, self.segmenter_info])
 
@@ -245,17 +222,20 @@ class DrSkin:
         network_map = await predict(self.segmenter, photo.for_segmenter)
         return await asyncio.to_thread(self.pipeline.mask_from, photo, network_map)
 
-    async def _class_probabilities(self, photo: Photo, mask: np.ndarray | None = None) -> np.ndarray:
-        """The classifier network's outputs for the photo (read by the pipeline); a lesion_crop classifier sees the
-        crop around the lesion
-        ``mask`` (found first when not given; the whole photo when there is no lesion to crop to)."""
+    async def _classify(self, photo: Photo, mask: np.ndarray | None = None) -> ClassifierAnswer:
+        """The classifier network's outputs and class maps (one pass; read by the pipeline); a lesion_crop
+        classifier sees the crop around the lesion ``mask`` (found first when not given; the whole photo when there
+        is no lesion)."""
         if photo.for_classifier is not None:
-            return await predict(self.classifier, photo.for_classifier)
-        lesion = mask if mask is not None else await self._lesion_mask(photo)
-        view = await asyncio.to_thread(self.pipeline.classifier_view, photo, lesion)
-        return await predict(self.classifier, view)
+            view = photo.for_classifier
+        else:
+            lesion = mask if mask is not None else await self._lesion_mask(photo)
+            view = await asyncio.to_thread(self.pipeline.classifier_view, photo, lesion)
+        return ClassifierAnswer.of(await predict(self.classifier, view))
 
 
-# GET /info and GET / (BentoML APIs are POST-only), and the upload limits and error bodies of the public routes.
-DrSkin.mount_asgi_app(info_app(), path="/", name="info")  # type: ignore[attr-defined]
+# GET /info, GET /, GET /docs and /docs.json (BentoML APIs are POST-only), and the upload limits and error bodies of
+# the public routes. (The decorator returns a bentoml Service, which mypy sees as the class.)
+DrSkin.mount_asgi_app(info_app(lambda: DrSkin.openapi_spec.asdict()),  # type: ignore[attr-defined]
+                      path="/", name="info")
 DrSkin.add_asgi_middleware(UploadGuard)  # type: ignore[attr-defined]  # (the decorator returns a Service)

@@ -46,7 +46,10 @@ def main() -> None:
     for start in tqdm(range(0, len(records), 32), desc="maps", unit="batch"):
         batch = records[start : start + 32]
         images = [load_image(r) for r in batch]
-        maps = predictor.class_maps_from_uint8(to_uint8_batch(images, predictor.config))
+        _, maps = predictor.logits_and_maps_from_uint8(to_uint8_batch(images, predictor.config))
+        if maps is None:
+            raise SystemExit("this classifier's export has no class maps (an older export, or a network without "
+                             "them): re-register it to export them")
         for record, image, class_maps in zip(batch, images, maps, strict=True):
             top = int(np.argmax(class_maps.mean(axis=(1, 2))))
             heat = to_photo(normalised_map(class_maps, top), crop_box(image.width, image.height, predictor.config),

@@ -56,8 +56,8 @@ class NaivePipeline:
         from skin_models.predict import ClassifierPredictor, SegmenterPredictor
         from skin_models.verdict import LesionLikeness
 
-        self.classifier = ClassifierPredictor(classifier_dir)
-        self.segmenter = SegmenterPredictor(segmenter_dir)
+        self.classifier = ClassifierPredictor(classifier_dir, threads=service_threads())
+        self.segmenter = SegmenterPredictor(segmenter_dir, threads=service_threads())
         self.likeness = LesionLikeness.load()
         self.diagnoser = Diagnoser(self.classifier, self.segmenter, self.likeness)
 
@@ -359,14 +359,20 @@ print(json.dumps(out))
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def service_threads() -> int:
+    """The service's per-model thread count (``DRSKIN_MODEL_THREADS``, default half the CPUs: serving.settings)."""
+    from serving.settings import MODEL_THREADS
+
+    return MODEL_THREADS
+
+
 def use_service_threads() -> None:
     """The same per-model thread count as the service's default (half the cores each), for in-process numbers and
-    the naive server alike, so every setting measured sees equally tuned models."""
-    threads = os.environ.get("DRSKIN_MODEL_THREADS") or str(max(1, (os.cpu_count() or 2) // 2))
-    os.environ.setdefault("DRSKIN_ORT_THREADS", threads)
+    the naive server alike, so every setting measured sees equally tuned models (the predictors take it as
+    ``threads``; this sets torch's for what runs in PyTorch)."""
     import torch
 
-    torch.set_num_threads(int(threads))
+    torch.set_num_threads(service_threads())
 
 
 def served_or_tiny_models() -> tuple[Path, dict[str, dict[str, Any]], str, Path | None]:

@@ -113,7 +113,16 @@ def main() -> None:
     site_url = f"http://{args.host}:{args.web_port}"
     env = {**os.environ, "DRSKIN_SERVICE_URL": service_url, "DRSKIN_WEB_HOST": args.host,
            "DRSKIN_WEB_PORT": str(args.web_port)}
-    def stop(signum: int, frame: object) -> None:  # `kill` (SIGTERM) stops both as Ctrl-C does
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        """`kill` (SIGTERM) stops both as Ctrl-C does: the first signal interrupts, later ones are ignored, so the
+        cleanup always runs to its end (`make` forwards its own SIGTERM to the script at once, beside the one the
+        whole process group gets; supervisors repeat themselves; Ctrl-C gets pressed twice)."""
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
@@ -133,14 +142,15 @@ def main() -> None:
         return subprocess.Popen([str(BIN / "bentoml"), "serve", "service:DrSkin", "--host", args.host, "--port",
                                  str(args.service_port)], env=service_env, start_new_session=True)
 
-    running: dict[str, subprocess.Popen[bytes] | None] = {"service": start_service()}
+    running: dict[str, subprocess.Popen[bytes] | None] = {"service": None}
     site: subprocess.Popen[bytes] | None = None
     try:
+        running["service"] = start_service()
         wait_for(f"{service_url}/readyz", running["service"], "the Bento service")  # type: ignore[arg-type]
         site = subprocess.Popen([sys.executable, "-m", "webapp", "run"], env=env, start_new_session=True)
         wait_for(f"{site_url}/health/live", site, "the site", timeout_s=120)
         print(f"\n  Dr. Skin is running\n    site:    {site_url}\n    service: {service_url}  (OpenAPI: "
-              f"{service_url}/docs.json)\n  Ctrl-C stops both.\n", flush=True)
+              f"{service_url}/docs)\n  Ctrl-C stops both.\n", flush=True)
         supervise(running, site, start_service, service_url)
     except KeyboardInterrupt:
         pass
@@ -155,6 +165,10 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
         end_marked_processes(service_mark)  # workers of a service that died without ending them
+        # Everything has ended. Python puts back the default handlers when it exits, so a late SIGTERM would then
+        # kill the script and its exit code would say it failed: from here on, signals are ignored.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -4,19 +4,33 @@
   only (it would fetch a URL given as text in a file field) and ignores undeclared fields;
 * ``UploadGuard``: ASGI middleware on the public routes (request size 413, multipart only 415, ``/metrics`` only to
   ``DRSKIN_METRICS_ALLOW``) that rewrites BentoML's error bodies to ``{"error": message}`` (``rewrite_error``);
-* ``error_response``: such a body, for the APIs to return.
+* ``client_errors``: the one place where a client's mistake, raised anywhere below an API (``ImageError``,
+  ``ContextError``, ``ClientError``), becomes its 4xx with such a body (``error_response``).
+
+It replaces BentoML's multipart parser in ``_bentoml_impl.serde`` (private: the public API has no hook for request
+parsing), so ``pyproject.toml`` pins BentoML to the minor version it was written against, and
+``tests/service/test_bentoml_seams.py`` fails with a message naming this file when BentoML changes underneath.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from bentoml.exceptions import BentoMLException
 
-from serving.settings import MAX_IMAGE_BYTES, MAX_REQUEST_BYTES, METRICS_ALLOW, MISSING_IMAGE_MESSAGE, PUBLIC_ROUTES
+from serving.settings import (
+    MAX_IMAGE_BYTES,
+    MAX_REQUEST_BYTES,
+    METRICS_ALLOW,
+    MISSING_IMAGE_MESSAGE,
+    PUBLIC_ROUTES,
+    STATUS_BY_IMAGE_ERROR,
+)
 
 
 class UploadRefused(BentoMLException):
@@ -25,10 +39,55 @@ class UploadRefused(BentoMLException):
     error_code = HTTPStatus.BAD_REQUEST
 
 
+class ClientError(Exception):
+    """A client's mistake found by the service itself: the HTTP status and a message that says what was wrong and
+    what to do."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def error_response(status: int, message: str) -> Any:
     from starlette.responses import JSONResponse
 
     return JSONResponse({"error": message}, status_code=status)
+
+
+def client_error_response(exc: Exception) -> Any:
+    """The 4xx response for a client's mistake, or None when ``exc`` is not one (then it is the service's: 500)."""
+    from skin_models.context import ContextError
+    from skin_models.imaging import ImageError
+
+    if isinstance(exc, ClientError):
+        return error_response(exc.status, exc.message)
+    if isinstance(exc, ImageError):
+        return error_response(STATUS_BY_IMAGE_ERROR.get(exc.code, 400), str(exc))
+    if isinstance(exc, ContextError):
+        return error_response(422, f"{exc}. These fields are optional: leave out what you do not know.")
+    return None
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def client_errors(api: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Decorates a public API: a client's mistake raised below it is answered with its 4xx (``client_error_response``);
+    anything else propagates (a 500, logged by BentoML)."""
+
+    @functools.wraps(api)
+    async def answering(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await api(*args, **kwargs)
+        except Exception as exc:
+            response = client_error_response(exc)
+            if response is None:
+                raise
+            return response  # type: ignore[no-any-return]
+
+    return answering
 
 
 def install_upload_only_multipart_parser() -> None:
@@ -59,6 +118,9 @@ def install_upload_only_multipart_parser() -> None:
                     if len(files) != len(values):
                         raise UploadRefused(f"The field {name!r} must be an uploaded file (multipart/form-data); "
                                             "this service does not fetch URLs or read paths.")
+                    if len(files) > 1:
+                        raise UploadRefused(f"The request has {len(files)} files in the field {name!r}; send one "
+                                            "photo per request.")
                     data[name] = files[0]
                 else:
                     value = values[0]

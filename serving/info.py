@@ -1,17 +1,19 @@
-"""``GET /info`` (what is being served, described once at start-up) and ``GET /``, as a small Starlette app.
+"""``GET /info`` (what is being served, described once at start-up), ``GET /``, and the API's document (``GET
+/docs.json``, ``GET /docs``: ``serving.openapi``), as a small Starlette app.
 
 BentoML 1.4 APIs answer POST only, so ``service.py`` mounts ``info_app()`` at ``/``. Nothing here runs a model.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import bentoml
 from bentoml.exceptions import BentoMLException
 
-from serving.settings import BACKEND, DEVICE
+from serving.settings import BACKEND, DEVICE, INT8
 from serving.store import model_info
 from skin_models.contract import (
     ContextInfo,
@@ -116,13 +118,13 @@ def describe_model(stored: Any, config: ModelConfig) -> ServedModel:
 
 def _int8_info(stored: Any, config: ModelConfig) -> Int8Info | None:
     """The int8 network's quality check, and whether the model workers run it (the same rule they apply)."""
-    from skin_models.bundle import servable_int8
-    from skin_models.device import resolve_device
+    from skin_models.device import device_kind
+    from skin_models.predict import served_backend
 
     if config.int8 is None:
         return None
     record = config.int8
-    served = servable_int8(Path(stored.path), config) and resolve_device(DEVICE).type == "cpu" and BACKEND != "torch"
+    served = served_backend(Path(stored.path), config, device_kind(DEVICE), BACKEND, int8=INT8) == "onnx-int8"
     return Int8Info(served=served, metric=record.metric, split=record.split, images=record.images, fp32=record.fp32,
                     int8=record.int8, limit=record.limit)
 
@@ -151,7 +153,8 @@ HOME_PAGE = """<!doctype html>
 <p>An HTTP API for the Dr. Skin web site and for developers. It is not a diagnosis.</p>
 <ul><li><code>POST /diagnose</code>, <code>/classify</code>, <code>/segment</code> with the photo as the multipart file
 field <code>image</code>, e.g. <code>curl -F image=@photo.jpg http://HOST:PORT/diagnose</code></li>
-<li><a href="/docs.json">/docs.json</a>: the OpenAPI document</li><li><a href="/info">/info</a>: the models served</li>
+<li><a href="/docs">/docs</a>: the API, its fields and answers (<a href="/docs.json">/docs.json</a>: the OpenAPI
+document)</li><li><a href="/info">/info</a>: the models served</li>
 <li><code>/livez</code>, <code>/readyz</code>: health</li></ul></body></html>
 """
 
@@ -165,12 +168,26 @@ async def _home_endpoint(request: Any) -> Any:
                                             "X-Content-Type-Options": "nosniff"})
 
 
-def info_app() -> Any:
-    """BentoML 1.4 APIs answer POST only, so ``GET /info`` (and ``GET /``) is a small Starlette app mounted at ``/``
-    (BentoML's passive mount: it takes only the paths it routes, and it is routed before BentoML's index page;
-    everything else falls through to the service)."""
-    from starlette.applications import Starlette
+def info_app(openapi: Callable[[], dict[str, Any]]) -> Any:
+    """BentoML 1.4 APIs answer POST only, so ``GET /info``, ``GET /``, ``GET /docs.json`` and ``GET /docs`` are a
+    small Starlette app mounted at ``/`` (BentoML's passive mount: it takes only the paths it routes, and it is
+    routed before BentoML's own pages; everything else falls through to the service). ``openapi`` gives BentoML's
+    generated document, which ``serving.openapi`` corrects."""
+    from starlette.responses import HTMLResponse, JSONResponse
     from starlette.routing import Route
 
+    from serving.openapi import docs_page, document
+
+    async def docs_json(request: Any) -> Any:
+        return JSONResponse(document(openapi()))
+
+    async def docs(request: Any) -> Any:
+        return HTMLResponse(docs_page(document(openapi())), headers={
+            "Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"})
+
+    from starlette.applications import Starlette
+
     return Starlette(routes=[Route("/info", _info_endpoint, methods=["GET"], name="info"),
-                             Route("/", _home_endpoint, methods=["GET"], name="home")])
+                             Route("/", _home_endpoint, methods=["GET"], name="home"),
+                             Route("/docs.json", docs_json, methods=["GET"], name="openapi"),
+                             Route("/docs", docs, methods=["GET"], name="docs")])

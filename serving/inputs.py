@@ -1,14 +1,15 @@
-"""A request's inputs: the uploaded photo, decoded and validated once, and the optional patient context; or the
-JSON error response (``{"error": ...}``) that says what was wrong with them."""
+"""A request's inputs: the uploaded photo, decoded and validated once, and the optional patient context. What is
+wrong with them is raised (``skin_models.imaging.ImageError``, ``skin_models.context.ContextError``) and answered
+with its 4xx in one place, ``serving.http.client_errors``."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from serving.http import error_response
-from serving.settings import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, STATUS_BY_IMAGE_ERROR
+from serving.settings import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from skin_models.context import MAX_AGE, SEXES, SITES, SYMPTOMS, ContextError, PatientContext
 from skin_models.pipeline import Photo, Pipeline
 
@@ -31,23 +32,18 @@ Images = Literal["none", "png"]
 
 
 def patient_context(age: float | None, sex: str | None, site: str | None,
-                    **symptoms: bool | None) -> PatientContext | Any:
-    """The request's optional patient context (and the person's account of the spot), or a 422 response saying
-    which value is not understood."""
-    try:
-        return PatientContext.parse(age, sex, site, **symptoms)
-    except ContextError as exc:
-        return error_response(422, f"{exc}. These fields are optional: leave out what you do not know.")
+                    **symptoms: bool | None) -> PatientContext:
+    """The request's optional patient context and the person's account of the spot; a ``ContextError`` (422) says
+    which value is not understood. An age of NaN is refused like infinity: a client leaves out what it does not know
+    (the data sets' NaN, "not recorded", is the model layer's business, not the API's)."""
+    if age is not None and math.isnan(age):
+        raise ContextError(f"age must be a number of years from 0 to {MAX_AGE}, not NaN")
+    return PatientContext.parse(age, sex, site, **symptoms)
 
 
-async def decode_upload(pipeline: Pipeline, upload: Path) -> Photo | Any:
-    """The decoded, validated photo, or a JSON error response saying what was wrong."""
-    from skin_models.imaging import ImageError
-
-    try:
-        return await asyncio.to_thread(prepare_upload, pipeline, upload)
-    except ImageError as exc:
-        return error_response(STATUS_BY_IMAGE_ERROR.get(exc.code, 400), str(exc))
+async def decode_upload(pipeline: Pipeline, upload: Path) -> Photo:
+    """The decoded, validated photo; an ``ImageError`` (400, 413 or 415) says what was wrong with it."""
+    return await asyncio.to_thread(prepare_upload, pipeline, upload)
 
 
 def prepare_upload(pipeline: Pipeline, upload: Path) -> Photo:

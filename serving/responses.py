@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from serving.runtime import predict
 from serving.settings import DISCLAIMER, SYNTHETIC_NOTE, VERDICT_MESSAGES
 from skin_models.contract import (
     BoundingBox,
@@ -108,18 +107,15 @@ def segmentation(photo: Photo, mask: np.ndarray, model: ModelVersion, measured: 
     )
 
 
-async def explanation(classifier: Any, config: ModelConfig, photo: Photo, mask: np.ndarray,
-                      label: str) -> Explanation:
-    """The top class's activation map over the region of the photo the classifier saw (the classifier service's
-    ``explain`` API)."""
+def explanation(config: ModelConfig, photo: Photo, mask: np.ndarray, label: str,
+                class_maps: np.ndarray) -> Explanation:
+    """The top class's activation map (from the classifier's own pass: ``class_maps``, (classes, h, w)) over the
+    region of the photo the classifier saw (the crop around the lesion ``mask`` for a lesion_crop classifier)."""
     from skin_models.explain import normalised_map, share_inside, to_photo
-    from skin_models.preprocess import crop_box, resize_for_network
+    from skin_models.preprocess import crop_box
 
+    grid = normalised_map(class_maps, list(config.labels).index(label))
     lesion = mask if config.resize_policy == "lesion_crop" else None
-    view = photo.for_classifier if photo.for_classifier is not None else np.asarray(
-        resize_for_network(photo.image, config, lesion), dtype=np.uint8)
-    maps = await predict(classifier, view, api="explain")
-    grid = normalised_map(maps, list(config.labels).index(label))
     box = crop_box(photo.image.width, photo.image.height, config, lesion)
     inside = share_inside(to_photo(grid, box, photo.image.size), mask) if mask.any() else None
     return Explanation(label=label, grid=np.round(grid, 3).tolist(), box=list(box), inside_lesion=inside)

@@ -1,28 +1,46 @@
-"""What runs around the networks: the model workers' thread limits and warm-up, and the entry service's retrying
-call to an internal batch API."""
+"""What runs around the networks: the model workers' predictor options and warm-up, the classifier's answer as it
+crosses from its worker to the entry service, and the entry service's retrying call to an internal batch API."""
 
 from __future__ import annotations
 
 import logging
-import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from serving.settings import MODEL_THREADS
+from serving.settings import BACKEND, DEVICE, INT8, MODEL_THREADS
 
 if TYPE_CHECKING:
     from skin_models.config import ModelConfig
 
 logger = logging.getLogger("drskin.service")
 
+# The keys of the classifier worker's per-image answer (``LesionClassifier.predict``).
+OUTPUTS = "outputs"
+CLASS_MAPS = "class_maps"
 
-def limit_threads() -> None:
-    """This model worker's share of the cores (``DRSKIN_MODEL_THREADS``), for torch and ONNX Runtime."""
-    import torch
 
-    os.environ.setdefault("DRSKIN_ORT_THREADS", str(MODEL_THREADS))  # read by skin_models.predict
-    torch.set_num_threads(MODEL_THREADS)
+@dataclass(frozen=True)
+class ClassifierAnswer:
+    """One image's answer from the classifier worker: the network's raw outputs over its test-time views (class
+    logits in the config's label order, then the photo-kind logit with that head: ``skin_models.photo_kind`` reads
+    them) and, when the network has them, its (classes, h, w) class activation maps from the same pass."""
+
+    outputs: np.ndarray
+    class_maps: np.ndarray | None
+
+    @classmethod
+    def of(cls, answer: dict[str, Any]) -> ClassifierAnswer:
+        maps = answer.get(CLASS_MAPS)
+        return cls(np.asarray(answer[OUTPUTS], dtype=np.float64),
+                   None if maps is None else np.asarray(maps, dtype=np.float32))
+
+
+def predictor_options() -> dict[str, Any]:
+    """The ``skin_models.predict`` predictors' options from the service's settings: device, backend, this worker's
+    share of the cores (``DRSKIN_MODEL_THREADS``) and whether a kept int8 network may be served (``DRSKIN_INT8``)."""
+    return {"device": DEVICE, "backend": BACKEND, "threads": MODEL_THREADS, "int8": INT8}
 
 
 def warm_up(run: Any, config: ModelConfig) -> None:
@@ -31,7 +49,7 @@ def warm_up(run: Any, config: ModelConfig) -> None:
     run([np.zeros((height, width, 3), dtype=np.uint8)])
 
 
-async def predict(dependency: Any, image: np.ndarray, attempts: int = 5, api: str = "predict") -> np.ndarray:
+async def predict(dependency: Any, image: np.ndarray, attempts: int = 5, api: str = "predict") -> Any:
     """One image through an internal batch API; the result for that image.
 
     Retries when the pooled connection to the internal service was closed under it ("Cannot write to closing
@@ -43,7 +61,7 @@ async def predict(dependency: Any, image: np.ndarray, attempts: int = 5, api: st
     for attempt in range(1, attempts + 1):
         try:
             [result] = await getattr(dependency.to_async, api)([image])
-            return np.asarray(result)
+            return result
         except aiohttp.ClientConnectionError:
             if attempt == attempts:
                 raise

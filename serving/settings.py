@@ -1,45 +1,120 @@
-"""The service's settings: every ``DRSKIN_*`` environment variable (read once, at import) and its fixed texts.
+"""The service's settings: every ``DRSKIN_*`` environment variable, typed and validated once at import
+(``ServiceSettings``, pydantic-settings: from the environment, else a ``.env`` file in the working folder), and the
+service's fixed texts. The module-level names below are what the rest of ``serving`` reads.
 
-``docs/service.md`` ("Environment") documents each variable.
+``docs/service.md`` ("Environment") documents each variable. A value that does not parse stops the service at start
+with pydantic's message naming the variable.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
-from typing import Any, Literal, cast
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skin_models.contract import DEFAULT_MAX_SIDE
+from skin_models.imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from skin_models.served import CLASSIFIER_NAME, SEGMENTER_NAME, served_tag
 
 Backend = Literal["auto", "torch", "onnx"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-CLASSIFIER_NAME = "skin-classifier"
-SEGMENTER_NAME = "skin-segmenter"
-CLASSIFIER_TAG = os.environ.get("DRSKIN_CLASSIFIER") or f"{CLASSIFIER_NAME}:latest"
-SEGMENTER_TAG = os.environ.get("DRSKIN_SEGMENTER") or f"{SEGMENTER_NAME}:latest"
+DEFAULT_METRICS_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 
-BATCHING = os.environ.get("DRSKIN_BATCHING", "on").strip().lower() not in {"off", "0", "false", "no"}
-# Chosen by measurement (docs/performance.md, "forward pass by batch size"): on 2 cores the classifier's time per
-# image stops falling at a batch of 4-8 and the segmenter's at 2, so bigger batches only add waiting.
-# With batching off, the internal APIs are plain (not batchable):
-# each request is its own forward pass, one at a time per service, i.e. a max batch size of 1 (BentoML itself
-# refuses max_batch_size=1).
-MAX_BATCH_SIZE = int(os.environ.get("DRSKIN_MAX_BATCH_SIZE", "8"))
-# BentoML's dispatcher waits adaptively (far less than this) to fill a batch; max_latency_ms is the point past which
-# it sheds a queued request with 503, so it is a queue timeout, sized for a burst of ~64 requests on 2 cores.
-MAX_LATENCY_MS = int(os.environ.get("DRSKIN_MAX_LATENCY_MS", "20000"))
-MAX_IMAGE_BYTES = int(os.environ.get("DRSKIN_MAX_IMAGE_BYTES", str(15 * 1024 * 1024)))
-MAX_IMAGE_PIXELS = int(os.environ.get("DRSKIN_MAX_IMAGE_PIXELS", "40000000"))
-# The networks see 64-96 px; the mask, overlay and measurements at a phone camera's 12 MP cost seconds
-# (docs/performance.md), at 1024 px a few hundred milliseconds, and nobody reads an outline finer than that.
-MAX_SIDE = int(os.environ.get("DRSKIN_MAX_SIDE", str(DEFAULT_MAX_SIDE)))
+
+def available_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """The CPUs this process may use: the cgroup's CPU quota when there is one (a Kubernetes pod's CPU limit; cgroup
+    v2 ``cpu.max`` or v1 ``cpu.cfs_quota_us``), rounded up, and never more than the cores it may run on. Not
+    ``os.cpu_count()``: in a container that is the node's count."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    quota: float | None = None
+    try:
+        limit, period = (cgroup / "cpu.max").read_text().split()[:2]
+        quota = None if limit == "max" else int(limit) / int(period)
+    except (OSError, ValueError):
+        try:
+            limit_us = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+            period_us = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+            quota = limit_us / period_us if limit_us > 0 and period_us > 0 else None
+        except (OSError, ValueError):
+            quota = None
+    return max(1, min(cores, math.ceil(quota))) if quota else max(1, cores)
+
+
+class ServiceSettings(BaseSettings):
+    """The service's ``DRSKIN_*`` variables (an empty value counts as not set)."""
+
+    model_config = SettingsConfigDict(env_prefix="DRSKIN_", env_file=".env", env_ignore_empty=True, extra="ignore")
+
+    classifier: str | None = Field(default=None, description="the classifier's tag (default skin-classifier:latest)")
+    segmenter: str | None = Field(default=None, description="the segmenter's tag (default skin-segmenter:latest)")
+    batching: bool = Field(default=True, description="adaptive batching of the model services (on/off)")
+    # Chosen by measurement (docs/performance.md, "forward pass by batch size"): on 2 cores the classifier's time
+    # per image stops falling at a batch of 4-8 and the segmenter's at 2, so bigger batches only add waiting. With
+    # batching off, the internal APIs are plain (not batchable): each request is its own forward pass, one at a time
+    # per service, i.e. a max batch size of 1 (BentoML itself refuses max_batch_size=1).
+    max_batch_size: int = Field(default=8, ge=2)
+    # BentoML's dispatcher waits adaptively (far less than this) to fill a batch; max_latency_ms is the point past
+    # which it sheds a queued request with 503, so it is a queue timeout, sized for a burst of ~64 requests on 2 cores.
+    max_latency_ms: int = Field(default=20000, gt=0)
+    max_image_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0)
+    max_image_pixels: int = Field(default=DEFAULT_MAX_PIXELS, gt=0)
+    # The networks see 64-96 px; the mask, overlay and measurements at a phone camera's 12 MP cost seconds
+    # (docs/performance.md), at 1024 px a few hundred milliseconds, and nobody reads an outline finer than that.
+    max_side: int = Field(default=DEFAULT_MAX_SIDE, ge=64)
+    device: str = Field(default="auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
+    backend: Backend = "auto"
+    int8: bool = Field(default=True, description="off: serve the fp32 network even where an int8 one was kept")
+    # The two model services run side by side: each gets half the CPUs, so their thread pools do not fight (on a
+    # busy 2-core machine one ONNX Runtime thread per model was twice as fast as its default; docs/performance.md).
+    cpus: int | None = Field(default=None, ge=1, description="the CPUs the service may use (the chart sets it from "
+                             "the pod's CPU limit, else its request); default: the cgroup's quota")
+    model_threads: int | None = Field(default=None, ge=1, description="threads per model service; default: half")
+    metrics_allow: str = Field(default=DEFAULT_METRICS_ALLOW, description="comma-separated networks for /metrics")
+    lesion_likeness: str = Field(default="", description="the not-a-lesion calibration file, or 'off'")
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def threads(self) -> int:
+        return self.model_threads or max(1, (self.cpus or available_cpus()) // 2)
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """Comma-separated CIDRs → networks (a bad one raises ValueError naming it)."""
+    return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in value.split(",") if cidr.strip())
+
+
+SETTINGS = ServiceSettings()
+
+CLASSIFIER_TAG = served_tag(CLASSIFIER_NAME, SETTINGS.classifier)
+SEGMENTER_TAG = served_tag(SEGMENTER_NAME, SETTINGS.segmenter)
+BATCHING = SETTINGS.batching
+MAX_BATCH_SIZE = SETTINGS.max_batch_size
+MAX_LATENCY_MS = SETTINGS.max_latency_ms
+MAX_IMAGE_BYTES = SETTINGS.max_image_bytes
+MAX_IMAGE_PIXELS = SETTINGS.max_image_pixels
+MAX_SIDE = SETTINGS.max_side
 # A multipart body carries the file plus boundaries and part headers.
 MAX_REQUEST_BYTES = MAX_IMAGE_BYTES + 64 * 1024
-DEVICE = os.environ.get("DRSKIN_DEVICE", "auto")
-# The two model services run side by side: each gets half the cores, so their thread pools do not fight (on a busy
-# 2-core machine one ONNX Runtime thread per model was twice as fast as its default; docs/performance.md).
-MODEL_THREADS = int(os.environ.get("DRSKIN_MODEL_THREADS") or max(1, (os.cpu_count() or 2) // 2))
-BACKEND = cast(Backend, os.environ.get("DRSKIN_BACKEND", "auto"))
+DEVICE = SETTINGS.device
+MODEL_THREADS = SETTINGS.threads
+BACKEND: Backend = SETTINGS.backend
+INT8 = SETTINGS.int8
+# Who may read /metrics (the entry port is the public one): loopback and private networks unless set.
+METRICS_ALLOW = parse_networks(SETTINGS.metrics_allow)
+# The not-a-lesion calibration to use (default: the one shipped in skin_models), or "off" to judge every photo that
+# passes the quality checks.
+LESION_LIKENESS = SETTINGS.lesion_likeness.strip()
 REQUEST_TIMEOUT_S = 120
 # BentoML 1.4 recycles its client session to a dependency every `max_requests` calls (default 100) by closing it,
 # which drops the requests still in flight on it (ServerDisconnectedError → 500 under concurrency). The internal
@@ -68,13 +143,6 @@ VERDICT_MESSAGES = {
     "not_a_lesion": "This photo does not look like a close-up of skin with a lesion, so no result is given. Please "
                     "photograph the skin spot itself, close and in focus.",
 }
-# Who may read /metrics (the entry port is the public one): loopback and private networks unless set.
-METRICS_ALLOW = tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in os.environ.get(
-    "DRSKIN_METRICS_ALLOW", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7").split(",")
-    if cidr.strip())
-# ``DRSKIN_LESION_LIKENESS``: the not-a-lesion calibration to use (default: the one shipped in skin_models), or
-# "off" to judge every photo that passes the quality checks.
-LESION_LIKENESS = os.environ.get("DRSKIN_LESION_LIKENESS", "").strip()
 
 # --- client errors ---------------------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ calibration (``skin_models.verdict``) it judges photos with."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,15 +49,19 @@ def model_reference(tag: str) -> bentoml.models.BentoModel:
     """A class-scope model reference (what ``bentoml build`` packs); fails early with a fix when it is missing."""
     reference = bentoml.models.BentoModel(tag)
     if reference.stored is None:  # checked here: resolve() would otherwise try BentoCloud first
-        from bentoml._internal.configuration.containers import BentoMLContainer
-
-        store = BentoMLContainer.model_store_dir.get()
+        store = model_store_dir()
         raise ModelsMissingError(
             f"Dr. Skin cannot start: there is no model {tag!r} in the BentoML store at {store}. "
             "Create synthetic first-run models with `drskin train quick`, or train real ones with "
             "`drskin train all --data PATH` (a HAM10000 folder); `drskin models` lists what the store holds."
         )
     return reference
+
+
+def model_store_dir() -> Path:
+    """Where BentoML keeps its models: ``$BENTOML_HOME/models`` (default ``~/bentoml/models``), as BentoML documents
+    its home folder."""
+    return Path(os.environ.get("BENTOML_HOME") or Path.home() / "bentoml").expanduser() / "models"
 
 
 def model_config(stored: Any) -> ModelConfig:

@@ -5,43 +5,19 @@ logit of class k is the spatial mean of ``Σ_c W[k, c] · F[c, y, x] + b[k]``; t
 class's activation map. It is computed in the same forward pass as the logits (no gradients), at the network's
 feature resolution (1/32 of its input), and says which parts of the *network's view of the photo* raised the
 class's score — not why, and not whether the answer is right.
+
+This module reads the maps and is torch-free (the service runs without torch): the maps come out of the classifier's
+own pass, as the exported ONNX graph's second output ``class_maps`` (``skin_models.class_maps`` builds that graph's
+network in PyTorch), averaged over the same test-time views as the answer.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-import torch
-from torch import nn
 
 
 class CamUnavailable(ValueError):
     """The network does not end in average pooling and a single linear layer."""
-
-
-def supports_cam(model: nn.Module) -> bool:
-    pool = getattr(model, "global_pool", None)
-    get_classifier = getattr(model, "get_classifier", None)
-    return (hasattr(model, "forward_features") and callable(get_classifier)
-            and isinstance(get_classifier(), nn.Linear) and getattr(pool, "pool_type", None) == "avg")
-
-
-class WithClassMaps(nn.Module):
-    """``model`` returning ``(logits, maps)``; ``maps`` is (N, classes, h, w) and its spatial mean is ``logits``."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        if not supports_cam(model):
-            raise CamUnavailable(f"{type(model).__name__} does not end in average pooling + one linear layer")
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        model: Any = self.model
-        features = model.forward_features(x)
-        classifier = model.get_classifier()
-        maps = torch.einsum("nchw,kc->nkhw", features, classifier.weight) + classifier.bias[None, :, None, None]
-        return maps.mean(dim=(2, 3)), maps
 
 
 def normalised_map(maps: np.ndarray, class_index: int) -> np.ndarray:

@@ -12,7 +12,6 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-import torch
 from torch import nn
 
 from skin_models.config import ModelConfig
@@ -140,7 +139,3 @@ def build_model(config: ModelConfig) -> nn.Module:
     assert config.encoder is not None
     return create_segmenter(config.arch, config.encoder, **config.model_kwargs)
 
-
-def count_parameters(model: torch.nn.Module) -> int:
-    """Trainable parameter count."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

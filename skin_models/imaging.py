@@ -20,6 +20,8 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from skin_models.contract import DEFAULT_MAX_SIDE
+
 __all__ = [
     "ACCEPTED_FORMATS",
     "DEFAULT_MAX_BYTES",
@@ -361,7 +363,7 @@ def fit_within(image: Image.Image, max_side: int, *, reducing_gap: float | None 
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
 
 
-def strip_metadata_and_downscale(image: Image.Image, max_side: int = 1024) -> Image.Image:
+def strip_metadata_and_downscale(image: Image.Image, max_side: int = DEFAULT_MAX_SIDE) -> Image.Image:
     """A new RGB image with no EXIF (GPS!), ICC or text metadata, longer side ≤ ``max_side`` (Lanczos).
 
     The EXIF orientation is applied first, since dropping the tag would otherwise show the photo rotated.

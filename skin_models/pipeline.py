@@ -18,6 +18,7 @@ from PIL import Image
 
 from skin_models.config import ModelConfig
 from skin_models.context import PatientContext
+from skin_models.contract import DEFAULT_MAX_SIDE
 from skin_models.labels import concerning_indices
 from skin_models.photo_kind import PhotoKindResult, read_outputs
 from skin_models.postprocess import LesionMeasurements, lesion_measurements, top_k
@@ -37,7 +38,7 @@ CLOSE_CALL = 0.15
 #: real lesions, not a street scene that a network happens to find concerning.
 RESCUE_FACTOR = 1.5
 # The longer side photos are worked on at: the networks see 64-200 px, and an outline finer than this is not read.
-MAX_SIDE = 1024
+MAX_SIDE = DEFAULT_MAX_SIDE
 
 
 @dataclass(frozen=True)

@@ -1,70 +1,111 @@
 """Batch predictors: a list of photos in, one forward pass, probabilities or masks out.
 
 The network runs in ONNX Runtime when the bundle carries an export and ``backend`` allows it (faster on CPU) —
-its int8 version when the bundle's ``config.int8`` says it kept the quality (``skin_models.bundle.servable_int8``)
-and the device is the CPU — otherwise in PyTorch; on CUDA when present.
+its int8 version when the bundle's ``config.int8`` says it kept the quality (``skin_models.bundle.servable_int8``),
+``int8`` allows it and the device is the CPU — otherwise in PyTorch; on CUDA when present. The ONNX path imports no
+torch (the service's image has none); PyTorch is imported only for bundles served by it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-import torch
 from PIL import Image
 
 from skin_models import tta
-from skin_models.bundle import INT8_ONNX_FILE, ONNX_FILE, has_onnx, load_bundle, servable_int8
+from skin_models.bundle import (
+    CLASS_MAPS_OUTPUT,
+    INT8_ONNX_FILE,
+    ONNX_FILE,
+    has_onnx,
+    load_config,
+    servable_int8,
+)
 from skin_models.config import ModelConfig
 from skin_models.context import ContextModel, PatientContext
-from skin_models.device import resolve_device
-from skin_models.preprocess import normalise, restore_probability_map, to_uint8_batch
+from skin_models.device import device_kind
+from skin_models.preprocess import normalised_array, restore_probability_map, to_uint8_batch
 
 Backend = Literal["auto", "torch", "onnx"]
 
 
-class _Runner:
-    """Runs a normalised NCHW batch through torch or ONNX Runtime and returns numpy outputs."""
+def served_backend(bundle: Path, config: ModelConfig, device: str, backend: Backend, *, int8: bool = True) -> str:
+    """Which network of a bundle runs (``onnx-int8``, ``onnx`` or ``torch``) on ``device`` (``cpu``/``cuda``):
+    ONNX Runtime when asked, or by default on the CPU when there is an export; its int8 version on the CPU when
+    the bundle kept one (``servable_int8``) and ``int8`` allows it."""
+    use_onnx = backend == "onnx" or (backend == "auto" and device == "cpu" and has_onnx(bundle))
+    if backend == "onnx" and not has_onnx(bundle):
+        raise FileNotFoundError(f"{bundle} has no {ONNX_FILE}; use backend 'torch' or re-register the model")
+    if not use_onnx:
+        return "torch"
+    return "onnx-int8" if int8 and device == "cpu" and servable_int8(bundle, config) else "onnx"
 
-    def __init__(self, bundle: Path, device: str, backend: Backend) -> None:
-        self.model, self.config = load_bundle(bundle, "cpu")
-        self.device = resolve_device(device)
-        use_onnx = backend == "onnx" or (backend == "auto" and self.device.type == "cpu" and has_onnx(bundle))
-        if backend == "onnx" and not has_onnx(bundle):
-            raise FileNotFoundError(f"{bundle} has no {ONNX_FILE}; use backend 'torch' or re-register the model")
-        int8 = use_onnx and self.device.type == "cpu" and servable_int8(bundle, self.config)
-        self.backend: str = ("onnx-int8" if int8 else "onnx") if use_onnx else "torch"
-        self.session = None
+
+class _Runner:
+    """Runs a normalised float32 NCHW batch through ONNX Runtime or PyTorch; returns the network's outputs as numpy
+    arrays: the logits, then a classifier's class maps when it has them (``has_class_maps``)."""
+
+    def __init__(self, bundle: Path, device: str, backend: Backend, *, threads: int = 0, int8: bool = True) -> None:
+        self.config = load_config(bundle)
+        self.device = device_kind(device)
+        self.backend = served_backend(bundle, self.config, self.device, backend, int8=int8)
+        use_onnx, use_int8 = self.backend.startswith("onnx"), self.backend == "onnx-int8"
+        self._network: Any = None
         if use_onnx:
             import onnxruntime as ort
 
             options = ort.SessionOptions()
-            options.intra_op_num_threads = int(os.environ.get("DRSKIN_ORT_THREADS", "0"))
-            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device.type == "cuda" else [
+            options.intra_op_num_threads = threads  # 0: ONNX Runtime's default (one per core)
+            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if self.device == "cuda" else [
                 "CPUExecutionProvider"]
-            onnx_file = Path(bundle) / (INT8_ONNX_FILE if int8 else ONNX_FILE)
+            onnx_file = Path(bundle) / (INT8_ONNX_FILE if use_int8 else ONNX_FILE)
             self.session = ort.InferenceSession(str(onnx_file), options, providers=providers)
             self.input_name = self.session.get_inputs()[0].name
+            self.has_class_maps = CLASS_MAPS_OUTPUT in [output.name for output in self.session.get_outputs()]
         else:
-            self.model = self.model.to(self.device).eval()
+            self._network, self.has_class_maps = _torch_network(bundle, device, threads)
 
-    def __call__(self, batch: torch.Tensor) -> np.ndarray:
-        if self.session is not None:
-            return np.asarray(self.session.run(None, {self.input_name: batch.numpy()})[0])
+    def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
+        if self._network is None:
+            return [np.asarray(out) for out in self.session.run(None, {self.input_name: batch})]
+        import torch
+
         with torch.inference_mode():
-            return self.model(batch.to(self.device)).float().cpu().numpy()
+            outputs = self._network(torch.from_numpy(batch).to(next(self._network.parameters()).device))
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        return [out.float().cpu().numpy() for out in outputs]
+
+
+def _torch_network(bundle: Path, device: str, threads: int) -> tuple[Any, bool]:
+    """The bundle's PyTorch network on ``device``, returning its class maps too when it has them."""
+    import torch
+
+    from skin_models.bundle import load_bundle
+    from skin_models.class_maps import WithClassMaps, supports_cam
+    from skin_models.device import resolve_device
+
+    if threads:
+        torch.set_num_threads(threads)
+    model, config = load_bundle(bundle, "cpu")
+    with_maps = config.task == "classification" and supports_cam(model, config.input_size)
+    network = WithClassMaps(model, config.input_size) if with_maps else model
+    return network.to(resolve_device(device)).eval(), with_maps
 
 
 class _Predictor:
-    """What both predictors share: loading a bundle and checking it holds the right kind of model."""
+    """What both predictors share: loading a bundle and checking it holds the right kind of model.
+
+    ``threads``: the network's intra-op threads (0: the runtime's default); ``int8``: whether a quantised network
+    that passed its quality check may be served (the service's ``DRSKIN_INT8``)."""
 
     task: str = ""
 
-    def __init__(self, bundle: Path, device: str = "auto", backend: Backend = "auto") -> None:
-        self._runner = _Runner(Path(bundle), device, backend)
+    def __init__(self, bundle: Path, device: str = "auto", backend: Backend = "auto", *, threads: int = 0,
+                 int8: bool = True) -> None:
+        self._runner = _Runner(Path(bundle), device, backend, threads=threads, int8=int8)
         self.config: ModelConfig = self._runner.config
         if self.config.task != self.task:
             kind = "classifier" if self.task == "classification" else "segmenter"
@@ -74,9 +115,16 @@ class _Predictor:
     def backend(self) -> str:
         return self._runner.backend
 
+    def _outputs(self, batch: np.ndarray, *, spatial: bool) -> list[np.ndarray]:
+        """The network's outputs for a uint8 NHWC batch, each averaged over the bundle's test-time views (maps
+        mirrored back first: the first output is spatial when ``spatial``, class maps always are)."""
+        views = self.config.tta
+        outputs = self._runner(tta.expand(normalised_array(batch, self.config), views))
+        return [tta.merge(out, views, spatial=spatial or index > 0) for index, out in enumerate(outputs)]
+
     def _run(self, batch: np.ndarray, *, spatial: bool) -> np.ndarray:
-        """Network outputs for a uint8 NHWC batch, averaged over the bundle's test-time views."""
-        return tta.apply(self._runner, normalise(batch, self.config), self.config.tta, spatial=spatial)
+        """The network's (first) output for a uint8 NHWC batch, averaged over the bundle's test-time views."""
+        return self._outputs(batch, spatial=spatial)[0]
 
 
 class ClassifierPredictor(_Predictor):
@@ -88,16 +136,17 @@ class ClassifierPredictor(_Predictor):
         """Logits for a uint8 NHWC batch already at the network's input size."""
         return self._run(batch, spatial=False)
 
-    def class_maps_from_uint8(self, batch: np.ndarray) -> np.ndarray:
-        """(N, classes, h, w) class activation maps (``skin_models.explain``) of a uint8 NHWC batch at the network's
-        input size: one unmirrored view, computed by the PyTorch network (ONNX bundles carry logits only)."""
-        from skin_models.explain import WithClassMaps
+    @property
+    def has_class_maps(self) -> bool:
+        """Whether the network's pass also gives class activation maps (``skin_models.explain``): an ONNX export
+        with a ``class_maps`` output, or a PyTorch network that has them."""
+        return bool(self._runner.has_class_maps)
 
-        model = self._runner.model
-        device = next(model.parameters()).device
-        with torch.inference_mode():
-            _, maps = WithClassMaps(model.eval())(normalise(batch, self.config).to(device))
-        return maps.float().cpu().numpy()
+    def logits_and_maps_from_uint8(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits and (N, classes, h, w) class activation maps (None without them) of a uint8 NHWC batch at the
+        network's input size, from one pass over the bundle's test-time views (each view's maps mirrored back)."""
+        outputs = self._outputs(batch, spatial=False)
+        return outputs[0], outputs[1] if len(outputs) > 1 else None
 
     @property
     def needs_lesion_mask(self) -> bool:

@@ -7,13 +7,15 @@ Everything reads its constants (input size, crop policy, mean/std, interpolation
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from skin_models.config import ModelConfig
+
+if TYPE_CHECKING:
+    import torch
 
 _PIL_FILTERS = {
     "bilinear": Image.Resampling.BILINEAR,
@@ -102,8 +104,20 @@ def to_uint8_batch(images: Sequence[Image.Image], config: ModelConfig,
                      for img, mask in zip(images, masks, strict=True)])
 
 
+def normalised_array(batch: np.ndarray, config: ModelConfig) -> np.ndarray:
+    """uint8 NHWC → float32 NCHW, scaled to [0, 1] and normalised by the config's mean/std, in numpy (what ONNX
+    Runtime takes; the service runs without torch). The same arithmetic as :func:`normalise`."""
+    array = np.asarray(batch).transpose(0, 3, 1, 2).astype(np.float32) / np.float32(255.0)
+    mean = np.asarray(config.mean, dtype=np.float32).reshape(1, 3, 1, 1)
+    std = np.asarray(config.std, dtype=np.float32).reshape(1, 3, 1, 1)
+    return np.ascontiguousarray((array - mean) / std)
+
+
 def normalise(batch: np.ndarray | torch.Tensor, config: ModelConfig) -> torch.Tensor:
-    """uint8 NHWC (numpy or tensor) → float NCHW, scaled to [0, 1] and normalised by the config's mean/std."""
+    """uint8 NHWC (numpy or tensor) → float NCHW tensor, scaled to [0, 1] and normalised by the config's mean/std
+    (training, and the PyTorch backend; :func:`normalised_array` is the torch-free twin)."""
+    import torch
+
     tensor = torch.as_tensor(batch)
     tensor = tensor.permute(0, 3, 1, 2).float().div_(255.0)
     mean = torch.tensor(config.mean, dtype=tensor.dtype, device=tensor.device).view(1, 3, 1, 1)
@@ -118,8 +132,24 @@ def preprocess(images: Sequence[Image.Image], config: ModelConfig) -> torch.Tens
     return normalise(to_uint8_batch(images, config), config)
 
 
-def restore_probability_map(prob_map: np.ndarray | torch.Tensor, original_size: tuple[int, int],
-                            config: ModelConfig) -> np.ndarray:
+def resize_bilinear(array: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A 2-D float map resized bilinearly with half-pixel centres and edge clamping, in numpy: the arithmetic of
+    ``torch.nn.functional.interpolate(mode="bilinear", align_corners=False)`` (no antialiasing), without torch."""
+    source = np.asarray(array, dtype=np.float32)
+
+    def axis(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        position = np.maximum((np.arange(size_out, dtype=np.float64) + 0.5) * (size_in / size_out) - 0.5, 0.0)
+        low = np.minimum(np.floor(position).astype(np.int64), size_in - 1)
+        high = np.minimum(low + 1, size_in - 1)
+        return low, high, (position - low).astype(np.float32)
+
+    top, bottom, dy = axis(source.shape[0], height)
+    left, right, dx = axis(source.shape[1], width)
+    rows = source[top] * (1.0 - dy)[:, None] + source[bottom] * dy[:, None]
+    return (rows[:, left] * (1.0 - dx)[None, :] + rows[:, right] * dx[None, :]).astype(np.float32)
+
+
+def restore_probability_map(prob_map: Any, original_size: tuple[int, int], config: ModelConfig) -> np.ndarray:
     """Map a network-sized probability map back onto the original photo, pixel for pixel.
 
     ``original_size`` is (width, height) as PIL reports it. The map is resized bilinearly into the crop box
@@ -127,11 +157,9 @@ def restore_probability_map(prob_map: np.ndarray | torch.Tensor, original_size: 
     """
     width, height = original_size
     left, top, right, bottom = crop_box(width, height, config)
-    prob = torch.as_tensor(prob_map, dtype=torch.float32)
+    prob = np.asarray(prob_map, dtype=np.float32)
     if prob.ndim != 2:
         raise ValueError(f"expected a 2-D probability map, got shape {tuple(prob.shape)}")
-    resized = F.interpolate(prob[None, None], size=(bottom - top, right - left), mode="bilinear",
-                            align_corners=False)[0, 0]
     full = np.zeros((height, width), dtype=np.float32)
-    full[top:bottom, left:right] = resized.clamp_(0.0, 1.0).numpy()
+    full[top:bottom, left:right] = np.clip(resize_bilinear(prob, bottom - top, right - left), 0.0, 1.0)
     return full

@@ -11,10 +11,9 @@ horizontal, vertical, both). All views of a batch go through the network as one 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-import torch
 
 TtaMode = Literal["none", "hflip", "flips"]
 
@@ -33,10 +32,16 @@ def n_views(mode: str) -> int:
     return len(VIEWS[mode])
 
 
-def expand(batch: torch.Tensor, mode: str) -> torch.Tensor:
-    """An (N, C, H, W) batch → (V·N, C, H, W): view 0 of every image, then view 1, …"""
+def expand(batch: Any, mode: str) -> Any:
+    """An (N, C, H, W) batch → (V·N, C, H, W): view 0 of every image, then view 1, … A numpy array (serving: no
+    torch) or a torch tensor (training) in, the same kind out."""
     if n_views(mode) == 1:
         return batch
+    if isinstance(batch, np.ndarray):
+        return np.ascontiguousarray(np.concatenate([np.flip(batch, axes) if axes else batch
+                                                    for axes in VIEWS[mode]]))
+    import torch
+
     return torch.cat([batch.flip(axes) if axes else batch for axes in VIEWS[mode]])
 
 
@@ -56,6 +61,6 @@ def merge(outputs: np.ndarray, mode: str, *, spatial: bool) -> np.ndarray:
     return np.mean(per_view, axis=0).astype(outputs.dtype, copy=False)
 
 
-def apply(run: Callable[[torch.Tensor], np.ndarray], batch: torch.Tensor, mode: str, *, spatial: bool) -> np.ndarray:
-    """``run`` (a network: NCHW tensor → numpy outputs) on every view of ``batch`` in one call, averaged."""
+def apply(run: Callable[[Any], np.ndarray], batch: Any, mode: str, *, spatial: bool) -> np.ndarray:
+    """``run`` (a network: NCHW batch → numpy outputs) on every view of ``batch`` in one call, averaged."""
     return merge(run(expand(batch, mode)), mode, spatial=spatial)

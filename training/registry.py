@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from skin_models import served
 from skin_models.bundle import (
     CONFIG_FILE,
     INT8_ONNX_FILE,
@@ -35,11 +36,6 @@ from skin_models.config import ModelConfig
 from training import tracking
 
 CHAMPION_ALIAS = "champion"
-# The service's environment variables that pin a BentoML tag instead of ``:latest``.
-SERVED_TAG_ENV = {
-    tracking.CLASSIFIER_MODEL_NAME: "DRSKIN_CLASSIFIER",
-    tracking.SEGMENTER_MODEL_NAME: "DRSKIN_SEGMENTER",
-}
 
 # Model-version tags written at registration; the champion comparison reads them back.
 VTAG_SELECTION_VALUE = "drskin.selection_value"
@@ -413,9 +409,9 @@ def bentoml_model_path(tag: str) -> Path:
 
 
 def served_tag(name: str) -> str:
-    """The tag the service serves for ``name``: ``$DRSKIN_CLASSIFIER`` / ``$DRSKIN_SEGMENTER``, else ``name:latest``."""
-    env = SERVED_TAG_ENV.get(name)
-    return (os.environ.get(env) if env else None) or f"{name}:latest"
+    """The tag the service serves for ``name``: ``$DRSKIN_CLASSIFIER`` / ``$DRSKIN_SEGMENTER``, else ``name:latest``
+    (``skin_models.served``, the service's own rule)."""
+    return served.served_tag(name, os.environ.get(served.PIN_VARIABLES.get(name, ""), ""))
 
 
 def list_store_models(names: tuple[str, ...] = tuple(tracking.MODEL_NAMES.values())) -> list[StoreModel]:

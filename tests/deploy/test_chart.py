@@ -233,6 +233,18 @@ def test_service_probes_follow_the_bento_contract() -> None:
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 180
 
 
+def test_service_threads_follow_the_pods_cpus_not_the_nodes() -> None:
+    """The model workers size their threads from DRSKIN_CPUS (serving.settings); the chart sets it from the pod's
+    CPU limit, else its request (the default values request 500m and set no limit): never left to the node's count."""
+    cpus = env_of(service_container(rendered("default")))["DRSKIN_CPUS"]["valueFrom"]["resourceFieldRef"]
+    assert cpus == {"containerName": "service", "resource": "requests.cpu", "divisor": "1"}
+    limited = render({"service": {"resources": {"requests": {"cpu": "500m"}, "limits": {"cpu": "3", "memory": "4Gi"}},
+                                  "extraEnv": [{"name": "EXTRA", "value": "1"}]}})
+    env = env_of(service_container(limited))
+    assert env["DRSKIN_CPUS"]["valueFrom"]["resourceFieldRef"]["resource"] == "limits.cpu"
+    assert env["EXTRA"]["value"] == "1"
+
+
 def test_site_probes_never_make_liveness_depend_on_the_database() -> None:
     container = site_container(rendered("default"))
     assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
@@ -643,7 +655,9 @@ def test_site_image_installs_no_model_stack() -> None:
     site = _requirement_names(project["dependencies"]) | _expand("web", project)
     assert {"litestar", "alembic", "asyncpg", "httpx", "pydantic", "pillow"} <= site
     assert not site & MODEL_STACK, site & MODEL_STACK
-    assert MODEL_STACK - {"scipy", "albumentations", "mlflow"} <= _expand("serve", project)
+    assert {"onnxruntime", "bentoml", "scipy"} <= _expand("serve", project)
+    assert not {"torch", "torchvision", "timm", "segmentation-models-pytorch"} & _expand("serve", project)
+    assert MODEL_STACK - {"albumentations", "mlflow"} <= _expand("serve", project) | _expand("torch", project)
     assert _expand("all", project) | _requirement_names(project["dependencies"]) >= site | _expand("train", project)
     runs = [args for keyword, args in dockerfile_instructions(DOCKERFILE) if keyword == "RUN"]
     assert any('pip install "/src[web]"' in args for args in runs), "the site image installs drskin[web]"

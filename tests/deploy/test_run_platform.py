@@ -117,6 +117,32 @@ def test_a_signal_to_make_run_stops_the_service_and_the_site(tmp_path: Path, sig
         _kill_everything(script, children, tmp_path / "bentoml")
 
 
+@pytest.mark.parametrize("signals", [1, 200], ids=["once", "repeated"])
+def test_sigterm_to_the_process_group_ends_everything_every_time(tmp_path: Path, signals: int) -> None:
+    """As a supervisor, `timeout` or a terminal stops `make run`: SIGTERM to its whole process group, and again
+    while it is cleaning up (`make` forwards its own SIGTERM to the script at once; a supervisor repeats itself;
+    Ctrl-C is pressed twice). The cleanup must finish: before, a second signal raised KeyboardInterrupt inside it
+    and left `bentoml serve`, its workers and the site running."""
+    script, service_port, web_port, log = _start_platform(tmp_path)
+    children: list[psutil.Process] = []
+    try:
+        children = psutil.Process(script.pid).children(recursive=True)
+        for _ in range(signals):  # every 5 ms for a second: some land in the middle of the cleanup
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(script.pid, signal.SIGTERM)  # the script leads its own group, as `make` would
+            time.sleep(0.005)
+        script.wait(timeout=90)
+        # The cleanup ran to its end: no KeyboardInterrupt escaped it (it would skip ending the service's workers).
+        assert script.returncode == 0 and "Traceback" not in log.read_text(), log.read_text()[-3000:]
+        _, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, f"still running after the script ended: {[p.cmdline() for p in alive]}\n{log.read_text()}"
+        assert not _workers(tmp_path / "bentoml"), "BentoML workers outlived make run"
+        assert not _port_open(service_port), "the service still holds its port"
+        assert not _port_open(web_port), "the site still holds its port"
+    finally:
+        _kill_everything(script, children, tmp_path / "bentoml")
+
+
 def test_when_the_service_dies_make_run_says_so_keeps_the_site_and_restarts_it(tmp_path: Path) -> None:
     """Found by a probe: when the `bentoml serve` processes died, the script stopped the site too and exited
     without a word. Now the site stays up (saying the analysis is unavailable) and the service comes back."""

@@ -45,7 +45,7 @@ def test_bentoml_build(tiny_bentoml_home: Path) -> None:
     users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert users and users[-1] not in {"root", "0"}
     requirements = (bento / "env" / "python" / "requirements.txt").read_text()
-    assert "torch==2.14.1" in requirements and "onnxruntime" in requirements
+    assert "onnxruntime" in requirements and "torch" not in requirements  # the service runs without torch
 
 
 def test_startup_without_models_names_the_command(tmp_path: Path) -> None:
@@ -53,3 +53,24 @@ def test_startup_without_models_names_the_command(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode != 0
     assert "drskin train quick" in result.stderr and "drskin train all --data" in result.stderr
+
+
+TRAINING_STACK = {"torch", "torchvision", "timm", "segmentation-models-pytorch", "safetensors"}
+
+
+def test_bentofile_packs_what_serving_needs_and_no_training_stack() -> None:
+    """bentofile.yaml's packages are pyproject.toml's core dependencies and its torch-free `serve` extra (less what
+    BentoML brings itself), with the same version bounds: the service image gets no torch."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["serve"]]
+    brought_by_bentoml = {"bentoml", "prometheus-client", "psutil"}
+
+    def name(requirement: str) -> str:
+        return re.split(r"[\[<>=~! ;]", requirement.strip(), maxsplit=1)[0].lower()
+
+    packed = yaml.safe_load((REPO_ROOT / "bentofile.yaml").read_text())["python"]["packages"]
+    assert {name(r): r for r in packed} == {name(r): r for r in wanted if name(r) not in brought_by_bentoml}
+    assert not {name(r) for r in wanted} & TRAINING_STACK

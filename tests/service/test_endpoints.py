@@ -312,6 +312,32 @@ def test_openapi_documents_the_three_endpoints(service_client: httpx.Client) -> 
     assert "/predict" not in spec["paths"]  # the internal batch APIs are not public
 
 
+def test_the_api_document_tells_the_truth(service_client: httpx.Client) -> None:
+    """Found by a review: /docs was 404, the title "DrSkin", the version "None", the description BentoML's README,
+    and the responses 400/404/500 while the API answers 413, 415, 422 and 503 too."""
+    import tomllib
+
+    from tests.fixtures.service import REPO_ROOT
+
+    version = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    spec = service_client.get("/docs.json").json()
+    assert spec["info"]["title"] == "Dr. Skin analysis service" and spec["info"]["version"] == version
+    assert "BentoML" not in spec["info"]["description"] and "not a diagnosis" in spec["info"]["description"]
+    error_body = spec["components"]["schemas"]["ErrorResponse"]  # skin_models.contract.ErrorResponse
+    assert error_body["required"] == ["error"]
+    for route in ("/classify", "/segment", "/diagnose"):
+        responses = spec["paths"][route]["post"]["responses"]
+        assert set(responses) == {"200", "400", "413", "415", "422", "500", "503"}, (route, set(responses))
+        for status in ("400", "413", "415", "422", "500", "503"):
+            assert responses[status]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorResponse"}
+            assert responses[status]["description"]
+    page = service_client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "POST /diagnose" in page.text and "413" in page.text and "<script" not in page.text
+    assert page.headers["content-security-policy"] == "default-src 'none'"
+
+
 def test_explain_returns_the_top_class_map_over_the_region_the_classifier_saw(service_client: httpx.Client) -> None:
     """The map must line up with the photo as the service sees it: the upload carries an EXIF rotation, and the
     tiny classifier looks at a crop around the lesion (lesion_crop), so the map's box must be that crop."""
@@ -339,3 +365,34 @@ def test_explain_returns_the_top_class_map_over_the_region_the_classifier_saw(se
     assert explanation["inside_lesion"] is None or 0.0 <= explanation["inside_lesion"] <= 1.0
     plain = post_image(service_client, "/diagnose", buffer.getvalue()).json()
     assert plain["explanation"] is None  # only on request
+
+
+def _classifier_passes(client: httpx.Client) -> float:
+    """How many times the classifier worker's APIs have been called, whichever (its request counts in /metrics, less
+    the health probes)."""
+    total = 0.0
+    for line in client.get("/metrics").text.splitlines():
+        if (line.startswith("bentoml_service_request_total{") and 'service_name="LesionClassifier"' in line
+                and not any(f'endpoint="{probe}"' in line for probe in ("/readyz", "/livez", "/healthz", "/metrics"))):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_explain_runs_the_classifier_once_and_changes_nothing_else(service_client: httpx.Client) -> None:
+    """The map comes from the pass that gave the answer (the served int8 network, its test-time views): asking for
+    it costs no second pass, and the probabilities are the same with and without it."""
+    photo = synthetic_lesion_photo(WIDTH, HEIGHT, seed=12)
+    before = _classifier_passes(service_client)
+    explained = service_client.post("/diagnose", files={"image": ("p.jpg", photo, "image/jpeg")},
+                                    data={"explain": "true"})
+    assert _classifier_passes(service_client) - before == 1
+    plain = post_image(service_client, "/diagnose", photo)
+    assert explained.status_code == plain.status_code == 200
+    explained_body, plain_body = explained.json(), plain.json()
+    assert explained_body["verdict"] == "ok" and explained_body["explanation"] is not None
+    assert plain_body["explanation"] is None
+    for code, probability in plain_body["classification"]["probabilities"].items():
+        assert explained_body["classification"]["probabilities"][code] == pytest.approx(probability, abs=1e-9)
+    info = service_client.get("/info").json()
+    [classifier] = [m for m in info["models"] if m["task"] == "classification"]
+    assert classifier["int8"]["served"]  # the answer and the map came from the int8 network

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.fixtures.bad_images import bad_image_corpus, oversized_bytes
+from tests.fixtures.service import synthetic_lesion_photo
 from tests.service.conftest import post_image
 
 pytestmark = pytest.mark.slow
@@ -58,6 +59,22 @@ def test_urls_and_paths_are_never_fetched(service_client: httpx.Client) -> None:
     response = service_client.post("/segment", content=b"http://127.0.0.1:9/x.jpg",
                                    headers={"content-type": "text/plain"})
     _assert_error(response, 415)
+
+
+@pytest.mark.parametrize("age", ["nan", "NaN", "inf", "-inf", "200"])
+def test_an_age_that_is_not_a_number_of_years_is_422(service_client: httpx.Client, age: str) -> None:
+    """Found by a review: age=nan was taken silently as "not given" while age=inf was refused."""
+    response = service_client.post("/diagnose", data={"age": age},
+                                   files={"image": ("p.jpg", synthetic_lesion_photo(160, 120, 1), "image/jpeg")})
+    assert "age" in _assert_error(response, 422)
+
+
+def test_two_photos_in_one_request_are_refused(service_client: httpx.Client) -> None:
+    """Found by a review: a second ``image`` part was dropped silently; which photo was judged?"""
+    photo = synthetic_lesion_photo(160, 120, 1)
+    response = service_client.post("/diagnose", files=[("image", ("a.jpg", photo, "image/jpeg")),
+                                                       ("image", ("b.jpg", photo, "image/jpeg"))])
+    assert "one photo per request" in _assert_error(response, 400)
 
 
 def test_unknown_routes_and_methods_are_not_500(service_client: httpx.Client) -> None:

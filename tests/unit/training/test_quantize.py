@@ -55,9 +55,7 @@ def test_a_kept_int8_classifier_becomes_the_served_version(synth_dir: Path, spli
     assert listed.int8 and listed.metadata["quantized_from"] == source and listed.metadata["mlflow_run_id"] == "abc"
 
     assert ClassifierPredictor(served, device="cpu").backend == "onnx-int8"
-    monkeypatch.setenv("DRSKIN_INT8", "off")
-    assert ClassifierPredictor(served, device="cpu").backend == "onnx"
-    monkeypatch.delenv("DRSKIN_INT8")
+    assert ClassifierPredictor(served, device="cpu", int8=False).backend == "onnx"  # the service's DRSKIN_INT8=off
     assert ClassifierPredictor(bentoml_model_path(source), device="cpu").backend == "onnx"  # the source is untouched
 
     # Quantising the kept version again measures against its fp32 network, not against its own int8 one.
