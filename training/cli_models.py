@@ -273,6 +273,8 @@ def calibrate_verdict(
     phone_data: Annotated[list[Path] | None, typer.Option(
         "--phone-data", help="phone-photo folder(s) in the same split file: a Gaussian of their own", exists=True,
         file_okay=False, resolve_path=True)] = None,
+    phone_quantile: Annotated[float, typer.Option(
+        help="the same for the phone photos' Gaussian (broader: a lower quantile keeps text and scenes out)")] = 0.98,
 ) -> None:
     from skin_models.verdict import LIKENESS_FILE
     from training.data import DatasetError
@@ -284,7 +286,7 @@ def calibrate_verdict(
         raise _fail(f"--quantile {quantile} is not a share between 0.5 and 1 (e.g. 0.99)")
     try:
         report = calibrate([data, *(phone_data or [])], split_file, segmenter=segmenter, quantile=quantile,
-                           out=out or LIKENESS_FILE)
+                           phone_quantile=phone_quantile, out=out or LIKENESS_FILE)
     except (RegistryError, EvaluationError, DatasetError, ValueError) as exc:
         raise _fail(str(exc)) from None
     _out().print_json(json.dumps(report, default=str))
