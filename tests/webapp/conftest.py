@@ -184,19 +184,30 @@ class StoredRows:
 
 
 def fake_result(label: str = "nv", concerning: float = 0.1, area: float = 0.2, level: str = "low") -> dict[str, Any]:
-    """A stored-result document shaped like the service's ``/diagnose`` answer (for rows arranged directly)."""
+    """A stored-result document of the current shape (``DiagnosisResult.stored()``) with the given numbers, for
+    rows arranged directly: the service's answer (``tests.fixtures.contract``) with these probabilities."""
+    from skin_models.contract import DiagnoseResponse
+    from tests.fixtures.contract import diagnose_answer
+    from webapp.core.diagnosis_result import DiagnosisResult
+
     rest = (1 - concerning) / 4
     probabilities = {"mel": concerning / 3, "bcc": concerning / 3, "akiec": concerning / 3,
                      "nv": rest, "bkl": rest, "df": rest, "vasc": rest}
-    model = {"name": "skin-classifier", "tag": "skin-classifier:t", "version": "t"}
-    return {"verdict": "ok", "verdict_reasons": [], "message": "ok",
-            "classification": {"label": label, "label_name": label, "probabilities": probabilities, "model": model,
-                               "synthetic_model": True},
-            "segmentation": {"lesion_found": True, "area_fraction": area,
-                             "measurements": {"area_fraction": area, "asymmetry": 0.1, "border_irregularity": 1.2,
-                                              "colour_variegation": 0.1, "diameter_px": 100.0}},
-            "triage": {"level": level, "reason": "r", "advice": "a", "concerning_probability": concerning},
-            "quality": {"warnings": []}, "models": [model | {"synthetic": True}], "disclaimer": "Not a diagnosis."}
+    answer = diagnose_answer()
+    classification, segmentation = answer["classification"], answer["segmentation"]
+    classification.update(label=label, label_name=label, probabilities=probabilities, synthetic_model=True,
+                          patient_context={"age": None, "sex": None, "site": None, "applied": False})
+    segmentation.update(area_fraction=area, outline=[], synthetic_model=True)
+    segmentation["measurements"].update(area_fraction=area, asymmetry=0.1, border_irregularity=1.2,
+                                        colour_variegation=0.1, diameter_px=100.0)
+    code = {"low": "below_threshold", "medium": "above_threshold"}.get(
+        level, "melanoma_most_likely" if label == "mel" else "high_concern")
+    answer["triage"] = {"level": level, "reason": "r", "reason_code": code, "advice": "a",
+                        "concerning_probability": concerning, "threshold": 0.3}
+    answer.update(explanation=None, quality={"warnings": []}, disclaimer="Not a diagnosis.",
+                  models=[{**model, "tag": f"{model['name']}:t", "version": "t", "synthetic": True}
+                          for model in answer["models"]])
+    return DiagnosisResult.from_answer(DiagnoseResponse.model_validate(answer)).stored()
 
 
 async def store_rows(database_url: str, email: str, *, photo: bytes | None = None, result: dict[str, Any] | None = None,
@@ -229,7 +240,7 @@ async def store_rows(database_url: str, email: str, *, photo: bytes | None = Non
                               label=result["classification"]["label"], triage_level=result["triage"]["level"],
                               concerning_probability=result["triage"]["concerning_probability"],
                               area_fraction=result["segmentation"]["area_fraction"], synthetic_model=True,
-                              model_versions=result["models"], result=result)
+                              model_versions=result["models"], result_document=result)
         session.add(diagnosis)
         await session.commit()
         return StoredRows(user.id, diagnosis.id, picture.id, overlay.id, lesion_id)

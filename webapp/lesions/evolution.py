@@ -7,8 +7,8 @@ from html import escape
 
 from webapp.core.i18n import _, current_language
 from webapp.core.labels import TRIAGE_RANK, triage_label
+from webapp.core.numbers import honest_percent
 from webapp.core.timezones import local_day
-from webapp.diagnoses.schemas import honest_percent
 from webapp.lesions.schemas import Change, Comparison, Evolution, TimelinePoint
 
 AREA_GROWTH = 0.20  # relative growth of the area fraction

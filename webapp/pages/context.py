@@ -7,11 +7,11 @@ from typing import Any
 
 from litestar import Request
 
+from webapp.core.body_sites import body_site_choices
 from webapp.core.service_client import ServiceClient, ServiceUnavailable
 from webapp.core.settings import get_upload_settings
 from webapp.core.timezones import request_time_zone
 from webapp.db.models import User
-from webapp.lesions.schemas import body_site_choices
 from webapp.lesions.services import LesionService
 
 

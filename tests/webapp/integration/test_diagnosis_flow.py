@@ -121,7 +121,7 @@ async def test_an_anonymous_result_kept_on_request_is_saved_by_signing_up_and_on
     assert page.status_code == 200 and "saved to your account" in page.text
     async with database(db_url) as session:
         rows = (await session.execute(Diagnosis.__table__.select())).all()
-    assert len(rows) == 1 and rows[0].result["verdict"] == "ok"
+    assert len(rows) == 1 and rows[0].result["verdict"] == "ok" and rows[0].result["result_version"] == 2
     assert await _kept_rows(db_url) == 0  # claimed: gone from the store
     # logging in elsewhere later saves nothing more
     await post_form(live_client, "/", "/logout", {})
@@ -233,16 +233,22 @@ async def test_a_photo_that_cannot_be_judged_gets_the_retake_screen_and_nothing_
 
 
 async def test_a_malformed_service_answer_is_an_error_not_an_invented_result() -> None:
+    from skin_models.contract import DiagnoseResponse
     from tests.fixtures.contract import diagnose_answer
-    from webapp.core.service_client import _well_formed
+    from webapp.core.diagnosis_result import DiagnosisResult
+    from webapp.core.service_client import ServiceUnavailable, read_answer
 
     good = diagnose_answer()  # a realistic answer, valid against the API contract
-    assert _well_formed(good)
-    assert _well_formed({**good, "verdict": "retake", "verdict_reasons": ["blurred"], "classification": None,
-                         "triage": None, "explanation": None})
-    assert not _well_formed({**good, "triage": None})  # no level: never an invented "medium"
-    assert not _well_formed({**good, "triage": {**good["triage"], "level": "urgent"}})
-    assert not _well_formed({k: v for k, v in good.items() if k != "verdict"})
-    assert not _well_formed({**good, "classification": None})
-    assert not _well_formed({**good, "segmentation": {**good["segmentation"], "outline": "a string"}})
-    assert not _well_formed(["not", "a", "dict"])
+    result = read_answer(good)
+    assert isinstance(result, DiagnosisResult) and result.label == "nv" and result.segmentation.mask_rle is None
+    retake = read_answer({**good, "verdict": "retake", "verdict_reasons": ["blurred"], "classification": None,
+                          "triage": None, "explanation": None})
+    assert type(retake) is DiagnoseResponse and retake.verdict_reasons == ["blurred"]
+    for bad in ({**good, "triage": None},  # no level: never an invented "medium"
+                {**good, "triage": {**good["triage"], "level": "urgent"}},
+                {k: v for k, v in good.items() if k != "verdict"},
+                {**good, "classification": None},
+                {**good, "segmentation": {**good["segmentation"], "outline": "a string"}},
+                ["not", "a", "dict"]):
+        with pytest.raises(ServiceUnavailable, match="cannot read"):
+            read_answer(bad)
