@@ -27,7 +27,7 @@ from litestar.template.config import TemplateConfig
 
 from webapp.accounts.controllers import AccountController, AuthController
 from webapp.community.controllers import COMMUNITY_ROUTE_HANDLERS
-from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler
+from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler, refuse_null_bytes
 from webapp.core.forgery import check_request_origin
 from webapp.core.guards import SESSION_EMAIL
 from webapp.core.headers import add_security_headers
@@ -148,7 +148,7 @@ def create_app() -> Litestar:
                              cookie_httponly=True, cookie_samesite="lax", exclude=["/health"])
     template_config = _template_config()
 
-    middleware: list[Any] = [language_middleware, session_config.middleware]
+    middleware: list[Any] = [refuse_null_bytes, language_middleware, session_config.middleware]
     for kind, per_minute in (("login", limits.login_per_minute), ("register", limits.register_per_minute),
                              ("diagnose", limits.diagnose_per_minute)):
         if per_minute > 0:

@@ -41,37 +41,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def service_url(request: pytest.FixtureRequest) -> str:
-    """The real BentoML service (``bento_service_url``); ``DRSKIN_TEST_SERVICE_URL`` points elsewhere by hand."""
+    """The real BentoML service (``bento_service_url``, tests/fixtures/service.py); ``DRSKIN_TEST_SERVICE_URL``
+    points elsewhere by hand."""
     override = os.environ.get("DRSKIN_TEST_SERVICE_URL")
     if override:
         return override
-    try:
-        return str(request.getfixturevalue("bento_service_url"))
-    except pytest.FixtureLookupError:
-        pass
-    try:
-        # Until tests/conftest.py loads tests.fixtures.service as a plugin, start the same real server here.
-        from tests.fixtures import service as service_fixtures
-    except ImportError:
-        pytest.skip("the bento_service_url fixture (tests/fixtures/service.py) is not available")
-    return _own_bento_service(service_fixtures)
-
-
-_OWN_SERVICE: dict[str, Any] = {}
-
-
-def _own_bento_service(service_fixtures: Any) -> str:
-    """A session-wide ``bentoml serve`` built exactly like the ``bento_service_url`` fixture."""
-    if "url" not in _OWN_SERVICE:
-        import atexit
-        import tempfile
-
-        home = Path(tempfile.mkdtemp(prefix="drskin-web-bento-"))
-        service_fixtures.register_tiny_models(home)
-        server = service_fixtures.BentoServer(home)
-        _OWN_SERVICE["url"] = server.start()
-        atexit.register(server.stop)
-    return str(_OWN_SERVICE["url"])
+    return str(request.getfixturevalue("bento_service_url"))
 
 
 @pytest.fixture

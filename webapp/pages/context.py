@@ -15,23 +15,25 @@ from webapp.db.models import User
 from webapp.lesions.services import LesionService
 
 
-async def _demo_models(request: Request[Any, Any, Any]) -> bool:
-    """Whether a model answering now was trained on synthetic images (from the service's cached /info); False
-    when the service cannot say, so a service outage never blocks the home page."""
+async def _service_state(request: Request[Any, Any, Any]) -> tuple[bool, bool]:
+    """(a model answering now was trained on synthetic images, the service is unavailable), from the service's
+    cached /info and the client's not-answering window; a service outage never blocks the home page."""
     client: ServiceClient | None = getattr(request.app.state, "service_client", None)
     if client is None:
-        return False
+        return False, False
     try:
         info = await asyncio.wait_for(client.info(), timeout=2.0)  # the home page never waits on a hung service
     except (ServiceUnavailable, TimeoutError):
-        return False
-    return bool(info.get("synthetic"))
+        return False, True
+    return bool(info.get("synthetic")), client.stalled
 
 
 async def home_context(request: Request[Any, Any, Any], user: User | None, lesions: LesionService) -> dict[str, Any]:
     owned = await lesions.list_owned(user.id) if user else []
+    demo_models, service_down = await _service_state(request)
     return {
-        "demo_models": await _demo_models(request),
+        "demo_models": demo_models,
+        "service_down": service_down,
         "max_upload_mb": get_upload_settings().max_upload_mb,
         "logged_in": user is not None,
         "lesions": owned,
