@@ -36,6 +36,7 @@ from webapp.diagnoses.dependencies import (
 from webapp.diagnoses.forms import AttachForm, DiagnoseForm, context_fields
 from webapp.diagnoses.services import DiagnosisService, PhotoService
 from webapp.diagnoses.views import HistoryItem, ResultView, build_result_view, build_retake_view
+from webapp.diagnoses.wording import photo_kind_note
 from webapp.lesions.schemas import LesionForm
 from webapp.lesions.services import LesionService
 from webapp.pages.context import home_context
@@ -142,7 +143,7 @@ class DiagnosisController(Controller):
         rows = [HistoryItem(id=d.id, created_at=d.created_at, label=d.label, label_name=label_name(d.label),
                             triage_level=d.triage_level, concerning_probability=d.concerning_probability,
                             photo_url=f"/photos/{d.photo_id}", lesion_name=names.get(d.lesion_id) if d.lesion_id
-                            else None) for d in items]
+                            else None, photo_kind=photo_kind_note(d.result.photo_kind)) for d in items]
         pages = max(1, -(-total // PER_PAGE))
         return Template("diagnoses/history.html", context={"items": rows, "page": page, "pages": pages,
                                                            "total": total})

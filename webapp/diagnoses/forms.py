@@ -9,6 +9,7 @@ from litestar.datastructures import UploadFile
 from skin_models.context import MAX_AGE, SEXES
 from webapp.core.body_sites import MODEL_SITE
 from webapp.core.i18n import _
+from webapp.diagnoses.wording import SPOT_QUESTIONS
 
 
 @dataclass
@@ -20,15 +21,23 @@ class DiagnoseForm:
     body_site: str = ""
     age: str = ""
     sex: str = ""
+    # The person's own account of the spot (wording.SPOT_QUESTIONS): "yes", "no", or "" / "unknown" (don't know).
+    changed: str = ""
+    grew: str = ""
+    bled: str = ""
+    itched: str = ""
+    hurt: str = ""
+    raised: str = ""
     # Anonymous only: "yes" keeps the result for 30 minutes so that signing up can save it (webapp.diagnoses.pending)
     keep: str = ""
 
 
 def context_fields(form: DiagnoseForm, *, lesion_site: str | None, birth_year: int | None, sex: str | None,
                    logged_in: bool, this_year: int) -> tuple[dict[str, str], list[str]]:
-    """The optional ``age``, ``sex`` and ``site`` fields to send with a photo (only those known), and the problems
-    with what the form said. A tracked lesion's body site wins over the form's; an account's birth year and sex
-    are used when logged in, the form's otherwise."""
+    """The optional ``age``, ``sex`` and ``site`` fields and the person's account of the spot (``changed``,
+    ``grew``, ``bled``, ``itched``, ``hurt``, ``raised``: "true" / "false") to send with a photo (only those known),
+    and the problems with what the form said. A tracked lesion's body site wins over the form's; an account's birth
+    year and sex are used when logged in, the form's otherwise."""
     fields: dict[str, str] = {}
     problems: list[str] = []
     chosen_site = lesion_site if lesion_site is not None else form.body_site.strip()
@@ -37,6 +46,13 @@ def context_fields(form: DiagnoseForm, *, lesion_site: str | None, birth_year: i
             problems.append(_("Choose where on the body the spot is from the list, or leave it empty."))
         elif MODEL_SITE[chosen_site]:
             fields["site"] = str(MODEL_SITE[chosen_site])
+    for name, _question in SPOT_QUESTIONS:
+        answer = str(getattr(form, name)).strip().lower()
+        if answer in ("yes", "no"):
+            fields[name] = "true" if answer == "yes" else "false"
+        elif answer not in ("", "unknown"):
+            problems.append(_("Answer the questions about the spot with yes, no or don't know."))
+            break
     if logged_in:
         if birth_year is not None and 0 <= this_year - birth_year <= MAX_AGE:
             fields["age"] = str(this_year - birth_year)

@@ -4,7 +4,7 @@ the result; the result page, the community, the compare view and the PDF build t
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from skin_models.contract import DiagnoseResponse, Explanation, SegmentResponse
@@ -16,9 +16,13 @@ from webapp.diagnoses.wording import (
     MEASUREMENT_TEXTS,
     NOT_A_LESION_MESSAGE,
     QUALITY_MESSAGES,
+    closer_photo_request,
     context_note,
     disclaimer,
+    kind_performance_note,
+    photo_kind_note,
     quality_message,
+    spot_account,
     triage_advice,
     triage_reason,
 )
@@ -158,6 +162,10 @@ class ResultView:
     lesion_name: str | None = None
     stored: bool = False
     context_note: str = ""
+    spot_account: list[tuple[str, str]] = field(default_factory=list)  # (question, "Yes"/"No"), answered ones
+    photo_kind: str = ""  # "Kind of photo: phone photo (97 % sure)"; empty for models that do not tell
+    kind_performance: str = ""  # what the model was measured to do on this kind of photo
+    closer_photo: str = ""  # a phone photo and an unsure answer: ask for a better photo or a dermoscope
 
 
 def build_result_view(result: DiagnosisResult, *, photo_url: str = "", overlay_url: str = "") -> ResultView:
@@ -184,6 +192,10 @@ def build_result_view(result: DiagnosisResult, *, photo_url: str = "", overlay_u
         heat=build_heat_layer(result.explanation, result.segmentation),
         outline=build_outline(result.segmentation),
         context_note=context_note(result.classification.patient_context),
+        spot_account=spot_account(result.classification.patient_context),
+        photo_kind=photo_kind_note(result.photo_kind),
+        kind_performance=kind_performance_note(result.photo_kind),
+        closer_photo=closer_photo_request(result.photo_kind, result.quality.warnings),
     )
 
 
@@ -222,3 +234,4 @@ class HistoryItem:
     concerning_probability: float
     photo_url: str
     lesion_name: str | None
+    photo_kind: str = ""

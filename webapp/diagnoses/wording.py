@@ -4,7 +4,9 @@ the measurements' names). Keyed by the service's machine codes, so every languag
 
 from __future__ import annotations
 
-from skin_models.contract import PatientContextOut, Triage
+import math
+
+from skin_models.contract import PatientContextOut, PhotoKindOut, QualityWarningOut, Triage
 from webapp.core.body_sites import MODEL_SITE_NAMES
 from webapp.core.i18n import N_, _
 from webapp.core.labels import label_name
@@ -65,10 +67,32 @@ NOT_A_LESION_MESSAGE = N_("This photo does not look like a close-up of skin with
                           "focus.")
 
 
+# The person's own account of the spot (issue 26): the optional questions of the upload form, the request fields
+# of /diagnose and the echo in ``patient_context``, in this order.
+SPOT_QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("changed", N_("Has it changed lately (size, shape or colour)?")),
+    ("grew", N_("Has it grown?")),
+    ("bled", N_("Has it bled?")),
+    ("itched", N_("Does it itch?")),
+    ("hurt", N_("Does it hurt?")),
+    ("raised", N_("Is it raised above the skin?")),
+)
+# The red flags the service names in ``triage.red_flags``, as nouns ("you reported: bleeding").
+RED_FLAG_NAMES = {"bled": N_("bleeding"), "changed": N_("a change")}
+PHOTO_KIND_NAMES = {"dermoscopic": N_("dermoscopic photo (through a dermoscope)"), "phone": N_("phone photo")}
+UNSURE_CODES = ("low_confidence", "close_call")
+
+
 def triage_reason(triage: Triage, label: str, probabilities: dict[str, float]) -> str:
     """Why the level, in the current language, keyed on the service's ``reason_code``."""
     share = honest_percent(triage.concerning_probability)
     code = triage.reason_code
+    if code == "red_flag":
+        flags = ", ".join(_(RED_FLAG_NAMES[flag]) if flag in RED_FLAG_NAMES else flag for flag in triage.red_flags)
+        return _("The estimated chance of a malignant or pre-malignant lesion is %(share)s, below the model's "
+                 "referral threshold of %(threshold)s, but you reported %(flags)s. A spot that bleeds or changes "
+                 "should be seen by a doctor whatever a photo shows, so this result is never “low”.",
+                 share=share, threshold=honest_percent(triage.threshold), flags=flags or _("a change"))
     if code == "melanoma_most_likely":
         return _("Melanoma is the most likely of the seven classes (%(probability)s). The estimated chance of a "
                  "malignant or pre-malignant lesion is %(share)s.",
@@ -123,3 +147,46 @@ def context_note(given: PatientContextOut) -> str:
 def disclaimer(synthetic: bool) -> str:
     """The disclaimer under every result, with the synthetic-model note when it applies."""
     return _(DEFAULT_DISCLAIMER) + (" " + _(SYNTHETIC_NOTE) if synthetic else "")
+
+
+def spot_account(given: PatientContextOut) -> list[tuple[str, str]]:
+    """What the person said about the spot: (question, "Yes" / "No") for each question answered, in order."""
+    answers = []
+    for field, question in SPOT_QUESTIONS:
+        value = getattr(given, field)
+        if value is not None:
+            answers.append((_(question), _("Yes") if value else _("No")))
+    return answers
+
+
+def photo_kind_note(kind: PhotoKindOut | None) -> str:
+    """"Kind of photo: phone photo (97 %)"; empty when the served model does not tell kinds apart."""
+    if kind is None:
+        return ""
+    return _("Kind of photo: %(kind)s (%(probability)s sure)", kind=_(PHOTO_KIND_NAMES[kind.kind]),
+             probability=honest_percent(kind.probability))
+
+
+def kind_performance_note(kind: PhotoKindOut | None) -> str:
+    """What the served model was measured to do on this kind of photo ("on phone photos like this one, Dr. Skin
+    flags about 9 in 10 skin cancers"); empty when not measured. Rounded down: never a better figure than measured,
+    and never "10 in 10"."""
+    if kind is None or kind.measured is None or kind.measured.malignant_sensitivity is None:
+        return ""
+    in_ten = min(9, math.floor(kind.measured.malignant_sensitivity * 10 + 1e-9))
+    images = kind.measured.images
+    if kind.kind == "phone":
+        return _("On phone photos like this one, Dr. Skin flags about %(n)d in 10 skin cancers (measured on %(images)d "
+                 "test photos it had not seen); it misses the others. A doctor's look is worth more than this "
+                 "result.", n=in_ten, images=images)
+    return _("On dermoscopic photos like this one, Dr. Skin flags about %(n)d in 10 skin cancers (measured on "
+             "%(images)d test photos it had not seen); it misses the others.", n=in_ten, images=images)
+
+
+def closer_photo_request(kind: PhotoKindOut | None, warnings: list[QualityWarningOut]) -> str:
+    """When the photo is a phone photo and the answer is unsure: ask for a better one, or a dermoscope."""
+    if kind is None or kind.kind != "phone" or not any(w.code in UNSURE_CODES for w in warnings):
+        return ""
+    return _("The model is unsure about this phone photo. A closer, sharper photo may help: the spot in focus and "
+             "filling about a third of the picture, in even daylight. A photo taken through a dermoscope (a "
+             "magnifier pressed on the skin, which dermatologists use) helps most.")

@@ -11,6 +11,7 @@ from webapp.core.body_sites import BODY_SITE_NAMES
 from webapp.core.i18n import _
 from webapp.core.labels import label_name
 from webapp.diagnoses.views import OutlineView, build_outline
+from webapp.diagnoses.wording import photo_kind_note, spot_account
 from webapp.lesions.bodymap import MapPosition, parse_position
 from webapp.lesions.reminders import Recheck
 
@@ -88,6 +89,8 @@ class TimelinePoint:
     outline: OutlineView | None = None
     border_irregularity: float | None = None
     colour_variegation: float | None = None
+    photo_kind: str = ""  # "Kind of photo: phone photo (97 % sure)"; empty for models that do not tell
+    spot_account: tuple[tuple[str, str], ...] = ()  # what the person said about the spot that day
 
 
 @dataclass
@@ -133,4 +136,6 @@ def timeline_point(diagnosis: Diagnosis) -> TimelinePoint:
         area_fraction=diagnosis.area_fraction, concerning_probability=diagnosis.concerning_probability,
         outline=build_outline(result.segmentation),
         border_irregularity=measured.border_irregularity if measured is not None else None,
-        colour_variegation=measured.colour_variegation if measured is not None else None)
+        colour_variegation=measured.colour_variegation if measured is not None else None,
+        photo_kind=photo_kind_note(result.photo_kind),
+        spot_account=tuple(spot_account(result.classification.patient_context)))

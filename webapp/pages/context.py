@@ -12,6 +12,7 @@ from webapp.core.service_client import ServiceClient, ServiceUnavailable
 from webapp.core.settings import get_upload_settings
 from webapp.core.timezones import request_time_zone
 from webapp.db.models import User
+from webapp.diagnoses.wording import SPOT_QUESTIONS
 from webapp.lesions.services import LesionService
 
 
@@ -43,5 +44,6 @@ async def home_context(request: Request[Any, Any, Any], user: User | None, lesio
         "body_sites": body_site_choices(),
         # what the account gives the classifier (skin_models.context), to say so beside the upload form
         "about_given": bool(user and (user.birth_year or user.sex)),
+        "spot_questions": SPOT_QUESTIONS,  # the person's own account of the spot (optional)
         "error": None,
     }

@@ -73,6 +73,10 @@ class VisitView:
     warnings: list[str]
     models: list[str]
     synthetic_note: str
+    spot_account: list[tuple[str, str]] = field(default_factory=list)  # (question, "Yes"/"No")
+    photo_kind: str = ""
+    kind_performance: str = ""
+    closer_photo: str = ""
 
 
 @dataclass
@@ -101,7 +105,7 @@ class ReportView:
 def _section_titles() -> dict[str, str]:
     return {"probabilities": _("Probabilities"), "what_to_do": _("What to do"), "measurements": _("Measurements"),
             "models": _("Models used"), "photo": _("About the photo"), "change": _("Change between visits"),
-            "not_a_diagnosis": _("Not a diagnosis.")}
+            "not_a_diagnosis": _("Not a diagnosis."), "spot": _("What you told us about the spot")}
 
 
 def _frame(user: Any, subject: str, facts: list[str], zone: str, now: datetime) -> ReportView:
@@ -140,7 +144,9 @@ def visit_view(diagnosis: Diagnosis, photo: Photo, overlay: Photo | None, headin
         or [Row(_("No measurements: no spot was outlined."), "")],
         context_note=view.context_note, warnings=[w["message"] for w in view.warnings],
         models=models or [_("not reported")],
-        synthetic_note=_(SYNTHETIC_NOTE) if view.synthetic_model else "")
+        synthetic_note=_(SYNTHETIC_NOTE) if view.synthetic_model else "",
+        spot_account=view.spot_account, photo_kind=view.photo_kind, kind_performance=view.kind_performance,
+        closer_photo=view.closer_photo)
 
 
 def _number(value: float | None, fmt: str) -> str:

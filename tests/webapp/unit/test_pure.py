@@ -133,3 +133,32 @@ def test_a_close_call_and_the_patients_context_are_worded_by_the_site() -> None:
     assert context_note(PatientContextOut(age=62.0, sex="male", site="upper extremity", applied=True)) == (
         "Weighed with the photo: age 62, male, arm.")
     assert "was not used" in context_note(PatientContextOut(age=62.0, sex=None, site=None, applied=False))
+
+
+def test_the_spot_questions_are_sent_as_true_or_false_and_dont_know_is_not_sent() -> None:
+    from webapp.diagnoses.forms import DiagnoseForm, context_fields
+
+    form = DiagnoseForm(bled="yes", changed="no", grew="unknown", itched="", hurt="YES ")
+    fields, problems = context_fields(form, lesion_site=None, birth_year=None, sex=None, logged_in=False,
+                                      this_year=2026)
+    assert fields == {"bled": "true", "changed": "false", "hurt": "true"} and problems == []
+    _fields, problems = context_fields(DiagnoseForm(raised="maybe"), lesion_site=None, birth_year=None, sex=None,
+                                       logged_in=True, this_year=2026)
+    assert problems == ["Answer the questions about the spot with yes, no or don't know."]
+
+
+def test_a_red_flag_triage_says_what_the_person_reported_in_both_languages() -> None:
+    from skin_models.contract import Triage
+    from webapp.core.i18n import set_current_language
+    from webapp.diagnoses.wording import triage_reason
+
+    triage = Triage(level="medium", reason="r", reason_code="red_flag", advice="a", concerning_probability=0.05,
+                    threshold=0.3, red_flags=["bled", "changed"])
+    text = triage_reason(triage, "nv", {"nv": 0.9}).replace("\xa0", " ")
+    assert text.startswith("The estimated chance of a malignant or pre-malignant lesion is 5 %, below the model's "
+                           "referral threshold of 30 %, but you reported bleeding, a change.")
+    try:
+        set_current_language("ko")
+        assert "출혈, 변화" in triage_reason(triage, "nv", {"nv": 0.9})
+    finally:
+        set_current_language("en")
