@@ -49,13 +49,12 @@ __all__ = ["RESULT_VERSION", "DiagnosisResult", "StoredSegmentation", "Unreadabl
 
 
 class UnreadableResult(ValueError):
-    """A stored result of no shape the site knows (a damaged row): it is shown as unreadable, never guessed."""
+    """A stored result of no shape the site knows (a damaged row): an error, never a guess at what it said."""
 
 
 class StoredSegmentation(SegmentResponse):
     """``/diagnose``'s segmentation as the site keeps it: the outline polygon, not the mask (the site draws the
-    outline itself and never needs the mask's pixels; a run-length mask of a 1024-px photo weighs more than the
-    rest of the answer)."""
+    outline itself and never reads the mask's pixels, so it stores none of them)."""
 
     mask_rle: MaskRLE | None = None  # type: ignore[assignment]  # kept out of storage, see the class docstring
 

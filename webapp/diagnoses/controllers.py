@@ -36,7 +36,7 @@ from webapp.diagnoses.dependencies import (
 from webapp.diagnoses.forms import AttachForm, DiagnoseForm, context_fields
 from webapp.diagnoses.services import DiagnosisService, PhotoService
 from webapp.diagnoses.views import HistoryItem, ResultView, build_result_view, build_retake_view
-from webapp.diagnoses.wording import photo_kind_note
+from webapp.diagnoses.wording import photo_kind_note, spot_account
 from webapp.lesions.schemas import LesionForm
 from webapp.lesions.services import LesionService
 from webapp.pages.context import home_context
@@ -140,10 +140,15 @@ class DiagnosisController(Controller):
                       page: Annotated[int, Parameter(ge=1, le=100_000)] = 1) -> Template:
         items, total = await diagnoses.page(user.id, page, PER_PAGE)
         names = await diagnoses.lesion_names(user.id, {d.lesion_id for d in items if d.lesion_id})
-        rows = [HistoryItem(id=d.id, created_at=d.created_at, label=d.label, label_name=label_name(d.label),
-                            triage_level=d.triage_level, concerning_probability=d.concerning_probability,
-                            photo_url=f"/photos/{d.photo_id}", lesion_name=names.get(d.lesion_id) if d.lesion_id
-                            else None, photo_kind=photo_kind_note(d.result.photo_kind)) for d in items]
+        rows = []
+        for d in items:
+            result = d.result
+            rows.append(HistoryItem(
+                id=d.id, created_at=d.created_at, label=d.label, label_name=label_name(d.label),
+                triage_level=d.triage_level, concerning_probability=d.concerning_probability,
+                photo_url=f"/photos/{d.photo_id}", lesion_name=names.get(d.lesion_id) if d.lesion_id else None,
+                photo_kind=photo_kind_note(result.photo_kind),
+                spot_account=spot_account(result.classification.patient_context)))
         pages = max(1, -(-total // PER_PAGE))
         return Template("diagnoses/history.html", context={"items": rows, "page": page, "pages": pages,
                                                            "total": total})

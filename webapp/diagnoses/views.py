@@ -235,3 +235,4 @@ class HistoryItem:
     photo_url: str
     lesion_name: str | None
     photo_kind: str = ""
+    spot_account: list[tuple[str, str]] = field(default_factory=list)  # (question, "Yes"/"No"), answered ones

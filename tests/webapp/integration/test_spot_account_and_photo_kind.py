@@ -119,6 +119,7 @@ async def test_the_photo_kind_what_it_was_measured_to_do_and_a_request_for_a_bet
 
     history = (await client.get("/history")).text.replace("\xa0", " ")
     assert "Kind of photo: phone photo (97 % sure)" in history and "dermoscopic photo" in history
+    assert "Has it changed lately (size, shape or colour)? Yes · Has it grown? No" in history
 
     async with database(db_url) as session:
         from webapp.db.models import Diagnosis
