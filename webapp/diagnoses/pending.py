@@ -13,15 +13,18 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.stores.base import Store
+from sqlalchemy import delete
 
 from webapp.core.diagnosis_result import DiagnosisResult, UnreadableResult, load_result
 from webapp.core.images import CleanPhoto
 from webapp.core.settings import get_security_settings
+from webapp.db.models import KeyValueItem
 
 STORE = "pending_results"
 COOKIE = "drskin_pending"
@@ -34,12 +37,6 @@ def _store(request: Request[Any, Any, Any]) -> Store:
 
 async def _purge_expired(request: Request[Any, Any, Any]) -> None:
     """Delete every kept result past its 30 minutes (photos must not linger after the promise to forget them)."""
-    from datetime import UTC, datetime
-
-    from sqlalchemy import delete
-
-    from webapp.db.models import KeyValueItem
-
     engine = request.app.state.alchemy_config.get_engine()
     async with engine.begin() as connection:
         await connection.execute(delete(KeyValueItem).where(KeyValueItem.namespace == STORE,
