@@ -27,12 +27,13 @@ from litestar.template.config import TemplateConfig
 
 from webapp.accounts.controllers import AccountController, AuthController
 from webapp.community.controllers import COMMUNITY_ROUTE_HANDLERS
-from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler
+from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler, refuse_null_bytes
 from webapp.core.forgery import check_request_origin
 from webapp.core.guards import SESSION_EMAIL
 from webapp.core.headers import add_security_headers
 from webapp.core.i18n import install_jinja, language_middleware, remember_language_hook
 from webapp.core.labels import LABELS, triage_label
+from webapp.core.numbers import honest_percent
 from webapp.core.service_client import ServiceClient
 from webapp.core.sessions import BestEffortStore, DatabaseSessionConfig
 from webapp.core.settings import (
@@ -41,10 +42,10 @@ from webapp.core.settings import (
     get_service_settings,
     get_upload_settings,
 )
+from webapp.core.timezones import install_jinja as install_time_jinja
 from webapp.db.config import build_alchemy_config
 from webapp.db.models import KeyValueItem
 from webapp.diagnoses.controllers import DiagnoseController, DiagnosisController, PhotoController
-from webapp.diagnoses.schemas import honest_percent
 from webapp.diseases.controllers import DiseaseController
 from webapp.lesions.bodymap import picker_map
 from webapp.lesions.controllers import LesionController
@@ -77,6 +78,7 @@ def _template_config() -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
         install_jinja(env)  # _(), ngettext(), lang, lang_url() for the current request's language
+        install_time_jinja(env)  # the date and day filters: the reader's time zone, named
         env.globals["class_labels"] = LABELS
         env.globals["triage_label"] = triage_label
         env.globals["session_email"] = _session_email
@@ -146,7 +148,7 @@ def create_app() -> Litestar:
                              cookie_httponly=True, cookie_samesite="lax", exclude=["/health"])
     template_config = _template_config()
 
-    middleware: list[Any] = [language_middleware, session_config.middleware]
+    middleware: list[Any] = [refuse_null_bytes, language_middleware, session_config.middleware]
     for kind, per_minute in (("login", limits.login_per_minute), ("register", limits.register_per_minute),
                              ("diagnose", limits.diagnose_per_minute)):
         if per_minute > 0:

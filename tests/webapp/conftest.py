@@ -41,37 +41,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def service_url(request: pytest.FixtureRequest) -> str:
-    """The real BentoML service (``bento_service_url``); ``DRSKIN_TEST_SERVICE_URL`` points elsewhere by hand."""
+    """The real BentoML service (``bento_service_url``, tests/fixtures/service.py); ``DRSKIN_TEST_SERVICE_URL``
+    points elsewhere by hand."""
     override = os.environ.get("DRSKIN_TEST_SERVICE_URL")
     if override:
         return override
-    try:
-        return str(request.getfixturevalue("bento_service_url"))
-    except pytest.FixtureLookupError:
-        pass
-    try:
-        # Until tests/conftest.py loads tests.fixtures.service as a plugin, start the same real server here.
-        from tests.fixtures import service as service_fixtures
-    except ImportError:
-        pytest.skip("the bento_service_url fixture (tests/fixtures/service.py) is not available")
-    return _own_bento_service(service_fixtures)
-
-
-_OWN_SERVICE: dict[str, Any] = {}
-
-
-def _own_bento_service(service_fixtures: Any) -> str:
-    """A session-wide ``bentoml serve`` built exactly like the ``bento_service_url`` fixture."""
-    if "url" not in _OWN_SERVICE:
-        import atexit
-        import tempfile
-
-        home = Path(tempfile.mkdtemp(prefix="drskin-web-bento-"))
-        service_fixtures.register_tiny_models(home)
-        server = service_fixtures.BentoServer(home)
-        _OWN_SERVICE["url"] = server.start()
-        atexit.register(server.stop)
-    return str(_OWN_SERVICE["url"])
+    return str(request.getfixturevalue("bento_service_url"))
 
 
 @pytest.fixture
@@ -184,19 +159,30 @@ class StoredRows:
 
 
 def fake_result(label: str = "nv", concerning: float = 0.1, area: float = 0.2, level: str = "low") -> dict[str, Any]:
-    """A stored-result document shaped like the service's ``/diagnose`` answer (for rows arranged directly)."""
+    """A stored-result document of the current shape (``DiagnosisResult.stored()``) with the given numbers, for
+    rows arranged directly: the service's answer (``tests.fixtures.contract``) with these probabilities."""
+    from skin_models.contract import DiagnoseResponse
+    from tests.fixtures.contract import diagnose_answer
+    from webapp.core.diagnosis_result import DiagnosisResult
+
     rest = (1 - concerning) / 4
     probabilities = {"mel": concerning / 3, "bcc": concerning / 3, "akiec": concerning / 3,
                      "nv": rest, "bkl": rest, "df": rest, "vasc": rest}
-    model = {"name": "skin-classifier", "tag": "skin-classifier:t", "version": "t"}
-    return {"verdict": "ok", "verdict_reasons": [], "message": "ok",
-            "classification": {"label": label, "label_name": label, "probabilities": probabilities, "model": model,
-                               "synthetic_model": True},
-            "segmentation": {"lesion_found": True, "area_fraction": area,
-                             "measurements": {"area_fraction": area, "asymmetry": 0.1, "border_irregularity": 1.2,
-                                              "colour_variegation": 0.1, "diameter_px": 100.0}},
-            "triage": {"level": level, "reason": "r", "advice": "a", "concerning_probability": concerning},
-            "quality": {"warnings": []}, "models": [model | {"synthetic": True}], "disclaimer": "Not a diagnosis."}
+    answer = diagnose_answer()
+    classification, segmentation = answer["classification"], answer["segmentation"]
+    classification.update(label=label, label_name=label, probabilities=probabilities, synthetic_model=True,
+                          patient_context={"age": None, "sex": None, "site": None, "applied": False})
+    segmentation.update(area_fraction=area, outline=[], synthetic_model=True)
+    segmentation["measurements"].update(area_fraction=area, asymmetry=0.1, border_irregularity=1.2,
+                                        colour_variegation=0.1, diameter_px=100.0)
+    code = {"low": "below_threshold", "medium": "above_threshold"}.get(
+        level, "melanoma_most_likely" if label == "mel" else "high_concern")
+    answer["triage"] = {"level": level, "reason": "r", "reason_code": code, "advice": "a",
+                        "concerning_probability": concerning, "threshold": 0.3}
+    answer.update(explanation=None, quality={"warnings": []}, disclaimer="Not a diagnosis.",
+                  models=[{**model, "tag": f"{model['name']}:t", "version": "t", "synthetic": True}
+                          for model in answer["models"]])
+    return DiagnosisResult.from_answer(DiagnoseResponse.model_validate(answer)).stored()
 
 
 async def store_rows(database_url: str, email: str, *, photo: bytes | None = None, result: dict[str, Any] | None = None,
@@ -229,7 +215,7 @@ async def store_rows(database_url: str, email: str, *, photo: bytes | None = Non
                               label=result["classification"]["label"], triage_level=result["triage"]["level"],
                               concerning_probability=result["triage"]["concerning_probability"],
                               area_fraction=result["segmentation"]["area_fraction"], synthetic_model=True,
-                              model_versions=result["models"], result=result)
+                              model_versions=result["models"], result_document=result)
         session.add(diagnosis)
         await session.commit()
         return StoredRows(user.id, diagnosis.id, picture.id, overlay.id, lesion_id)

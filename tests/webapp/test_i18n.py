@@ -121,8 +121,10 @@ def test_gettext_helpers() -> None:
 
 def test_result_view_uses_the_sites_own_texts_for_the_services_codes() -> None:
     """Triage advice, quality warnings, class names and the disclaimer come from the catalogue, by code."""
+    from webapp.core.diagnosis_result import load_result
     from webapp.core.i18n import set_current_language
-    from webapp.diagnoses.schemas import QUALITY_MESSAGES, build_result_view
+    from webapp.diagnoses.views import build_result_view
+    from webapp.diagnoses.wording import QUALITY_MESSAGES
 
     result = fake_result(label="mel", concerning=0.7, level="high")
     result["triage"]["threshold"] = 0.3
@@ -130,7 +132,7 @@ def test_result_view_uses_the_sites_own_texts_for_the_services_codes() -> None:
                                      for code in QUALITY_MESSAGES] + [{"code": "new_code", "message": "As sent."}]
     try:
         set_current_language("ko")
-        view = build_result_view(result)
+        view = build_result_view(load_result(result))
         assert view.label_name == "흑색종"
         assert {bar.name for bar in view.bars} >= {"흑색종", "기저세포암"}
         assert HANGUL.search(view.triage_advice) and HANGUL.search(view.triage_reason)
@@ -140,7 +142,7 @@ def test_result_view_uses_the_sites_own_texts_for_the_services_codes() -> None:
         assert "흑색종" in messages["low_confidence"]
         assert messages["new_code"] == "As sent."  # an unknown code keeps the service's text
         set_current_language("en")
-        view = build_result_view(result)
+        view = build_result_view(load_result(result))
         assert view.label_name == "Melanoma" and not HANGUL.search(view.triage_advice + view.disclaimer)
         assert "Melanoma is the most likely" in view.triage_reason
     finally:

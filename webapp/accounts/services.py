@@ -135,7 +135,7 @@ async def export_user_data(session: AsyncSession, user: User) -> bytes:
                        "triage_level": d.triage_level, "concerning_probability": d.concerning_probability,
                        "area_fraction": d.area_fraction, "synthetic_model": d.synthetic_model,
                        "models": d.model_versions, "photo": photo_path(d.photo_id),
-                       "overlay": photo_path(d.overlay_id), "result": d.result} for d in diagnoses]
+                       "overlay": photo_path(d.overlay_id), "result": d.result_document} for d in diagnoses]
     posts = (await session.scalars(select(CommunityPost).where(CommunityPost.user_id == user.id)
                                    .order_by(CommunityPost.created_at))).all()
     comments = (await session.scalars(select(CommunityComment).where(CommunityComment.user_id == user.id)

@@ -37,7 +37,6 @@ from webapp.community.schemas import (
     PostForm,
     PostSummary,
     PostView,
-    ProbabilityRow,
     QueueItem,
     ReportForm,
     SharedDiagnosis,
@@ -49,11 +48,11 @@ from webapp.community.services import CommentService, CommunityError, PostServic
 from webapp.core.guards import requires_login
 from webapp.core.i18n import gettext, request_language
 from webapp.core.images import PhotoError, clean_photo
-from webapp.core.labels import CLASS_CODES, CONCERNING_CODES, label_name
+from webapp.core.labels import label_name
 from webapp.core.settings import get_upload_settings
 from webapp.core.timezones import local_time, request_time_zone
 from webapp.db.models import CommunityComment, CommunityPost, Diagnosis, User
-from webapp.diagnoses.schemas import build_outline, honest_percent
+from webapp.diagnoses.views import build_outline, probability_bars
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
@@ -74,18 +73,14 @@ def shared_view(post: CommunityPost, diagnosis: Diagnosis | None) -> SharedDiagn
     """Top class, probabilities and the outline of a shared diagnosis; its photo only if the author ticked it."""
     if diagnosis is None:
         return None
-    classification = (diagnosis.result or {}).get("classification") or {}
-    probabilities = {code: float((classification.get("probabilities") or {}).get(code, 0.0)) for code in CLASS_CODES}
-    top = diagnosis.label or max(probabilities, key=lambda code: probabilities[code])
-    rows = [ProbabilityRow(code=code, name=label_name(code), percent=f"{p * 100:.1f}", shown=honest_percent(p),
-                           is_top=code == top, is_concerning=code in CONCERNING_CODES)
-            for code, p in sorted(probabilities.items(), key=lambda item: -item[1])]
+    result = diagnosis.result
+    rows = sorted(probability_bars(result), key=lambda bar: -bar.probability)
     return SharedDiagnosis(
-        label=top, label_name=label_name(top), rows=rows,
+        label=result.label, label_name=label_name(result.label), rows=rows,
         overlay_url=f"/community/posts/{post.id}/overlay" if diagnosis.overlay_id and post.share_diagnosis_photo
         else None,  # an outlined copy of the photo is the photo: only when the author shares it
         photo_url=f"/community/posts/{post.id}/diagnosis-photo" if post.share_diagnosis_photo else None,
-        outline=build_outline(diagnosis.result or {}),
+        outline=build_outline(result.segmentation),
         synthetic_model=bool(diagnosis.synthetic_model), created_at=diagnosis.created_at)
 
 

@@ -12,7 +12,7 @@ from litestar.datastructures import UploadFile
 from markupsafe import Markup
 
 from webapp.community.rendering import FORMATS
-from webapp.diagnoses.schemas import OutlineView
+from webapp.diagnoses.views import OutlineView, ProbabilityBar
 
 TITLE_MAX = 200
 BODY_MAX = 20_000
@@ -90,22 +90,12 @@ def pseudonym(user_id: uuid.UUID) -> str:
 
 
 @dataclass(frozen=True)
-class ProbabilityRow:
-    code: str
-    name: str
-    percent: str  # the bar's width, 0-100
-    shown: str  # what a person reads: "> 99 %" / "< 1 %" at the ends (webapp.diagnoses.schemas.honest_percent)
-    is_top: bool
-    is_concerning: bool
-
-
-@dataclass(frozen=True)
 class SharedDiagnosis:
     """What a shared diagnosis shows: the top class, the probabilities, the overlay; the photo only if chosen."""
 
     label: str
     label_name: str
-    rows: list[ProbabilityRow]
+    rows: list[ProbabilityBar]  # most probable first
     overlay_url: str | None  # diagnoses from before outlines were drawn by the site: a stored outlined copy
     photo_url: str | None
     outline: OutlineView | None  # the lesion's outline (the site draws it: over the photo when shared, else alone)

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
@@ -30,6 +30,18 @@ _MESSAGES = {
           N_("Nothing you sent was saved, and nothing you saved before is lost. Try again later.")),
 }
 DATABASE_RETRY_AFTER_S = 30
+
+
+def refuse_null_bytes(app: Any) -> Any:
+    """Route middleware: an address with a null character (``/static/x%00``) names nothing, so it is the 404 page;
+    left to the static files' ``open()`` it was a 500 with a traceback ("embedded null byte")."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if "\x00" in scope.get("path", ""):
+            raise NotFoundException("The address holds a null character.")
+        await app(scope, receive, send)
+
+    return middleware
 
 
 def _page(request: Request[Any, Any, Any], status_code: int, detail: str | None = None,

@@ -291,10 +291,6 @@ def install_jinja(env: Any) -> None:
     env.globals["languages"] = LANGUAGE_NAMES
     env.globals["lang_url"] = lang_url
 
-    from webapp.core import timezones
-
-    timezones.install_jinja(env)  # the date and day filters: the reader's time zone, named
-
 
 # ------------------------------------------------------------------------------------------------- middleware
 def language_middleware(app: Callable[..., Any]) -> Callable[..., Any]:

@@ -54,8 +54,3 @@ def _photo_error(code: str, max_pixels: int) -> PhotoError:
         return PhotoError(_("The photo has too many pixels. Use a smaller photo."), status_code=413)
     return PhotoError(_("This file is not an image we can read. Take a photo or upload a JPEG, PNG or WebP "
                         "picture of the skin spot."))
-
-
-def image_size(data: bytes) -> tuple[int, int]:
-    with Image.open(io.BytesIO(data)) as image:
-        return image.width, image.height

@@ -7,7 +7,10 @@ import time
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
+from skin_models.contract import DiagnoseResponse
+from webapp.core.diagnosis_result import DiagnosisResult
 from webapp.core.i18n import N_, _, current_language
 from webapp.core.settings import ServiceSettings
 
@@ -108,9 +111,10 @@ class ServiceClient:
         raise AssertionError("unreachable")
 
     async def diagnose(self, image: bytes, *, filename: str = "photo.jpg", content_type: str = "image/jpeg",
-                       context: dict[str, str] | None = None) -> dict[str, Any]:
-        """POST /diagnose, with the optional ``context`` fields (age, sex, site) the classifier weighs; the JSON
-        answer, or ``PhotoRejected`` / ``ServiceUnavailable``."""
+                       context: dict[str, str] | None = None) -> DiagnosisResult | DiagnoseResponse:
+        """POST /diagnose, with the optional ``context`` fields (age, sex, site) the classifier weighs: the typed
+        result when the photo was judged (verdict ``ok``), else the contract's answer (what to retake and why); or
+        ``PhotoRejected`` / ``ServiceUnavailable``."""
         # While the service is known not to answer, wait less: a person learns it in seconds, and an answer in time
         # (the service is back) clears the state.
         stalled = self.stalled
@@ -125,10 +129,7 @@ class ServiceClient:
                 payload = response.json()
             except ValueError as exc:
                 raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE)) from exc
-            if not _well_formed(payload):
-                log.warning("service /diagnose gave a malformed answer: %s", str(payload)[:300])
-                raise ServiceUnavailable(_(MALFORMED_MESSAGE))
-            return payload
+            return read_answer(payload)
         if 400 <= response.status_code < 500 and response.status_code != 429:
             raise PhotoRejected(_error_message(response), response.status_code)
         log.warning("service /diagnose answered %s: %s", response.status_code, response.text[:300])
@@ -190,21 +191,14 @@ def _error_message(response: httpx.Response) -> str:
     return _(_FALLBACK_4XX.get(response.status_code, _FALLBACK_OTHER))
 
 
-VERDICTS = ("ok", "retake", "not_a_lesion")
-
-
-def _well_formed(payload: Any) -> bool:
+def read_answer(payload: Any) -> DiagnosisResult | DiagnoseResponse:
     """A ``/diagnose`` answer the site can show: valid against the API contract the service itself answers with
-    (``skin_models.contract``), and when the verdict is ``ok``, with a classification and a triage level. The site
-    never fills in a missing verdict or triage itself."""
-    from pydantic import ValidationError
-
-    from skin_models.contract import DiagnoseResponse
-
+    (``skin_models.contract``) and, when the verdict is ``ok``, a whole result (classification, probabilities,
+    triage). Raises ``ServiceUnavailable`` with ``MALFORMED_MESSAGE`` otherwise: the site never fills in a missing
+    verdict or triage itself."""
     try:
         answer = DiagnoseResponse.model_validate(payload)
+        return DiagnosisResult.from_answer(answer) if answer.verdict == "ok" else answer
     except ValidationError as exc:
         log.warning("service /diagnose answer is not valid against the contract: %s", str(exc)[:500])
-        return False
-    return answer.verdict != "ok" or (answer.classification is not None and answer.triage is not None
-                                      and answer.classification.probabilities is not None)
+        raise ServiceUnavailable(_(MALFORMED_MESSAGE)) from exc

@@ -13,6 +13,8 @@ from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.types import Empty, Message, ScopeSession
 
+from webapp.core.errors import is_storage_full
+
 log = logging.getLogger(__name__)
 
 _ROTATE = "drskin_rotate_session"
@@ -57,8 +59,6 @@ class BestEffortStore(SQLAlchemyStore):  # type: ignore[type-arg]
     keep (a photo, a kept result) still fails, with the page that says so."""
 
     async def set(self, key: str, value: str | bytes, expires_in: int | datetime.timedelta | None = None) -> None:
-        from webapp.core.errors import is_storage_full
-
         try:
             await super().set(key, value, expires_in)
         except Exception as exc:

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from webapp.core.i18n import current_language, request_language
+
 DEFAULT_ZONE = "UTC"
 COOKIE = "tz"
 SESSION_KEY = "time_zone"
@@ -136,8 +138,6 @@ def install_jinja(env: Any) -> None:
     """The ``date`` (time with zone) and ``day`` (calendar day) filters, in the request's zone and language, and
     ``time_zone`` (the request's zone name) for templates."""
     from jinja2 import pass_context
-
-    from webapp.core.i18n import current_language, request_language
 
     def _zone_and_lang(context: Any) -> tuple[str, str]:
         request = context.get("request") if context is not None else None

@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.core.diagnosis_result import DiagnosisResult, load_result
+
 metadata = UUIDAuditBase.metadata
 # advanced-alchemy's JsonB breaks on SQLAlchemy 2.1 (util.portable_instancemethod is gone): spell it out.
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
@@ -81,7 +83,8 @@ class Lesion(UUIDAuditBase):
 
 
 class Diagnosis(UUIDAuditBase):
-    """One analysed photo: the service's full answer plus the columns pages sort and plot by."""
+    """One analysed photo: the typed result (``webapp.core.diagnosis_result``) plus the columns pages sort and plot
+    by."""
 
     __tablename__ = "diagnoses"
 
@@ -96,7 +99,18 @@ class Diagnosis(UUIDAuditBase):
     area_fraction: Mapped[float | None] = mapped_column(Float, nullable=True)
     synthetic_model: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     model_versions: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument)
-    result: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    # The stored document, of whatever shape it was written in; read it through ``result``.
+    result_document: Mapped[dict[str, Any]] = mapped_column("result", JsonDocument)
+
+    @property
+    def result(self) -> DiagnosisResult:
+        """The stored result, upgraded from any older shape and validated: the one place a row's result is read
+        (``load_result``; raises ``UnreadableResult`` for a damaged document)."""
+        return load_result(self.result_document)
+
+    @result.setter
+    def result(self, value: DiagnosisResult) -> None:
+        self.result_document = value.stored()
 
 
 class CommunityPost(UUIDAuditBase):

@@ -16,10 +16,13 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 
 from webapp.accounts.dependencies import provide_current_user, provide_user
+from webapp.core.body_sites import body_site_choices
+from webapp.core.diagnosis_result import DiagnosisResult
 from webapp.core.errors import is_storage_full
 from webapp.core.guards import requires_login
 from webapp.core.i18n import _, ngettext
 from webapp.core.images import PhotoError, clean_photo
+from webapp.core.labels import label_name
 from webapp.core.service_client import ServiceClient, ServiceError
 from webapp.core.settings import get_upload_settings
 from webapp.db.models import Diagnosis, User
@@ -30,17 +33,11 @@ from webapp.diagnoses.dependencies import (
     provide_photo_service,
     provide_service_client,
 )
-from webapp.diagnoses.schemas import (
-    AttachForm,
-    DiagnoseForm,
-    HistoryItem,
-    ResultView,
-    build_result_view,
-    build_retake_view,
-    context_fields,
-)
+from webapp.diagnoses.forms import AttachForm, DiagnoseForm, context_fields
 from webapp.diagnoses.services import DiagnosisService, PhotoService
-from webapp.lesions.schemas import LesionForm, body_site_choices
+from webapp.diagnoses.views import HistoryItem, ResultView, build_result_view, build_retake_view
+from webapp.diagnoses.wording import photo_kind_note, spot_account
+from webapp.lesions.schemas import LesionForm
 from webapp.lesions.services import LesionService
 from webapp.pages.context import home_context
 
@@ -90,29 +87,22 @@ class DiagnoseController(Controller):
             # End the read transaction before the seconds-long service call: a connection idle in a transaction
             # meanwhile would exhaust the pool under load (the soak test found it: 32 people, 15 connections).
             await diagnoses.repository.session.commit()
-            result = await service.diagnose(photo.jpeg, context=fields)
+            answer = await service.diagnose(photo.jpeg, context=fields)
         except (PhotoError, ServiceError) as exc:
             context = await home_context(request, current_user, lesions)
             context["error"] = exc.message
             return Template("pages/home.html", context=context, status_code=exc.status_code)
 
-        if result["verdict"] != "ok":
+        photo_url = "data:image/jpeg;base64," + base64.b64encode(photo.jpeg).decode("ascii")
+        if not isinstance(answer, DiagnosisResult):
             # The photo could not be judged: a retake screen, and nothing is stored, logged in or not.
-            segmentation = result.get("segmentation") or {}
-            overlay = segmentation.get("overlay_png")
-            retake = build_retake_view(
-                result, photo_url="data:image/jpeg;base64," + base64.b64encode(photo.jpeg).decode("ascii"),
-                overlay_url=f"data:image/png;base64,{overlay}" if isinstance(overlay, str) and overlay else "")
-            return Template("diagnoses/retake.html", context={"retake": retake})
+            return Template("diagnoses/retake.html", context={"retake": build_retake_view(answer, photo_url=photo_url)})
+        result = answer
 
         if current_user is None:
             # Anonymous: shown once, straight from this POST, and written nowhere — unless the person ticked "keep
             # it for 30 minutes" to save it to an account they are about to create (webapp.diagnoses.pending).
-            segmentation = result.get("segmentation") or {}
-            overlay = segmentation.get("overlay_png")
-            view = build_result_view(
-                result, photo_url="data:image/jpeg;base64," + base64.b64encode(photo.jpeg).decode("ascii"),
-                overlay_url=f"data:image/png;base64,{overlay}" if isinstance(overlay, str) and overlay else "")
+            view = build_result_view(result, photo_url=photo_url)
             kept = data.keep == "yes"
             cookies = [await pending.keep(request, photo, result)] if kept else []
             return Template("diagnoses/result.html", cookies=cookies, context={
@@ -150,10 +140,15 @@ class DiagnosisController(Controller):
                       page: Annotated[int, Parameter(ge=1, le=100_000)] = 1) -> Template:
         items, total = await diagnoses.page(user.id, page, PER_PAGE)
         names = await diagnoses.lesion_names(user.id, {d.lesion_id for d in items if d.lesion_id})
-        rows = [HistoryItem(id=d.id, created_at=d.created_at, label=d.label, label_name=stored_view(d).label_name,
-                            triage_level=d.triage_level, concerning_probability=d.concerning_probability,
-                            photo_url=f"/photos/{d.photo_id}", lesion_name=names.get(d.lesion_id) if d.lesion_id
-                            else None) for d in items]
+        rows = []
+        for d in items:
+            result = d.result
+            rows.append(HistoryItem(
+                id=d.id, created_at=d.created_at, label=d.label, label_name=label_name(d.label),
+                triage_level=d.triage_level, concerning_probability=d.concerning_probability,
+                photo_url=f"/photos/{d.photo_id}", lesion_name=names.get(d.lesion_id) if d.lesion_id else None,
+                photo_kind=photo_kind_note(result.photo_kind),
+                spot_account=spot_account(result.classification.patient_context)))
         pages = max(1, -(-total // PER_PAGE))
         return Template("diagnoses/history.html", context={"items": rows, "page": page, "pages": pages,
                                                            "total": total})

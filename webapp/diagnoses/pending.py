@@ -13,14 +13,18 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.stores.base import Store
+from sqlalchemy import delete
 
+from webapp.core.diagnosis_result import DiagnosisResult, UnreadableResult, load_result
 from webapp.core.images import CleanPhoto
 from webapp.core.settings import get_security_settings
+from webapp.db.models import KeyValueItem
 
 STORE = "pending_results"
 COOKIE = "drskin_pending"
@@ -33,19 +37,13 @@ def _store(request: Request[Any, Any, Any]) -> Store:
 
 async def _purge_expired(request: Request[Any, Any, Any]) -> None:
     """Delete every kept result past its 30 minutes (photos must not linger after the promise to forget them)."""
-    from datetime import UTC, datetime
-
-    from sqlalchemy import delete
-
-    from webapp.db.models import KeyValueItem
-
     engine = request.app.state.alchemy_config.get_engine()
     async with engine.begin() as connection:
         await connection.execute(delete(KeyValueItem).where(KeyValueItem.namespace == STORE,
                                                             KeyValueItem.expires_at < datetime.now(UTC)))
 
 
-async def keep(request: Request[Any, Any, Any], photo: CleanPhoto, result: dict[str, Any]) -> Cookie:
+async def keep(request: Request[Any, Any, Any], photo: CleanPhoto, result: DiagnosisResult) -> Cookie:
     """Keep the result for ``PENDING_TTL_S`` (replacing one this browser kept before); the cookie to set."""
     await _purge_expired(request)
     store = _store(request)
@@ -54,13 +52,13 @@ async def keep(request: Request[Any, Any, Any], photo: CleanPhoto, result: dict[
         await store.delete(previous)
     token = secrets.token_urlsafe(32)
     payload = {"jpeg": base64.b64encode(photo.jpeg).decode("ascii"), "width": photo.width, "height": photo.height,
-               "result": result}
+               "result": result.stored()}
     await store.set(token, json.dumps(payload).encode(), expires_in=PENDING_TTL_S)
     return Cookie(key=COOKIE, value=token, max_age=PENDING_TTL_S, httponly=True, samesite="lax", path="/",
                   secure=get_security_settings().secure_cookies)
 
 
-async def peek(request: Request[Any, Any, Any]) -> tuple[CleanPhoto, dict[str, Any]] | None:
+async def peek(request: Request[Any, Any, Any]) -> tuple[CleanPhoto, DiagnosisResult] | None:
     """The kept photo and result named by the request's cookie (still kept: ``forget`` after saving it); None
     when there is none (no cookie, expired, already claimed)."""
     await _purge_expired(request)
@@ -73,10 +71,10 @@ async def peek(request: Request[Any, Any, Any]) -> tuple[CleanPhoto, dict[str, A
     try:
         payload = json.loads(raw)
         photo = CleanPhoto(base64.b64decode(payload["jpeg"]), int(payload["width"]), int(payload["height"]))
-        result = payload["result"]
-    except (ValueError, KeyError, TypeError):
+        result = load_result(payload["result"])
+    except (ValueError, KeyError, TypeError, UnreadableResult):
         return None
-    return (photo, result) if isinstance(result, dict) else None
+    return photo, result
 
 
 async def forget(request: Request[Any, Any, Any]) -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
-from typing import Any
 
 from advanced_alchemy.filters import LimitOffset, OrderBy
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -13,9 +10,9 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.exceptions import NotFoundException
 from sqlalchemy import delete, select
 
-from webapp.core.images import CleanPhoto, image_size
+from webapp.core.diagnosis_result import DiagnosisResult
+from webapp.core.images import CleanPhoto
 from webapp.db.models import Diagnosis, Lesion, Photo
-from webapp.diagnoses.schemas import area_fraction, concerning_probability, is_synthetic
 
 
 class PhotoService(SQLAlchemyAsyncRepositoryService[Photo]):
@@ -33,62 +30,26 @@ class PhotoService(SQLAlchemyAsyncRepositoryService[Photo]):
         return photo
 
 
-def decode_png(b64: str | None) -> bytes | None:
-    if not b64:
-        return None
-    try:
-        data = base64.b64decode(b64, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return data if data.startswith(b"\x89PNG") else None
-
-
-def stored_result(result: dict[str, Any]) -> dict[str, Any]:
-    """The service's answer minus what the site does not show: the mask (run-length or PNG; the outline polygon
-    is kept) and an overlay PNG (kept as its own photo row when an answer carries one)."""
-    kept = dict(result)
-    segmentation = dict(kept.get("segmentation") or {})
-    for key in ("overlay_png", "mask_png", "mask_rle"):
-        segmentation.pop(key, None)
-    kept["segmentation"] = segmentation
-    return kept
-
-
 class DiagnosisService(SQLAlchemyAsyncRepositoryService[Diagnosis]):
     class Repository(SQLAlchemyAsyncRepository[Diagnosis]):
         model_type = Diagnosis
 
     repository_type = Repository
 
-    async def save(self, user_id: uuid.UUID, photo: CleanPhoto, result: dict[str, Any],
+    async def save(self, user_id: uuid.UUID, photo: CleanPhoto, result: DiagnosisResult,
                    lesion_id: uuid.UUID | None = None) -> Diagnosis:
-        """Store photo, overlay and result in the request's transaction (committed only if the page succeeds)."""
+        """Store the photo and the result in the request's transaction (committed only if the page succeeds)."""
         session = self.repository.session
         photo_row = Photo(user_id=user_id, content_type="image/jpeg", width=photo.width, height=photo.height,
                           data=photo.jpeg)
         session.add(photo_row)
-        overlay_row = None
-        overlay = decode_png((result.get("segmentation") or {}).get("overlay_png"))
-        if overlay:
-            width, height = image_size(overlay)
-            overlay_row = Photo(user_id=user_id, content_type="image/png", width=width, height=height, data=overlay)
-            session.add(overlay_row)
         await session.flush()
-        classification = result.get("classification") or {}
-        probabilities = classification.get("probabilities") or {}
-        triage = result.get("triage") or {}
-        models = [m for m in result.get("models") or [] if isinstance(m, dict)]
-        if not models:
-            models = [part["model"] | {"synthetic": bool(part.get("synthetic_model"))}
-                      for part in (classification, result.get("segmentation") or {}) if part.get("model")]
         row = Diagnosis(
-            user_id=user_id, lesion_id=lesion_id, photo_id=photo_row.id,
-            overlay_id=overlay_row.id if overlay_row else None,
-            label=str(classification.get("label", "")),
-            triage_level=str(triage.get("level", "medium")),
-            concerning_probability=float(triage.get("concerning_probability", concerning_probability(probabilities))),
-            area_fraction=area_fraction(result), synthetic_model=is_synthetic(result),
-            model_versions=models, result=stored_result(result),
+            user_id=user_id, lesion_id=lesion_id, photo_id=photo_row.id, overlay_id=None,
+            label=result.label, triage_level=result.triage.level,
+            concerning_probability=result.triage.concerning_probability, area_fraction=result.area_fraction,
+            synthetic_model=result.synthetic, model_versions=[model.model_dump(mode="json") for model in result.models],
+            result=result,
         )
         session.add(row)
         await session.flush()

@@ -5,7 +5,7 @@ One source for the geometry: the same polygons are drawn on the pages and used t
 (it must lie on the body site chosen, on a side of the body where that site is). A position is stored as fractions
 (0-1) of one view's box, so the drawing can be scaled without moving anyone's pins.
 
-Each shape belongs to one of the site's body sites (``webapp.lesions.schemas.BODY_SITES``), which map onto the
+Each shape belongs to one of the site's body sites (``webapp.core.body_sites.BODY_SITES``), which map onto the
 classifier's regions (HAM10000's ``localization``, ``MODEL_SITE``); the lesion list filters by those regions.
 """
 
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from webapp.core.body_sites import MODEL_SITE_NAMES, body_site_name
 from webapp.core.i18n import N_, _
 
 Point = tuple[float, float]
@@ -248,8 +249,6 @@ def parse_position(site: str, view: str, x: str, y: str) -> tuple[MapPosition | 
         return None, [_("The pin's place on the body map must be two numbers from 0 to 1.")]
     if not (math.isfinite(fx) and math.isfinite(fy) and 0 <= fx <= 1 and 0 <= fy <= 1):
         return None, [_("The pin's place on the body map must be two numbers from 0 to 1.")]
-    from webapp.lesions.schemas import body_site_name
-
     drawn = _DRAWN_AS.get(site, site)
     if not shapes_of(drawn):
         return None, [_("“%(site)s” has no place on the body map: choose a body site, or remove the pin.",
@@ -308,8 +307,6 @@ class BodyMapView:
 
 
 def _part_label(shape: Shape) -> str:
-    from webapp.lesions.schemas import body_site_name
-
     name = body_site_name(shape.site)
     return _(SIDE_NAMES[shape.side], site=name) if shape.side else name
 
@@ -347,8 +344,6 @@ class MappedSpot:
 def browse_map(spots: Sequence[MappedSpot], region_of: dict[str, str | None], current: str | None) -> BodyMapView:
     """The map on "My lesions": each part links to the list filtered by its region (HAM10000's name), the spots
     are numbered pins (their stored place, else their site's anchor, fanned out when several share it)."""
-    from webapp.lesions.schemas import MODEL_SITE_NAMES
-
     def shape_view(shape: Shape) -> ShapeView:
         region = region_of.get(shape.site) or "unknown"
         part = _part_label(shape)

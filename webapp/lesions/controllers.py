@@ -15,6 +15,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 
 from webapp.accounts.dependencies import provide_user
+from webapp.core.body_sites import MODEL_SITE, REGIONS, body_site_choices, body_site_name, region_name, region_of
 from webapp.core.guards import requires_login
 from webapp.core.i18n import _
 from webapp.core.timezones import request_time_zone
@@ -25,17 +26,11 @@ from webapp.lesions.bodymap import MappedSpot, browse_map, default_anchor, parse
 from webapp.lesions.evolution import assess_evolution, choose_pair, compare, rule_text, timeline_svg
 from webapp.lesions.reminders import MAX_DAYS, MIN_DAYS, calendar, parse_interval
 from webapp.lesions.schemas import (
-    MODEL_SITE,
-    REGIONS,
     LesionForm,
     LesionSummary,
     RecheckForm,
     RegionFilter,
     SiteForm,
-    body_site_choices,
-    body_site_name,
-    region_name,
-    region_of,
     timeline_point,
 )
 from webapp.lesions.services import LesionService, stored_position

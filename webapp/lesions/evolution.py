@@ -7,8 +7,8 @@ from html import escape
 
 from webapp.core.i18n import _, current_language
 from webapp.core.labels import TRIAGE_RANK, triage_label
+from webapp.core.numbers import honest_percent
 from webapp.core.timezones import local_day
-from webapp.diagnoses.schemas import honest_percent
 from webapp.lesions.schemas import Change, Comparison, Evolution, TimelinePoint
 
 AREA_GROWTH = 0.20  # relative growth of the area fraction
@@ -21,14 +21,6 @@ def rule_text() -> str:
              "actinic keratosis) rose by more than %(rise)d percentage points, or when the triage level went up. "
              "Area is measured as a share of the photo, so take every photo from the same distance.",
              growth=f"{AREA_GROWTH:.0%}", rise=round(CONCERN_RISE * 100))
-
-
-RULE_TEXT = ("We compare your latest photo with the first one of this spot and flag it when the spot's area grew "
-             f"by more than {AREA_GROWTH:.0%} (relative), when the concerning probability "
-             f"(melanoma + basal cell carcinoma + actinic keratosis) rose by more than {CONCERN_RISE * 100:.0f} "
-             "percentage points, "
-             "or when the triage level went up. Area is measured as a share of the photo, so take every photo from "
-             "the same distance.")
 
 
 def area_growth(earlier: TimelinePoint, later: TimelinePoint) -> float | None:
@@ -50,10 +42,23 @@ def _difference(before: float | None, after: float | None) -> str:
     return "0.00" if abs(difference) < 0.005 else f"{difference:+.2f}"  # never "-0.00"
 
 
+def hundredths(value: float, limit: float, *, sign: bool = False) -> str:
+    """``value`` × 100 as a person reads it beside a rule's ``limit`` (a fraction): whole numbers, unless rounding
+    would print a value beyond the limit at or under it — a rise of 0.152 under "more than 15" reads 15.2, not 15
+    (and 0.1501 reads 15.01): a flag never quotes a number that the rule it states would not flag."""
+    text = ""
+    for digits in range(4):
+        text = f"{value * 100:{'+' if sign else ''}.{digits}f}"
+        if not (abs(value) > limit and abs(float(text)) <= limit * 100):
+            return text
+    return text
+
+
 def _points(difference: float) -> str:
     """A change between two percentages, in percentage points ("+25 points"; "0 points" below half a point)."""
-    points = round(difference * 100)
-    return _("%(change)s points", change="0" if points == 0 else f"{points:+d}")
+    if round(difference * 100) == 0:
+        return _("%(change)s points", change="0")
+    return _("%(change)s points", change=hundredths(difference, CONCERN_RISE, sign=True))
 
 
 def compare(earlier: TimelinePoint, later: TimelinePoint) -> Comparison:
@@ -71,7 +76,7 @@ def compare(earlier: TimelinePoint, later: TimelinePoint) -> Comparison:
     rise = concern_rise(earlier, later)
     changes = [
         Change("area", _("Area (share of the photo)"), share(earlier.area_fraction), share(later.area_fraction),
-               "—" if growth is None else f"{growth:+.0%}".replace("%", " %"),
+               "—" if growth is None else f"{hundredths(growth, AREA_GROWTH, sign=True)} %",
                flagged=growth is not None and growth > AREA_GROWTH),
         Change("border", _("Border irregularity"), number(earlier.border_irregularity),
                number(later.border_irregularity), _difference(earlier.border_irregularity, later.border_irregularity)),
@@ -103,18 +108,20 @@ def choose_pair(points: Sequence[TimelinePoint], a: str | None, b: str | None,
 
 
 def assess_evolution(points: Sequence[TimelinePoint]) -> Evolution:
-    """Apply the rule (see ``RULE_TEXT``) to points sorted oldest first."""
+    """Apply the rule (see ``rule_text``) to points sorted oldest first."""
     if len(points) < 2:
         return Evolution()
     first, last = points[0], points[-1]
     reasons = []
     growth = area_growth(first, last)
     if growth is not None and growth > AREA_GROWTH:
-        reasons.append(_("The area grew by %(growth)s since the first photo.", growth=f"{growth:.0%}"))
+        reasons.append(_("The area grew by %(growth)s since the first photo.",
+                         growth=f"{hundredths(growth, AREA_GROWTH)}%"))
     rise = concern_rise(first, last)
     if rise > CONCERN_RISE:
-        reasons.append(_("The concerning probability rose by %(rise)d percentage points (from %(first)s to "
-                         "%(last)s).", rise=round(rise * 100), first=honest_percent(first.concerning_probability),
+        reasons.append(_("The concerning probability rose by %(rise)s percentage points (from %(first)s to "
+                         "%(last)s).", rise=hundredths(rise, CONCERN_RISE),
+                         first=honest_percent(first.concerning_probability),
                          last=honest_percent(last.concerning_probability)))
     if TRIAGE_RANK.get(last.triage_level, 1) > TRIAGE_RANK.get(first.triage_level, 1):
         reasons.append(_("The triage level went up from %(first)s to %(last)s.", first=triage_label(first.triage_level),

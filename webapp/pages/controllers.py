@@ -41,6 +41,9 @@ class HealthController(Controller):
 
     @get("/ready")
     async def ready(self, state: State) -> Response[dict[str, Any]]:
+        """Ready = the site's own database answers. The analysis service's state is a detail (``checks.service``,
+        ``degraded``), never a reason to take the site out of its load balancer: with the service down a person
+        still gets the site's own "analysis unavailable" page, their history, lesions and the community."""
         checks: dict[str, str] = {}
         try:
             async with state.alchemy_config.get_engine().connect() as connection:
@@ -50,10 +53,12 @@ class HealthController(Controller):
             log.warning("readiness: database down: %r", exc)
             checks["database"] = "down"
         checks["service"] = await state.service_client.readiness()
-        down = [name for name, status in checks.items() if status != "ok"]
+        down = ["database"] if checks["database"] != "ok" else []
         body: dict[str, Any] = {"status": "ok" if not down else "unavailable", "checks": checks}
         if down:
             body["down"] = down
+        if checks["service"] != "ok":
+            body["degraded"] = ["service"]
         return Response(body, status_code=503 if down else 200)
 
 

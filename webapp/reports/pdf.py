@@ -174,8 +174,15 @@ class _Document(FPDF):
         self.paragraph(visit.reason, colour=MUTED)
         self.paragraph(visit.concerning, 8.5, colour=MUTED)
         self.paragraph(visit.context_note, 8.5, colour=MUTED)
-        if visit.warnings:
+        if visit.spot_account:
+            self.paragraph(titles["spot"], 10.5, bold=True)
+            for question, answer in visit.spot_account:
+                self.paragraph(f"• {question} {answer}", 8.5)
+        if visit.warnings or visit.photo_kind:
             self.paragraph(titles["photo"], 10.5, bold=True)
+            self.paragraph(visit.photo_kind, 8.5)
+            self.paragraph(visit.kind_performance, 8.5, colour=MUTED)
+            self.paragraph(visit.closer_photo, 8.5, bold=True)
             for warning in visit.warnings:
                 self.paragraph(f"• {warning}", 8.5)
         self.ln(1)

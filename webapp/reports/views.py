@@ -12,19 +12,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from webapp.core.body_sites import body_site_name
 from webapp.core.i18n import _, current_language, ngettext
 from webapp.core.labels import label_name, triage_label
+from webapp.core.numbers import honest_percent
 from webapp.core.timezones import local_time, to_zone, valid_zone
 from webapp.db.models import Diagnosis, Lesion, Photo
-from webapp.diagnoses.schemas import (
-    DEFAULT_DISCLAIMER,
-    SYNTHETIC_NOTE,
-    build_outline,
-    build_result_view,
-    honest_percent,
-)
+from webapp.diagnoses.views import ProbabilityBar, build_result_view
+from webapp.diagnoses.wording import DEFAULT_DISCLAIMER, SYNTHETIC_NOTE
 from webapp.lesions.evolution import assess_evolution, compare, rule_text
-from webapp.lesions.schemas import TimelinePoint, body_site_name, timeline_point
+from webapp.lesions.schemas import TimelinePoint, timeline_point
 
 
 # ----------------------------------------------------------------------------------------------------- dates
@@ -54,15 +51,6 @@ class Row:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class ProbabilityRow:
-    name: str
-    shown: str  # honest_percent: "> 99 %" / "< 1 %" at the ends
-    probability: float  # the bar's length
-    is_top: bool
-    is_concerning: bool
-
-
 @dataclass
 class VisitView:
     """One analysed photo."""
@@ -76,7 +64,7 @@ class VisitView:
     looks_like: str
     urgency: str
     triage_level: str
-    probabilities: list[ProbabilityRow]
+    probabilities: list[ProbabilityBar]
     advice: str
     reason: str
     concerning: str
@@ -85,6 +73,10 @@ class VisitView:
     warnings: list[str]
     models: list[str]
     synthetic_note: str
+    spot_account: list[tuple[str, str]] = field(default_factory=list)  # (question, "Yes"/"No")
+    photo_kind: str = ""
+    kind_performance: str = ""
+    closer_photo: str = ""
 
 
 @dataclass
@@ -113,7 +105,7 @@ class ReportView:
 def _section_titles() -> dict[str, str]:
     return {"probabilities": _("Probabilities"), "what_to_do": _("What to do"), "measurements": _("Measurements"),
             "models": _("Models used"), "photo": _("About the photo"), "change": _("Change between visits"),
-            "not_a_diagnosis": _("Not a diagnosis.")}
+            "not_a_diagnosis": _("Not a diagnosis."), "spot": _("What you told us about the spot")}
 
 
 def _frame(user: Any, subject: str, facts: list[str], zone: str, now: datetime) -> ReportView:
@@ -127,26 +119,16 @@ def _frame(user: Any, subject: str, facts: list[str], zone: str, now: datetime) 
         subject=subject, facts=facts, section_titles=_section_titles())
 
 
-def _outline_points(result: dict[str, Any]) -> tuple[list[tuple[float, float]] | None, tuple[int, int] | None]:
-    """The outline the site draws on its pages (``build_outline``), as numbers."""
-    outline = build_outline(result)
-    if outline is None:
-        return None, None
-    _x, _y, width, height = (int(part) for part in outline.view_box.split())
-    points = [(float(x), float(y)) for x, y in (pair.split(",") for pair in outline.points.split())]
-    return points, (width, height)
-
-
 def visit_view(diagnosis: Diagnosis, photo: Photo, overlay: Photo | None, heading: str) -> VisitView:
     """One diagnosis as the result page shows it, in print."""
-    view = build_result_view(diagnosis.result or {})
-    outline, outline_size = _outline_points(diagnosis.result or {})
+    result = diagnosis.result
+    view = build_result_view(result)
+    outline = view.outline.vertices if view.outline is not None else None
+    outline_size = (view.outline.width, view.outline.height) if view.outline is not None else None
     # Answers from before outlines came with the photo already outlined (the overlay): print that instead.
     shown = photo if outline is not None or overlay is None else overlay
-    models = [_("%(name)s, version %(version)s", name=str(m.get("name", "")),
-                version=str(m.get("version") or m.get("tag") or "?"))
-              + (f" ({_('synthetic')})" if m.get("synthetic") else "")
-              for m in (diagnosis.model_versions or []) if isinstance(m, dict)]
+    models = [_("%(name)s, version %(version)s", name=model.name, version=model.version or model.tag or "?")
+              + (f" ({_('synthetic')})" if model.synthetic else "") for model in view.models]
     return VisitView(
         heading=heading, photo=shown.data, photo_size=(shown.width, shown.height),
         caption=_("The spot as the model outlined it") if (outline is not None or shown is overlay)
@@ -154,8 +136,7 @@ def visit_view(diagnosis: Diagnosis, photo: Photo, overlay: Photo | None, headin
         outline=outline, outline_size=outline_size,
         looks_like=f"{_('Looks most like:')} {view.label_name}",
         urgency=_("Urgency: %(level)s", level=triage_label(view.triage_level)), triage_level=view.triage_level,
-        probabilities=[ProbabilityRow(bar.name, bar.shown, bar.probability, bar.is_top, bar.is_concerning)
-                       for bar in view.bars],
+        probabilities=view.bars,
         advice=view.triage_advice, reason=view.triage_reason,
         concerning=_("Concerning probability (melanoma + basal cell carcinoma + actinic keratosis): "
                      "%(probability)s", probability=honest_percent(view.concerning_probability)),
@@ -163,12 +144,9 @@ def visit_view(diagnosis: Diagnosis, photo: Photo, overlay: Photo | None, headin
         or [Row(_("No measurements: no spot was outlined."), "")],
         context_note=view.context_note, warnings=[w["message"] for w in view.warnings],
         models=models or [_("not reported")],
-        synthetic_note=_(SYNTHETIC_NOTE) if view.synthetic_model else "")
-
-
-def _measured(diagnosis: Diagnosis, key: str) -> float | None:
-    value = (((diagnosis.result or {}).get("segmentation") or {}).get("measurements") or {}).get(key)
-    return float(value) if isinstance(value, int | float) else None
+        synthetic_note=_(SYNTHETIC_NOTE) if view.synthetic_model else "",
+        spot_account=view.spot_account, photo_kind=view.photo_kind, kind_performance=view.kind_performance,
+        closer_photo=view.closer_photo)
 
 
 def _number(value: float | None, fmt: str) -> str:
@@ -210,8 +188,8 @@ def lesion_report(user: Any, lesion: Lesion, diagnoses: Sequence[Diagnosis], pho
         report.table_rows = [[format_when(d.created_at, zone), label_name(d.label), triage_label(d.triage_level),
                               honest_percent(d.concerning_probability),
                               "—" if d.area_fraction is None else f"{d.area_fraction * 100:.1f} %",
-                              _number(_measured(d, "border_irregularity"), ".2f"),
-                              _number(_measured(d, "colour_variegation"), ".2f")] for d in diagnoses]
+                              _number(point.border_irregularity, ".2f"), _number(point.colour_variegation, ".2f")]
+                             for d, point in zip(diagnoses, points, strict=True)]
         if len(diagnoses) > 1:
             report.table_rows.append(_change_row(points[0], points[-1]))
     total = len(diagnoses)

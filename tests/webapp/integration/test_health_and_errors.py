@@ -14,14 +14,22 @@ async def test_live_never_needs_the_database(make_app):
         assert response.status_code == 200 and response.json() == {"status": "ok"}
         ready = await client.get("/health/ready")
         assert ready.status_code == 503
-        assert set(ready.json()["down"]) == {"database", "service"}
+        assert ready.json()["down"] == ["database"] and ready.json()["checks"]["service"] == "down"
 
 
-async def test_ready_names_the_service_when_it_is_down(client):
+async def test_the_site_stays_ready_with_the_service_down_and_says_so(client):
+    """Bug 5 of issue 28: a dead service took every site pod out of its Service (readiness 503), so a person got
+    the ingress's error instead of the site's own "analysis unavailable" page. Ready = the site's database."""
     response = await client.get("/health/ready")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
-    assert body["checks"] == {"database": "ok", "service": "down"} and body["down"] == ["service"]
+    assert body["checks"] == {"database": "ok", "service": "down"} and body["degraded"] == ["service"]
+    assert "down" not in body and body["status"] == "ok"
+    home = await client.get("/")
+    assert home.status_code == 200 and 'id="service-unavailable"' in home.text
+    assert "photos cannot be analysed" in home.text
+    korean = await client.get("/?lang=ko")
+    assert "사진을 분석할 수 없습니다" in korean.text
 
 
 async def test_service_down_shows_advice_and_saves_nothing(client, db_url, photo):
@@ -60,3 +68,11 @@ async def test_too_large_upload_gets_the_413_page(make_app):
 async def test_unknown_page_is_a_friendly_404(client):
     response = await client.get("/nothing-here")
     assert response.status_code == 404 and "Page not found" in response.text
+
+
+async def test_a_null_character_in_an_address_is_not_found_not_a_server_error(client):
+    """Bug 7 of issue 28: ``GET /static/x%00`` answered 500 with a logged traceback ("embedded null byte")."""
+    for path in ("/static/x%00", "/static/css/x%00.css", "/lesions%00"):
+        response = await client.get(path)
+        assert response.status_code == 404, (path, response.status_code)
+        assert "Page not found" in response.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from skin_models.context import SITES
+from webapp.core.body_sites import BODY_SITE_NAMES, MODEL_SITE, REGIONS, region_of
 from webapp.lesions.bodymap import (
     HEIGHT,
     SHAPES,
@@ -20,7 +21,7 @@ from webapp.lesions.bodymap import (
     region_link,
     shapes_of,
 )
-from webapp.lesions.schemas import BODY_SITE_NAMES, MODEL_SITE, REGIONS, LesionForm, region_of
+from webapp.lesions.schemas import LesionForm
 
 
 def test_every_site_maps_to_a_ham10000_region_and_every_region_is_reachable():
@@ -127,7 +128,6 @@ def test_a_spot_without_a_pin_is_drawn_as_approximate():
     """A spot whose site is known but whose place is not is drawn at the part's middle: marked so, never passing
     for a pin the person placed."""
     from webapp.lesions.bodymap import MappedSpot, browse_map
-    from webapp.lesions.schemas import MODEL_SITE
 
     placed = MapPosition("back", 0.4, 0.35)
     spots = [MappedSpot(1, "/lesions/a", "1. placed (Back)", "back", placed),

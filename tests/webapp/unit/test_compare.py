@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from webapp.lesions.evolution import choose_pair, compare
+from webapp.lesions.evolution import assess_evolution, choose_pair, compare
 from webapp.lesions.schemas import TimelinePoint
 
 
@@ -45,3 +45,18 @@ def test_choose_pair_orders_by_time_and_explains_bad_picks():
     assert (first, last) == (points[0], points[2]) and "not one of this spot" in problems[0]
     assert "two different" in choose_pair(points, str(points[1].diagnosis_id), str(points[1].diagnosis_id))[2][0]
     assert choose_pair(points, "not-an-id", None)[2]
+
+
+def test_a_flagged_change_never_reads_as_the_rules_own_number():
+    """Bug 3 of issue 28: a rise of 0.152 was flagged ("more than 15 percentage points") and printed as 15."""
+    earlier, later = _point(1, 0.100, 0.100), _point(29, 0.1201, 0.252)  # area +20.1 %, concern +15.2 points
+    evolution = assess_evolution([earlier, later])
+    assert evolution.flagged
+    assert "The concerning probability rose by 15.2 percentage points" in evolution.reasons[1], evolution.reasons
+    assert evolution.reasons[0] == "The area grew by 20.1% since the first photo."
+    changes = {c.key: c for c in compare(earlier, later).changes}
+    assert changes["concerning"].change == "+15.2 points" and changes["concerning"].flagged
+    assert changes["area"].change == "+20.1 %" and changes["area"].flagged
+    # Away from the limit the numbers stay whole.
+    changes = {c.key: c for c in compare(_point(1, 0.1, 0.1), _point(2, 0.15, 0.35)).changes}
+    assert changes["concerning"].change == "+25 points" and changes["area"].change == "+50 %"

@@ -9,11 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
+from skin_models.contract import PatientContextOut
 from tests.webapp.conftest import fake_result
 from tests.webapp.images import GPS_IFD, lesion_photo
 from webapp.core import settings
+from webapp.core.diagnosis_result import load_result
 from webapp.core.images import PhotoError, clean_photo
-from webapp.diagnoses.schemas import build_result_view, concerning_probability
+from webapp.core.numbers import honest_percent
+from webapp.diagnoses.views import ProbabilityBar, build_result_view
+from webapp.diagnoses.wording import context_note, quality_message
 from webapp.lesions.evolution import assess_evolution, timeline_svg
 from webapp.lesions.schemas import TimelinePoint
 
@@ -68,10 +72,9 @@ def test_clean_photo_refuses_non_images_and_pixel_bombs():
 
 
 def test_result_view_has_seven_bars_and_the_synthetic_flag():
-    view = build_result_view(fake_result(concerning=0.3))
+    view = build_result_view(load_result(fake_result(concerning=0.3)))
     assert [bar.code for bar in view.bars] == ["mel", "nv", "bcc", "akiec", "bkl", "df", "vasc"]
     assert view.synthetic_model and view.measurements and view.disclaimer
-    assert concerning_probability({"mel": 0.1, "bcc": 0.2, "akiec": 0.05, "nv": 0.65}) == pytest.approx(0.35)
 
 
 def _point(days: int, area: float | None, concern: float, level: str = "low") -> TimelinePoint:
@@ -108,8 +111,6 @@ def test_about_card_says_where_the_weights_started() -> None:
 
 
 def test_probabilities_never_read_as_certainty() -> None:
-    from webapp.diagnoses.schemas import ProbabilityBar, honest_percent
-
     def shown(value: float) -> str:  # no-break spaces (a line never breaks inside "49 %"), read as spaces
         text = honest_percent(value)
         assert " " not in text and "\xa0" in text
@@ -123,16 +124,41 @@ def test_probabilities_never_read_as_certainty() -> None:
 
 
 def test_a_close_call_and_the_patients_context_are_worded_by_the_site() -> None:
-    from webapp.diagnoses.schemas import context_note, quality_message
-
     probabilities = {"mel": 0.45, "nv": 0.40, "bcc": 0.05, "akiec": 0.03, "bkl": 0.03, "df": 0.02, "vasc": 0.02}
     text = quality_message("close_call", "service words", "mel", probabilities)
     assert text.startswith("The model cannot tell Melanoma (45\xa0%) from Melanocytic nevus (40\xa0%)")
     assert "doctor" in text
-    assert context_note({}) == ""  # answers from before the service reported it
-    assert context_note({"patient_context": {"age": None, "sex": None, "site": None, "applied": False}}).startswith(
+    assert context_note(PatientContextOut(age=None, sex=None, site=None, applied=False)).startswith(
         "Judged from the photo alone")
-    assert context_note({"patient_context": {"age": 62.0, "sex": "male", "site": "upper extremity",
-                                             "applied": True}}) == "Weighed with the photo: age 62, male, arm."
-    assert "was not used" in context_note({"patient_context": {"age": 62.0, "sex": None, "site": None,
-                                                                "applied": False}})
+    assert context_note(PatientContextOut(age=62.0, sex="male", site="upper extremity", applied=True)) == (
+        "Weighed with the photo: age 62, male, arm.")
+    assert "was not used" in context_note(PatientContextOut(age=62.0, sex=None, site=None, applied=False))
+
+
+def test_the_spot_questions_are_sent_as_true_or_false_and_dont_know_is_not_sent() -> None:
+    from webapp.diagnoses.forms import DiagnoseForm, context_fields
+
+    form = DiagnoseForm(bled="yes", changed="no", grew="unknown", itched="", hurt="YES ")
+    fields, problems = context_fields(form, lesion_site=None, birth_year=None, sex=None, logged_in=False,
+                                      this_year=2026)
+    assert fields == {"bled": "true", "changed": "false", "hurt": "true"} and problems == []
+    _fields, problems = context_fields(DiagnoseForm(raised="maybe"), lesion_site=None, birth_year=None, sex=None,
+                                       logged_in=True, this_year=2026)
+    assert problems == ["Answer the questions about the spot with yes, no or don't know."]
+
+
+def test_a_red_flag_triage_says_what_the_person_reported_in_both_languages() -> None:
+    from skin_models.contract import Triage
+    from webapp.core.i18n import set_current_language
+    from webapp.diagnoses.wording import triage_reason
+
+    triage = Triage(level="medium", reason="r", reason_code="red_flag", advice="a", concerning_probability=0.05,
+                    threshold=0.3, red_flags=["bled", "changed"])
+    text = triage_reason(triage, "nv", {"nv": 0.9}).replace("\xa0", " ")
+    assert text.startswith("The estimated chance of a malignant or pre-malignant lesion is 5 %, below the model's "
+                           "referral threshold of 30 %, but you reported bleeding, a change.")
+    try:
+        set_current_language("ko")
+        assert "출혈, 변화" in triage_reason(triage, "nv", {"nv": 0.9})
+    finally:
+        set_current_language("en")

@@ -113,7 +113,8 @@ def _rows(result: dict, *, overlay: bool) -> tuple:
                           overlay_id=outlined.id if outlined else None, label=result["classification"]["label"],
                           triage_level=result["triage"]["level"],
                           concerning_probability=result["triage"]["concerning_probability"],
-                          area_fraction=0.2, model_versions=result["models"], result=result, created_at=MOMENT)
+                          area_fraction=0.2, model_versions=result["models"], result_document=result,
+                          created_at=MOMENT)
     return diagnosis, photo, outlined
 
 
