@@ -89,7 +89,8 @@ def describe_model(stored: Any, config: ModelConfig) -> ServedModel:
         encoder=config.encoder,
         input_size=list(config.input_size),
         training=TrainingData(
-            source=(Path(str(data_path)).name or None) if data_path else None,
+            source=", ".join(Path(part.strip()).name for part in str(data_path).split(",") if part.strip()) or None
+            if data_path else None,
             synthetic=version.synthetic,
             data_fingerprint=_optional_str(metadata.get("data_fingerprint") or config.data_fingerprint),
             split_fingerprint=_optional_str(metadata.get("split_fingerprint") or extra.get("split_fingerprint")),

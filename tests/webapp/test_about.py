@@ -92,11 +92,19 @@ async def test_info_is_cached_by_the_client() -> None:
 
     client = ServiceClient(ServiceSettings(url="http://service", timeout_s=5), transport=httpx.MockTransport(handler))
     try:
-        assert await client.info() == {"models": [], "synthetic": False}
-        assert await client.info() == {"models": [], "synthetic": False}
+        assert (await client.info()).models == [] and not (await client.info()).synthetic
         assert calls == ["/info"]
     finally:
         await client.aclose()
+
+    # an answer that is not the contract's is a service fault, said as unavailable (and logged), never a crash
+    invalid = ServiceClient(ServiceSettings(url="http://service", timeout_s=5), transport=httpx.MockTransport(
+        lambda request: httpx.Response(200, json={"models": [{"name": "x"}], "synthetic": False})))
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await invalid.info()
+    finally:
+        await invalid.aclose()
 
     down = ServiceClient(ServiceSettings(url=closed_port_url(), timeout_s=5))
     try:
@@ -116,3 +124,32 @@ async def test_the_home_page_warns_of_demonstration_models_and_never_waits_on_a_
     async with AsyncTestClient(app=down) as client:
         home = await client.get("/")
     assert home.status_code == 200 and 'id="synthetic-banner"' not in home.text and 'id="upload-form"' in home.text
+
+
+def test_the_model_card_says_what_the_classifier_does_on_each_kind_of_photo() -> None:
+    from skin_models.contract import ServedModel
+    from webapp.pages.about import model_card
+
+    measured = {"images": 102, "balanced_accuracy": 0.747, "mel_recall": 0.4, "malignant_sensitivity": 0.932,
+                "malignant_specificity": 0.953, "malignant_auc": 0.974}
+    served = ServedModel.model_validate({
+        "name": "skin-classifier", "tag": "skin-classifier:abc", "version": "abc", "synthetic": False,
+        "task": "classification", "created_at": "2026-12-07T07:40:00+00:00", "stored_at": None,
+        "arch": "tf_efficientnet_lite0", "encoder": None, "input_size": [150, 200],
+        "training": {"source": "ham10000-dev, pad-ufes-20-subset", "synthetic": False, "data_fingerprint": None,
+                     "split_fingerprint": None, "images": {"train": 7825}, "epochs": 4},
+        "validation_metrics": {"balanced_accuracy": 0.72}, "test_metrics": {}, "selection_metric": None,
+        "mlflow_run_id": None, "registry_version": "2", "triage_threshold": 0.159, "temperature": 0.8,
+        "mask_threshold": None,
+        "context": {"fields": ["age", "sex", "site", "bled", "changed"], "weight": 0.7, "fitted_on": 7825},
+        "photo_kinds": {"phone": {"temperature": 1.36, "triage_threshold": 0.357, "measured": measured},
+                        "dermoscopic": {"temperature": 0.8, "triage_threshold": 0.159, "measured": None}}})
+    card = model_card(served)
+    assert [row.kind for row in card.photo_kinds] == ["dermoscopic", "phone"]
+    dermoscopic, phone = card.photo_kinds
+    assert phone.cancers_in_ten == 9 and phone.sensitivity == "93.2 %" and phone.specificity == "95.3 %"
+    assert phone.images == 102 and phone.threshold == "0.36"
+    assert dermoscopic.cancers_in_ten is None and dermoscopic.images is None  # not measured: said as unknown
+    assert card.context_symptoms and card.data_source == "ham10000-dev, pad-ufes-20-subset"
+    plain = model_card(served.model_copy(update={"photo_kinds": None, "context": None}))
+    assert plain.photo_kinds == [] and not plain.context_symptoms

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from skin_models.contract import DiagnoseResponse
+from skin_models.contract import DiagnoseResponse, InfoResponse
 from webapp.core.diagnosis_result import DiagnosisResult
 from webapp.core.i18n import N_, _, current_language
 from webapp.core.settings import ServiceSettings
@@ -75,7 +75,7 @@ class ServiceClient:
         # (a ReadError, then a 503 page, once in 22,000 diagnoses of the 30-minute soak, docs/reliability.md).
         self._client = httpx.AsyncClient(base_url=settings.url, timeout=timeout, transport=transport,
                                          limits=httpx.Limits(keepalive_expiry=2.0))
-        self._info: tuple[float, dict[str, Any] | None] | None = None  # (valid until, payload or failure)
+        self._info: tuple[float, InfoResponse | None] | None = None  # (valid until, payload or failure)
         self.timeout_s = settings.timeout_s  # seconds a diagnosis may take (DRSKIN_SERVICE_TIMEOUT)
         self._stalled_at: float | None = None  # monotonic time of the latest call that timed out unanswered
 
@@ -135,27 +135,26 @@ class ServiceClient:
         log.warning("service /diagnose answered %s: %s", response.status_code, response.text[:300])
         raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE))
 
-    async def info(self) -> dict[str, Any]:
-        """GET /info (the served models: versions, training data, metrics), cached for ``INFO_CACHE_S``.
+    async def info(self) -> InfoResponse:
+        """GET /info (the served models: versions, training data, metrics), validated against the contract and
+        cached for ``INFO_CACHE_S``.
 
         A failure is remembered for ``INFO_FAILURE_CACHE_S`` so a down service does not slow every page view;
         raises ``ServiceUnavailable`` then.
         """
         now = time.monotonic()
         if self._info is not None and now < self._info[0]:
-            if isinstance(self._info[1], dict):
+            if self._info[1] is not None:
                 return self._info[1]
             raise ServiceUnavailable(_(UNAVAILABLE_MESSAGE))
-        payload: dict[str, Any] | None = None
+        payload: InfoResponse | None = None
         try:
             response = await self._send("GET", "/info")
             if response.status_code == 200:
-                body = response.json()
-                if isinstance(body, dict) and isinstance(body.get("models"), list):
-                    payload = body
-            if payload is None:
+                payload = InfoResponse.model_validate_json(response.content)
+            else:
                 log.warning("service /info answered %s: %s", response.status_code, response.text[:300])
-        except (ServiceUnavailable, ValueError) as exc:
+        except (ServiceUnavailable, ValueError) as exc:  # pydantic's ValidationError is a ValueError
             log.warning("service /info failed: %r", exc)
         if payload is None:
             self._info = (now + INFO_FAILURE_CACHE_S, None)

@@ -26,7 +26,7 @@ async def _service_state(request: Request[Any, Any, Any]) -> tuple[bool, bool]:
         info = await asyncio.wait_for(client.info(), timeout=2.0)  # the home page never waits on a hung service
     except (ServiceUnavailable, TimeoutError):
         return False, True
-    return bool(info.get("synthetic")), client.stalled
+    return info.synthetic, client.stalled
 
 
 async def home_context(request: Request[Any, Any, Any], user: User | None, lesions: LesionService) -> dict[str, Any]:
