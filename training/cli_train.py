@@ -29,6 +29,14 @@ RunNameOpt = Annotated[str | None, typer.Option(help="MLflow run name")]
 WorkDirOpt = Annotated[Path | None, typer.Option(help="where checkpoints and reports are written")]
 EmaDecayOpt = Annotated[float | None, typer.Option(help="moving average of the weights (e.g. 0.998; 0 = off)")]
 TtaOpt = Annotated[str | None, typer.Option(help="test-time views: none | hflip | flips (4 mirrors)")]
+PhoneDataOpt = Annotated[list[Path] | None, typer.Option(
+    "--phone-data", help="a folder of phone (clinical close-up) photos, e.g. PAD-UFES-20 as downloaded or in the "
+    "Dr. Skin layout; repeatable. Split by patient; the classifier then trains on both kinds", exists=True,
+    file_okay=False, resolve_path=True)]
+ExtraDataOpt = Annotated[list[Path] | None, typer.Option(
+    "--extra-data", help="a folder of extra dermoscopic photos (any layout drskin reads) that only adds training "
+    "photos, never validation or test ones; repeatable (their share of the batches: extra_share)", exists=True,
+    file_okay=False, resolve_path=True)]
 InitFromOpt = Annotated[str | None, typer.Option(
     help="start from this model's weights (BentoML tag or bundle folder; same network): fine-tuning")]
 
@@ -42,9 +50,10 @@ def _common_overrides(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _train_one(task: str, data: Path, config_path: Path | None, overrides: dict[str, Any], split_file: Path | None,
-               register: bool, resume: Path | None, run_name: str | None, work_dir: Path | None,
-               lesion_segmenter: Path | None = None) -> None:
+def _train_one(task: str, data: Path | list[Path], config_path: Path | None, overrides: dict[str, Any],
+               split_file: Path | None, register: bool, resume: Path | None, run_name: str | None,
+               work_dir: Path | None, lesion_segmenter: Path | None = None, extra_data: list[Path] | None = None
+               ) -> None:
     from skin_models.bundle import BundleError
     from skin_models.factory import PretrainedWeightsUnavailable
     from skin_models.pretrained import OfflineWeightsMissing, WeightsMismatch
@@ -55,7 +64,7 @@ def _train_one(task: str, data: Path, config_path: Path | None, overrides: dict[
     try:
         config = load_config(config_path, task, **overrides)
         result = run_training(data, config, split_file=split_file, run_name=run_name, resume=resume,
-                              work_dir=work_dir, lesion_segmenter=lesion_segmenter)
+                              work_dir=work_dir, lesion_segmenter=lesion_segmenter, extra_data=extra_data or [])
     except (ValueError, FileNotFoundError, BundleError, PretrainedWeightsUnavailable, OfflineWeightsMissing,
             WeightsMismatch) as exc:  # bad settings, data or weights: say what, not a traceback
         raise _fail(str(exc)) from None
@@ -142,6 +151,8 @@ def train_classifier(
     lesion_segmenter: Annotated[str | None, typer.Option(
         help="lesion_crop: the segmenter (BentoML tag or bundle folder) whose masks crop the validation and test "
              "photos, as when served; default: the ground-truth masks")] = None,
+    phone_data: PhoneDataOpt = None,
+    extra_data: ExtraDataOpt = None,
 ) -> None:
     overrides = _common_overrides(arch=arch, input_size=input_size, resize_policy=resize_policy, epochs=epochs,
                                   batch_size=batch_size, lr=lr, schedule=schedule, augmentation=augmentation,
@@ -149,8 +160,8 @@ def train_classifier(
                                   time_budget_min=time_budget_min, ema_decay=ema_decay, tta=tta,
                                   init_from=_init_from(init_from), pretrained=pretrained,
                                   sampler_power=sampler_power, logit_adjust=logit_adjust)
-    _train_one("classification", data, config, overrides, split_file, register, resume, run_name, work_dir,
-               _bundle_path(lesion_segmenter, "--lesion-segmenter"))
+    _train_one("classification", [data, *(phone_data or [])], config, overrides, split_file, register, resume,
+               run_name, work_dir, _bundle_path(lesion_segmenter, "--lesion-segmenter"), extra_data)
 
 
 @train_app.command("segmenter", help="Train the lesion segmenter (segmentation-models-pytorch). " + OPTIONS_DOC)
@@ -190,12 +201,14 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
               classifier_config: Path | None = None, segmenter_config: Path | None = None,
               classifier_share: float = CLASSIFIER_SHARE, pretrained: bool | None = None, evaluate_test: bool = True,
               extra_overrides: dict[str, dict[str, Any]] | None = None,
-              phone_data: list[Path] | None = None) -> dict[str, Any]:
+              phone_data: list[Path] | None = None, extra_data: list[Path] | None = None) -> dict[str, Any]:
     """Train both models on one shared lesion-grouped split within ``time_budget_min``, register them, and
     evaluate the served pair on the held-out test split. Returns a summary.
 
     ``phone_data``: folders of phone photos (e.g. PAD-UFES-20): split by patient, the classifier trains on both
-    kinds (``phone_share`` of its batches), the segmenter on the photos that have masks."""
+    kinds (``phone_share`` of its batches), the segmenter on the photos that have masks. ``extra_data``: folders
+    of extra dermoscopic photos that only add training photos to the classifier (``extra_share`` of its batches);
+    validation and test stay ``data``'s (and ``phone_data``'s), so figures stay comparable."""
     from training.config import load_config
     from training.data import load_folders
     from training.registry import register_run
@@ -214,7 +227,7 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
     seg_config = load_config(segmenter_config, "segmentation", device=device, pretrained=pretrained,
                              **extra_overrides.get("segmentation", {}))
     folders = [data, *(phone_data or [])]
-    records = load_folders(folders)
+    records = load_folders(folders, training_only=extra_data or [])
     split_file = out_dir / "splits.csv"
     save_splits(split_file, make_kind_splits(records, ratios=clf_config.split_ratios, seed=clf_config.split_seed),
                 records)
@@ -232,7 +245,7 @@ def train_all(data: Path, time_budget_min: float, *, device: str = "auto", out_d
     typer.echo(f"[train all] classifier: up to {clf_budget:.1f} min")
     clf = run_training(folders, clf_config.with_overrides(time_budget_min=clf_budget), split_file=split_file,
                        run_name="train-all-classifier", work_dir=out_dir / "classifier",
-                       lesion_segmenter=seg.bundle_dir)
+                       lesion_segmenter=seg.bundle_dir, extra_data=extra_data or [])
     _print_result(clf)
     registered = {"classifier": register_run(clf.run_id), "segmenter": register_run(seg.run_id)}
     if clf_config.resize_policy == "lesion_crop" and registered["classifier"].champion and not registered[
@@ -279,14 +292,12 @@ def train_all_command(
     classifier_share: Annotated[float, typer.Option(
         help="share of the budget for the classifier (the segmenter gets the rest)")] = CLASSIFIER_SHARE,
     pretrained: PretrainedOpt = None,
-    phone_data: Annotated[list[Path] | None, typer.Option(
-        "--phone-data", help="a folder of phone (clinical close-up) photos, e.g. PAD-UFES-20 as downloaded or in the "
-        "Dr. Skin layout; repeatable. Split by patient; the classifier then trains on both kinds", exists=True,
-        file_okay=False, resolve_path=True)] = None,
+    phone_data: PhoneDataOpt = None,
+    extra_data: ExtraDataOpt = None,
 ) -> None:
     train_all(data, time_budget_min, device=device, out_dir=out_dir, classifier_config=classifier_config,
               segmenter_config=segmenter_config, classifier_share=classifier_share, pretrained=pretrained,
-              phone_data=phone_data)
+              phone_data=phone_data, extra_data=extra_data)
 
 
 def train_quick(out_dir: Path | None = None, n_images: int = 420, seed: int = 0) -> dict[str, Any]:

@@ -35,6 +35,8 @@ class TrainConfig:
     sampler_power: float = 0.75
     phone_share: float = 0.3      # with phone photos in the data: their share of the sampled batches (the rest
                                   # dermoscopic); classes are balanced within each kind by sampler_power
+    extra_share: float = 0.25     # with training-only extra folders (--extra-data): their share of the sampled
+                                  # batches; an epoch grows so that it still draws the main folders' photos as often
     logit_adjust: float = 0.0     # classification: τ > 0 adds τ·log(class mix of the batches) to the logits in the
                                   # loss only, so the plain argmax serves balanced accuracy (Menon et al., 2021)
     label_smoothing: float = 0.05
@@ -92,7 +94,7 @@ class TrainConfig:
 
 _RANGES = (("epochs", 1, 10_000), ("batch_size", 1, 4096), ("weight_decay", 0.0, 1.0),
            ("warmup_fraction", 0.0, 0.5), ("sampler_power", 0.0, 1.0), ("phone_share", 0.0, 1.0),
-           ("logit_adjust", 0.0, 10.0),
+           ("extra_share", 0.0, 0.9), ("logit_adjust", 0.0, 10.0),
            ("label_smoothing", 0.0, 0.5), ("mix_alpha", 1e-3, 100.0), ("mix_probability", 0.0, 1.0),
            ("drop_rate", 0.0, 0.95), ("ema_decay", 0.0, 0.99999), ("min_triage_sensitivity", 0.5, 1.0))
 

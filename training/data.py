@@ -26,7 +26,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,8 @@ class Record:
     photo_kind: str = "dermoscopic"  # dermoscopic | phone (skin_models.config.PHOTO_KINDS): the folder's kind
     patient_id: str | None = None  # where recorded (PAD-UFES-20): splits then keep a patient's photos together
     fitzpatrick: int | None = None  # skin type 1-6 where recorded (PAD-UFES-20)
+    source: str = ""  # the data folder's name (set by load_folders)
+    training_only: bool = False  # from an extra folder that only adds training photos (never validation or test)
 
 
 @dataclass(frozen=True)
@@ -260,20 +262,35 @@ def load_records(root: Path) -> list[Record]:
     return scan.records
 
 
-def load_folders(folders: Path | Sequence[Path]) -> list[Record]:
-    """The records of one data folder or of several (each read in its own layout, with its own photo kind), in
-    order; an image id in two folders is an error (a split file could not tell them apart)."""
+def load_folders(folders: Path | Sequence[Path], training_only: Sequence[Path] = ()) -> list[Record]:
+    """The records of one data folder or of several (each read in its own layout, with its own photo kind), then
+    of the ``training_only`` folders (extra data sets that only add training photos), in order, each marked with
+    its folder's name; an image id in two folders is an error (a split file could not tell them apart)."""
     roots = [Path(folders)] if isinstance(folders, str | Path) else [Path(f) for f in folders]
+    extra = [Path(f) for f in training_only]
     records: list[Record] = []
     seen: dict[str, Path] = {}
-    for root in roots:
+    for root in [*roots, *extra]:
         for record in load_records(root):
             if record.image_id in seen:
                 raise DatasetError(f"image {record.image_id} is in both {seen[record.image_id]} and {root}; give each "
                                    "photo once")
             seen[record.image_id] = root
-            records.append(record)
+            records.append(replace(record, source=root.name, training_only=root in extra))
     return records
+
+
+def sources_summary(records: Sequence[Record], splits: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """What came from where: per data folder, its photo kind, whether it only adds training photos, and its
+    photos per split (or in all) and per class."""
+    rows: dict[str, dict[str, Any]] = {}
+    for record in records:
+        row = rows.setdefault(record.source, {"source": record.source, "photo_kind": record.photo_kind,
+                                              "training_only": record.training_only, "images": Counter(),
+                                              "classes": Counter()})
+        row["images"][splits.get(record.image_id, "unassigned") if splits is not None else "all"] += 1
+        row["classes"][record.label] += 1
+    return [{**row, "images": dict(row["images"]), "classes": dict(row["classes"])} for row in rows.values()]
 
 
 def detect_layout(root: Path) -> Layout:

@@ -75,10 +75,12 @@ def make_kind_splits(records: Sequence[Record], ratios: Sequence[float] = (0.8, 
                      phone_ratios: Sequence[float] = PHONE_SPLIT_RATIOS) -> dict[str, str]:
     """One split over photos of several kinds: each kind split on its own (``make_splits``; the dermoscopic photos
     exactly as a dermoscopic folder alone would be, so figures stay comparable with every earlier run; the phone
-    photos by patient, with ``phone_ratios``)."""
-    assignment: dict[str, str] = {}
-    for kind in sorted({record.photo_kind for record in records}):
-        members = [record for record in records if record.photo_kind == kind]
+    photos by patient, with ``phone_ratios``). Photos of training-only folders (extra data sets) all go to train:
+    the validation and test splits stay those of the yardstick folders."""
+    assignment: dict[str, str] = {record.image_id: "train" for record in records if record.training_only}
+    held = [record for record in records if not record.training_only]  # the yardstick folders
+    for kind in sorted({record.photo_kind for record in held}):
+        members = [record for record in held if record.photo_kind == kind]
         assignment.update(make_splits(members, phone_ratios if kind == "phone" else ratios, seed))
     return {record.image_id: assignment[record.image_id] for record in records}
 

@@ -36,7 +36,7 @@ from training import tracking
 from training.augment import BatchMixer, build_augmentation
 from training.calibration import choose_triage_threshold, fit_temperature
 from training.config import TrainConfig, save_config
-from training.data import Record, dataset_fingerprint, load_folders
+from training.data import Record, dataset_fingerprint, load_folders, sources_summary
 from training.loop import LoopSettings, LoopState, load_checkpoint, train
 from training.metrics import balanced_log_loss, classification_metrics, segmentation_metrics
 from training.reports import save_confusion_matrix, save_mask_grid, save_per_class_csv, save_roc_curves
@@ -198,9 +198,11 @@ def _best_mask_threshold(prob_maps: np.ndarray, masks: np.ndarray) -> float:
 
 def run_training(data: Path | Sequence[Path], config: TrainConfig, *, split_file: Path | None = None,
                  run_name: str | None = None, resume: Path | None = None, work_dir: Path | None = None,
-                 progress: bool = True, lesion_segmenter: Path | None = None) -> TrainResult:
+                 progress: bool = True, lesion_segmenter: Path | None = None,
+                 extra_data: Sequence[Path] = ()) -> TrainResult:
     """Train one model on the data folder ``data`` (or several: e.g. dermoscopic and phone photos, each folder in
-    its own layout) and log the run to MLflow. A segmenter trains on the photos that have a mask.
+    its own layout) and log the run to MLflow. A segmenter trains on the photos that have a mask. ``extra_data``
+    folders only add training photos (``config.extra_share`` of the batches); validation and test stay ``data``'s.
 
     A ``lesion_crop`` classifier trains on crops around the ground-truth lesion masks; it is validated,
     calibrated and tested on crops around the masks of ``lesion_segmenter`` (a segmenter bundle), as it will be
@@ -217,7 +219,7 @@ def run_training(data: Path | Sequence[Path], config: TrainConfig, *, split_file
     work_dir.mkdir(parents=True, exist_ok=True)
 
     folders = data_folders(data)
-    records = load_folders(folders)
+    records = load_folders(folders, training_only=[Path(f) for f in extra_data])
     synthetic = is_synthetic(records, folders)
     if task == "segmentation" and any(r.mask_path for r in records) and not all(r.mask_path for r in records):
         unmasked = sum(r.mask_path is None for r in records)
@@ -260,13 +262,17 @@ def run_training(data: Path | Sequence[Path], config: TrainConfig, *, split_file
         if config.logit_adjust:
             logit_shift = config.logit_adjust * class_log_prior(
                 targets, n_classes, config.sampler_power if sampled else 0.0).to(device)
-        kinds = np.array([r.photo_kind for r in by_split["train"]])
-        if sampled and len(set(kinds)) > 1:
-            # Each kind of photo gets its share of the batches (config.phone_share), classes balanced within it.
-            weights = kind_sampling_weights(targets, kinds, config.sampler_power, n_classes,
-                                            {"phone": config.phone_share})
-            sampler = WeightedRandomSampler(weights.tolist(), num_samples=len(targets),
-                                            replacement=True, generator=generator)
+        groups = np.array(["extra" if r.training_only else r.photo_kind for r in by_split["train"]])
+        if sampled and len(set(groups)) > 1:
+            # Each kind of photo, and the extra folders, get their share of the batches (config.phone_share,
+            # config.extra_share), classes balanced within each. With extra folders an epoch grows so that it
+            # still draws the main folders' photos as often as without them.
+            weights = kind_sampling_weights(targets, groups, config.sampler_power, n_classes,
+                                            {"phone": config.phone_share, "extra": config.extra_share})
+            main = int((groups != "extra").sum())
+            per_epoch = round(main / (1.0 - config.extra_share)) if "extra" in groups else len(targets)
+            sampler = WeightedRandomSampler(weights.tolist(), num_samples=per_epoch, replacement=True,
+                                            generator=generator)
         elif sampled:
             weights = class_sampling_weights(targets, config.sampler_power, n_classes)
             sampler = WeightedRandomSampler(weights.tolist(), num_samples=len(targets),
@@ -345,8 +351,15 @@ def run_training(data: Path | Sequence[Path], config: TrainConfig, *, split_file
         if resume_run is None:
             mlflow.log_params({k: (json.dumps(v) if isinstance(v, dict | list | tuple) else v)
                                for k, v in config.to_dict().items()})
-            mlflow.log_params({"data_path": ", ".join(str(f) for f in folders), "n_train": len(by_split["train"]),
-                               "n_val": len(by_split["val"]), "n_test": len(by_split["test"])})
+            sources = sources_summary(records, splits)
+            mlflow.log_dict({"sources": sources}, "data_sources.json")
+            for row in sources:
+                tqdm.write(f"data: {row['source']} ({row['photo_kind']}"
+                           f"{', training only' if row['training_only'] else ''}): "
+                           + ", ".join(f"{count} {split}" for split, count in sorted(row["images"].items())))
+            mlflow.log_params({"data_path": ", ".join(str(f) for f in [*folders, *extra_data]),
+                               "n_train": len(by_split["train"]), "n_val": len(by_split["val"]),
+                               "n_test": len(by_split["test"])})
             if lesion_source:
                 mlflow.log_param("lesion_masks_for_evaluation", lesion_source)
             save_config(config, work_dir / "config.yaml")
@@ -401,7 +414,7 @@ def run_training(data: Path | Sequence[Path], config: TrainConfig, *, split_file
             "extra": {**model_config.extra, "mlflow_run_id": run.info.run_id, "epochs": state.epoch,
                       **({"lesion_masks_for_evaluation": lesion_source} if lesion_source else {}),
                       "best_epoch": state.best_epoch, "split_fingerprint": split_fingerprint(split_path),
-                      "data_path": ", ".join(str(f) for f in folders),
+                      "data_path": ", ".join(str(f) for f in [*folders, *extra_data]),
                       **({"pretrained": pretrained_source} if pretrained_source else {})},
         })
         bundle_dir = save_bundle(work_dir / "bundle", model.to("cpu").to(memory_format=torch.contiguous_format),

@@ -163,3 +163,56 @@ def _rename_ids(root: Path, prefix: str) -> None:
     for folder in ("images", "masks"):
         for file in list((root / folder).iterdir()) if (root / folder).exists() else []:
             file.rename(file.with_name(prefix + file.name))
+
+
+def _extra_copy(synth_dir: Path, root: Path, prefix: str) -> Path:
+    shutil.copytree(synth_dir, root)
+    (root / "SYNTHETIC").unlink(missing_ok=True)
+    _rename_ids(root, prefix)
+    return root
+
+
+def test_extra_folders_only_add_training_photos_and_say_where_each_photo_came_from(synth_dir: Path,
+                                                                                   tmp_path: Path) -> None:
+    from training.data import sources_summary
+
+    extra = _extra_copy(synth_dir, tmp_path / "bcn", "BCN_")
+    records = load_folders([synth_dir], training_only=[extra])
+    assert {r.source for r in records} == {synth_dir.name, "bcn"}
+    assert all(r.training_only == (r.source == "bcn") for r in records)
+    splits = make_kind_splits(records)
+    assert {splits[r.image_id] for r in records if r.training_only} == {"train"}
+    alone = make_splits(load_records(synth_dir))
+    assert {k: v for k, v in splits.items() if not k.startswith("BCN_")} == alone  # the yardstick is untouched
+    summary = {row["source"]: row for row in sources_summary(records, splits)}
+    assert summary["bcn"]["training_only"] and set(summary["bcn"]["images"]) == {"train"}
+    assert sum(summary[synth_dir.name]["images"].values()) == len(alone)
+    with pytest.raises(Exception, match="is in both"):
+        load_folders([synth_dir], training_only=[synth_dir])
+
+
+@pytest.mark.slow
+def test_a_run_with_an_extra_folder_keeps_its_epochs_on_the_main_photos(synth_dir: Path, tmp_path: Path,
+                                                                        tmp_mlflow_uri: str) -> None:
+    from mlflow import MlflowClient
+
+    from training.config import TrainConfig
+    from training.trainer import run_training
+
+    extra = _extra_copy(synth_dir, tmp_path / "isic2017", "X17_")
+    config = TrainConfig(task="classification", arch="resnet10t", input_size=(32, 40), epochs=1, batch_size=8,
+                         lr=3e-3, augmentation="light", seed=1, extra_share=0.5)
+    result = run_training(synth_dir, config, work_dir=tmp_path / "clf", progress=False, extra_data=[extra])
+    client = MlflowClient(tmp_mlflow_uri)
+    sources = client.download_artifacts(result.run_id, "data_sources.json", str(tmp_path))
+    rows = {row["source"]: row for row in __import__("json").loads(Path(sources).read_text())["sources"]}
+    assert rows["isic2017"]["training_only"] and set(rows["isic2017"]["images"]) == {"train"}
+    assert "isic2017" in client.get_run(result.run_id).data.params["data_path"]
+    main_train = rows[synth_dir.name]["images"]["train"]
+    steps = client.get_metric_history(result.run_id, "train_loss")
+    assert steps and result.epochs == 1
+    # the epoch drew main_train / (1 - 0.5) photos (the main ones as often as alone), in whole batches of 8
+    import torch
+
+    state = torch.load(tmp_path / "clf" / "checkpoint.pt", map_location="cpu", weights_only=True)["state"]
+    assert state["step"] == (2 * main_train) // 8
