@@ -1,23 +1,27 @@
 """Training configs: a YAML file (defaults under ``training/configs/``), overridden by CLI flags.
 
-The resolved config is saved with every run, so a run can be repeated exactly.
+``TrainConfig`` is a pydantic model: typed and validated where it is made (a YAML file, CLI flags, code), with
+messages that name the setting and its valid values. The CLI's options map onto its fields
+(``tests/unit/training/test_config_cli.py`` keeps them from drifting). The resolved config is saved with every run,
+so a run can be repeated exactly.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(BaseModel):
     """Everything a training run depends on. ``task`` picks the network family."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     task: Literal["classification", "segmentation"]
     arch: str
@@ -61,35 +65,44 @@ class TrainConfig:
     split_seed: int = 42
     min_triage_sensitivity: float = 0.90
     max_train_images: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        """Refuse a setting no run could use when the config is made, not minutes later when the run needs it."""
-        for name, hint in get_type_hints(TrainConfig).items():
-            value = getattr(self, name)
-            if get_origin(hint) is Literal and value not in get_args(hint):
-                choices = ", ".join(str(choice) for choice in get_args(hint))
-                raise ValueError(f"unknown {name} {value!r}; valid: {choices}")
+    @model_validator(mode="before")
+    @classmethod
+    def _usable(cls, data: Any) -> Any:
+        """Refuse a setting no run could use when the config is made, not minutes later when the run needs it, in
+        words that name the setting and what it may be (pydantic then checks the types)."""
+        if not isinstance(data, dict):
+            return data
+        unknown = set(data) - set(cls.model_fields)
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(cls.model_fields)}")
+        for name, info in cls.model_fields.items():
+            if name in data and get_origin(info.annotation) is Literal and data[name] not in get_args(info.annotation):
+                choices = ", ".join(str(choice) for choice in get_args(info.annotation))
+                raise ValueError(f"unknown {name} {data[name]!r}; valid: {choices}")
         for name, low, high in _RANGES:
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not low <= value <= high:
+            value = data.get(name, cls.model_fields[name].default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
                 raise ValueError(f"{name} must be a number from {low} to {high}, not {value!r}")
-        if not isinstance(self.lr, int | float) or not 0.0 < self.lr <= 10.0:
-            raise ValueError(f"lr must be a number above 0 and up to 10.0 (e.g. 0.002), not {self.lr!r}")
-        if len(self.input_size) != 2 or min(self.input_size) < 8:
-            raise ValueError(f"input_size must be HEIGHTxWIDTH of at least 8x8 pixels, not {self.input_size!r}")
+        lr = data.get("lr", cls.model_fields["lr"].default)
+        if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0.0 < lr <= 10.0:
+            raise ValueError(f"lr must be a number above 0 and up to 10.0 (e.g. 0.002), not {lr!r}")
+        size = data.get("input_size", cls.model_fields["input_size"].default)
+        if not isinstance(size, list | tuple) or len(size) != 2 or min(size) < 8:
+            raise ValueError(f"input_size must be HEIGHTxWIDTH of at least 8x8 pixels, not {size!r}")
+        return data
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
 
     def with_overrides(self, **overrides: Any) -> TrainConfig:
         """A copy with every non-None override applied; unknown keys are an error that lists valid ones."""
-        names = {f.name for f in fields(self)}
-        unknown = set(overrides) - names
+        unknown = set(overrides) - set(type(self).model_fields)
         if unknown:
-            raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(names)}")
+            raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(type(self).model_fields)}")
         clean = {k: _coerce(k, v) for k, v in overrides.items() if v is not None}
-        return replace(self, **clean)
+        return type(self).model_validate({**self.model_dump(), **clean})
 
 
 _RANGES = (("epochs", 1, 10_000), ("batch_size", 1, 4096), ("weight_decay", 0.0, 1.0),
@@ -133,7 +146,7 @@ def load_config(path: Path | None, task: str, **overrides: Any) -> TrainConfig:
         if not has_offline_weights(network):
             warnings.warn(f"no packaged ImageNet weights for {network}: training it from scratch (--pretrained "
                           "downloads hub weights when online)", stacklevel=2)
-            config = replace(config, pretrained=False)
+            config = config.model_copy(update={"pretrained": False})
     return config
 
 
