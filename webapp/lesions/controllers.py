@@ -34,6 +34,7 @@ from webapp.lesions.schemas import (
     timeline_point,
 )
 from webapp.lesions.services import LesionService, stored_position
+from webapp.sharing.services import DURATIONS_DAYS, open_links
 
 
 class LesionController(Controller):
@@ -158,6 +159,8 @@ class LesionController(Controller):
             "body_sites": body_site_choices(), "map_position": stored_position(lesion),
             "recheck_range": (MIN_DAYS, MAX_DAYS), "compare": comparison,
             "points": points, "evolution": assess_evolution(points), "rule": rule_text(),
+            "share_links": await open_links(lesions.repository.session, user.id, lesion.id),
+            "share_days": DURATIONS_DAYS,
             "plot": timeline_svg(points, zone=zone) if points else ""})
 
     @post("/{lesion_id:uuid}/delete")

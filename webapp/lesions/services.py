@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from webapp.db.models import Diagnosis, Lesion
 from webapp.lesions.bodymap import MapPosition
 from webapp.lesions.reminders import Recheck, recheck
+from webapp.sharing.services import delete_for_lesion as delete_share_links
 
 
 class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
@@ -83,9 +84,10 @@ class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
         await self.repository.session.flush()
 
     async def delete_owned(self, user_id: uuid.UUID, lesion_id: uuid.UUID) -> None:
-        """The lesion goes; its diagnoses stay in the history, detached."""
+        """The lesion goes, and its share links with it; its diagnoses stay in the history, detached."""
         lesion = await self.get_owned(user_id, lesion_id)
         session = self.repository.session
+        await delete_share_links(session, lesion.id)
         await session.execute(update(Diagnosis).where(Diagnosis.lesion_id == lesion.id,
                                                       Diagnosis.user_id == user_id).values(lesion_id=None))
         await session.delete(lesion)
