@@ -74,7 +74,8 @@ async def test_reset_by_mail_sets_the_password_and_ends_other_sessions(mail_app,
         await _settle(mail_app)
         (message,) = smtp_server.wait_for(1)
         assert smtp_server.handler.recipients == [[EMAIL]]
-        assert message["Subject"] == "Reset your Dr. Skin password" and message["From"].addresses[0].addr_spec == "no-reply@drskin.test"
+        assert message["Subject"] == "Reset your Dr. Skin password"
+        assert message["From"].addresses[0].addr_spec == "no-reply@drskin.test"
         link = reset_link(message)
         token = link.rsplit("/", 1)[1]
         assert len(token) >= 43  # 32 random bytes, URL-safe base64: 256 bits

@@ -52,7 +52,7 @@ async def test_share_open_count_and_revoke(client, db_url):
     made = await _share(client, first.lesion_id)
     assert made.status_code == 200
     _private(made)
-    url, token = SHARED.search(made.text).groups()
+    _url, token = SHARED.search(made.text).groups()
     assert len(token) >= 43  # 256 bits
     from webapp.db.models import ShareLink
 
@@ -91,8 +91,8 @@ async def test_share_open_count_and_revoke(client, db_url):
     lesion_page = await client.get(f"/lesions/{first.lesion_id}")
     assert "Opened 2 times" in lesion_page.text
     link_id = re.search(r'/share/([0-9a-f-]{36})/revoke', lesion_page.text).group(1)
-    revoked = await post_form(client, f"/lesions/{first.lesion_id}", f"/lesions/{first.lesion_id}/share/{link_id}/revoke",
-                              {})
+    lesion_path = f"/lesions/{first.lesion_id}"
+    revoked = await post_form(client, lesion_path, f"{lesion_path}/share/{link_id}/revoke", {})
     assert revoked.status_code in (302, 303)
     assert "No open links." in (await client.get(f"/lesions/{first.lesion_id}")).text
 
@@ -104,7 +104,7 @@ async def test_share_open_count_and_revoke(client, db_url):
 
 
 async def test_expiry_durations_and_bad_input(client, db_url):
-    first, _second, other = await _arrange(client, db_url)
+    first, _second, _other = await _arrange(client, db_url)
     before = datetime.now(UTC)
     thirty = await _share(client, first.lesion_id, "30")
     token = SHARED.search(thirty.text).group(2)
