@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -35,7 +36,7 @@ from webapp.core.guards import SESSION_EMAIL, SESSION_GENERATION, SESSION_USER_I
 from webapp.core.i18n import LANGUAGE_FULL_NAMES, _, gettext, ngettext, request_language, with_language
 from webapp.core.mail import Mailer, site_url
 from webapp.core.sessions import rotate_session_id
-from webapp.core.settings import get_mail_settings, get_rate_limit_settings
+from webapp.core.settings import get_mail_settings, get_rate_limit_settings, get_security_settings
 from webapp.core.timezones import COOKIE as ZONE_COOKIE
 from webapp.core.timezones import remember_account_zone, valid_zone, zone_names
 from webapp.db.models import User
@@ -248,6 +249,14 @@ class AccountController(Controller):
 
 
 RESET_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}  # the token is in the URL
+RESET_COOKIE = "drskin_reset"
+
+
+def _reset_cookie(request: Request[Any, Any, Any], token: str, max_age: int) -> Cookie:
+    """The token, moved out of the URL: the form page's address holds no secret, so its requests (and any Referer)
+    carry none. HttpOnly, Lax (it is set on the top-level visit from the mail), only for ``/password``."""
+    return Cookie(key=RESET_COOKIE, value=token, max_age=max_age, path="/password", httponly=True, samesite="lax",
+                  secure=get_security_settings().secure_cookies)
 
 
 class PasswordResetController(Controller):
@@ -275,23 +284,33 @@ class PasswordResetController(Controller):
                                 site_url(request), settings.reset_token_minutes))
         return Template("accounts/forgot_sent.html", context={"minutes": settings.reset_token_minutes})
 
-    @get("/reset/{token:str}", name="reset_password")
-    async def reset_page(self, db_session: AsyncSession, token: str) -> Template:
-        if await user_for_token(db_session, token) is None:
+    @get("/reset/{token:str}", name="reset_link")
+    async def reset_link(self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str) -> Response[Any]:
+        """The mail's link: a used, superseded or expired token is the 410 page; a good one goes, in a cookie, to the
+        form at ``/password/reset``."""
+        if token == "new" or await user_for_token(db_session, token) is None:
             return Template("accounts/reset_invalid.html", status_code=410, headers=RESET_HEADERS)
-        return Template("accounts/reset.html", headers=RESET_HEADERS,
-                        context={"form": ResetForm(token=token), "errors": []})
+        minutes = get_mail_settings().reset_token_minutes
+        return Redirect("/password/reset", headers=RESET_HEADERS,
+                        cookies=[_reset_cookie(request, token, minutes * 60)])
+
+    @get("/reset", name="reset_password")
+    async def reset_page(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        if await user_for_token(db_session, request.cookies.get(RESET_COOKIE, "")) is None:
+            return Template("accounts/reset_invalid.html", status_code=410, headers=RESET_HEADERS)
+        return Template("accounts/reset.html", headers={"Cache-Control": "no-store"},
+                        context={"form": ResetForm(), "errors": []})
 
     @post("/reset", opt={"rate_limit": "reset"})
     async def reset(self, request: Request[Any, Any, Any], db_session: AsyncSession,
                     data: Annotated[ResetForm, Form]) -> Response[Any]:
-        user = await user_for_token(db_session, data.token)
+        user = await user_for_token(db_session, request.cookies.get(RESET_COOKIE, ""))
         if user is None:
             return Template("accounts/reset_invalid.html", status_code=410, headers=RESET_HEADERS)
         errors = data.errors()
         if errors:
-            return Template("accounts/reset.html", status_code=400, headers=RESET_HEADERS,
-                            context={"form": ResetForm(token=data.token), "errors": errors})
+            return Template("accounts/reset.html", status_code=400, headers={"Cache-Control": "no-store"},
+                            context={"form": ResetForm(), "errors": errors})
         await set_new_password(db_session, user, data.password)
         await db_session.commit()
         await _lockout(request).succeeded(user.email)  # the owner gets in even while the account was locked
@@ -300,4 +319,4 @@ class PasswordResetController(Controller):
         request.set_session({})
         flash(request, _("Your password was changed and every device was logged out. Log in with the new "
                          "password."), "success")
-        return Redirect("/login")
+        return Redirect("/login", cookies=[_reset_cookie(request, "", 0)])

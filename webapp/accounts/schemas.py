@@ -145,9 +145,8 @@ class ForgotForm:
 
 @dataclass
 class ResetForm:
-    """A new password through a reset link: the sign-up rules (``RegisterForm``), one place for them."""
+    """A new password through a reset link (its token comes in a cookie): the sign-up rules, one place for them."""
 
-    token: str = ""
     password: str = ""
     password_confirm: str = ""
 

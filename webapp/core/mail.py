@@ -55,10 +55,10 @@ def build_message(mail: OutgoingMail, from_address: str) -> EmailMessage:
     message["From"] = from_address
     message["To"] = mail.to
     message["Subject"] = mail.subject
-    message["Content-Language"] = mail.language
     domain = from_address.rpartition("@")[2].strip(" >") or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(mail.text)
+    message["Content-Language"] = mail.language  # after set_content, which replaces every Content-* header
     return message
 
 
