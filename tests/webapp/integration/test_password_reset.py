@@ -209,3 +209,16 @@ async def test_korean_mail_for_a_korean_account(mail_app, smtp_server):
     (message,) = smtp_server.wait_for(1)
     assert message["Content-Language"] == "ko" and "비밀번호" in str(message["Subject"])
     assert "비밀번호" in text_of(message)
+
+
+async def test_development_mail_is_readable_at_dev_mail_and_absent_elsewhere(make_app, client):
+    assert (await client.get("/dev/mail")).status_code == 404  # DRSKIN_ENV=test: no such page
+    app = await make_app(DRSKIN_ENV="development", DRSKIN_SMTP_HOST="")
+    async with AsyncTestClient(app=app) as dev:
+        await register(dev, EMAIL, OLD)
+        assert "No mail yet." in (await dev.get("/dev/mail")).text
+        await _ask(dev, EMAIL)
+        await _settle(app)
+        inbox = await dev.get("/dev/mail")
+        assert inbox.status_code == 200 and "Reset your Dr. Skin password" in inbox.text
+        assert "/password/reset/" in inbox.text and inbox.headers["cache-control"] == "no-store"
