@@ -60,6 +60,8 @@ class DevelopmentMailServer:
         self.port = 0
 
     async def start(self) -> None:
+        # aiosmtpd logs every recipient at INFO ("recip: …"): addresses stay out of the site's log, also here.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: SMTP(self.inbox, hostname="drskin-dev"), "127.0.0.1", 0)
         self.port = int(self._server.sockets[0].getsockname()[1])
