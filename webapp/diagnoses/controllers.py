@@ -58,6 +58,9 @@ def stored_view(diagnosis: Diagnosis, lesion_name: str | None = None) -> ResultV
     return view
 
 
+FOLLOW_SITE = "follow_site"  # session key: the body site given with the photo just uploaded
+
+
 class DiagnoseController(Controller):
     dependencies = {**_DEPENDENCIES, "service": Provide(provide_service_client, sync_to_thread=False),  # noqa: RUF012 (Litestar reads these class attributes)
                     "current_user": Provide(provide_current_user)}
@@ -129,8 +132,9 @@ class DiagnoseController(Controller):
             flash(request, _("Added to “%(name)s”.", name=lesion.name), "success")
             return Redirect(f"/lesions/{lesion.id}")
         site = data.body_site.strip()
-        # The "Follow this spot" form on the result starts from the body site given with the photo.
-        return Redirect(f"/diagnoses/{diagnosis.id}" + (f"?site={site}" if site in MODEL_SITE else ""))
+        if site in MODEL_SITE:  # the result's "Follow this spot" form starts from the body site given with the photo
+            request.session[FOLLOW_SITE] = {"diagnosis": str(diagnosis.id), "site": site}
+        return Redirect(f"/diagnoses/{diagnosis.id}")
 
 
 async def _result_page(user: User, diagnosis: Diagnosis, lesions: LesionService, attach: AttachForm | None = None,
@@ -182,10 +186,16 @@ class DiagnosisController(Controller):
         return Redirect("/history")
 
     @get("/diagnoses/{diagnosis_id:uuid}", name="diagnosis")
-    async def show(self, user: User, diagnosis_id: uuid.UUID, diagnoses: DiagnosisService,
-                   lesions: LesionService, site: Annotated[str, Parameter(max_length=40)] = "") -> Template:
-        """A stored result; ``?site=`` (the body site given with the photo) pre-fills "Follow this spot"."""
+    async def show(self, request: Request[Any, Any, Any], user: User, diagnosis_id: uuid.UUID,
+                   diagnoses: DiagnosisService, lesions: LesionService,
+                   site: Annotated[str, Parameter(max_length=40)] = "") -> Template:
+        """A stored result; "Follow this spot" starts from ``?site=``, else from the body site given with the photo
+        just uploaded (kept in the session by the upload for this one diagnosis)."""
         diagnosis = await diagnoses.get_owned(user.id, diagnosis_id)
+        hint = request.session.get(FOLLOW_SITE)
+        if isinstance(hint, dict) and hint.get("diagnosis") == str(diagnosis.id):
+            request.session.pop(FOLLOW_SITE, None)
+            site = site or str(hint.get("site") or "")
         attach = AttachForm(lesion_id="new", body_site=site) if site in MODEL_SITE else None
         return await _result_page(user, diagnosis, lesions, attach)
 
