@@ -23,15 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.accounts.dependencies import provide_user
+from webapp.core.body_sites import body_site_name
 from webapp.core.guards import requires_login
 from webapp.core.i18n import _
 from webapp.core.mail import site_url
 from webapp.core.timezones import request_time_zone
 from webapp.db.models import Diagnosis, Lesion, Photo, ShareLink, User
 from webapp.diagnoses.dependencies import provide_lesion_service
-from webapp.diagnoses.schemas import context_note
+from webapp.diagnoses.wording import context_note
 from webapp.lesions.evolution import assess_evolution, rule_text, timeline_svg
-from webapp.lesions.schemas import body_site_name, timeline_point
+from webapp.lesions.schemas import timeline_point
 from webapp.lesions.services import LesionService
 from webapp.reports.controllers import pdf_response
 from webapp.reports.views import attachment_header, file_day, lesion_report
@@ -120,8 +121,8 @@ class SharedController(Controller):
         base = f"/shared/{token}/photos"
         points = [replace(timeline_point(d), photo_url=f"{base}/{d.photo_id}",
                           overlay_url=f"{base}/{d.overlay_id}" if d.overlay_id else None) for d in items]
-        notes = {d.id: context_note(d.result.get("classification") or {}) for d in items} if link.include_context \
-            else {}
+        notes = {d.id: context_note(d.result.classification.patient_context) for d in items} \
+            if link.include_context else {}
         return Template("sharing/lesion.html", headers=SHARED_HEADERS, context={
             "lesion": lesion, "body_site": body_site_name(lesion.body_site), "points": points, "notes": notes,
             "evolution": assess_evolution(points), "rule": rule_text(), "expires_at": link.expires_at,

@@ -137,10 +137,10 @@ async def test_context_only_when_chosen_and_korean(client, db_url):
 
     async with database(db_url) as session:
         row = await session.scalar(select(Diagnosis).where(Diagnosis.lesion_id == first.lesion_id).limit(1))
-        result = dict(row.result)
-        result["classification"] = {**result["classification"],
-                                    "patient_context": {"age": 62, "sex": "male", "site": "back", "applied": True}}
-        row.result = result
+        document = dict(row.result_document)
+        document["classification"] = {**document["classification"],
+                                      "patient_context": {"age": 62, "sex": "male", "site": "back", "applied": True}}
+        row.result_document = document
         await session.commit()
     without = SHARED.search((await _share(client, first.lesion_id)).text).group(2)
     with_context = SHARED.search((await _share(client, first.lesion_id, context=True)).text).group(2)

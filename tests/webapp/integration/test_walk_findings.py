@@ -79,10 +79,11 @@ async def test_two_photos_of_one_day_are_told_apart_in_the_compare_view(client, 
 
 
 async def test_korean_context_line_names_the_back_as_a_body_part():
+    from skin_models.contract import PatientContextOut
     from webapp.core.i18n import set_current_language
-    from webapp.diagnoses.schemas import context_note
+    from webapp.diagnoses.wording import context_note
 
-    given = {"patient_context": {"age": 62, "sex": "male", "site": "back", "applied": True}}
+    given = PatientContextOut(age=62, sex="male", site="back", applied=True)
     set_current_language("ko")
     korean = context_note(given)
     set_current_language("en")
