@@ -13,7 +13,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 # Spinning OpenMP threads starve the other processes a test starts (bentoml serve, the site, Chromium).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.stores", "tests.fixtures.service"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.stores", "tests.fixtures.service", "tests.fixtures.smtp"]
 
 # What a test needs, as a marker on every test (``pytest -m unit`` runs in seconds with nothing started):
 # ``browser`` drives Chromium (tests/browser); ``integration`` needs a real part started for it — a database (SQLite

@@ -25,18 +25,22 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.stores.base import Store
 from litestar.template.config import TemplateConfig
 
-from webapp.accounts.controllers import AccountController, AuthController
+from webapp.accounts.controllers import AccountController, AuthController, PasswordResetController
 from webapp.community.controllers import COMMUNITY_ROUTE_HANDLERS
+from webapp.core.devmail import DevelopmentMailController, DevelopmentMailServer
 from webapp.core.errors import http_exception_handler, internal_error_handler, not_authorized_handler, refuse_null_bytes
 from webapp.core.forgery import check_request_origin
 from webapp.core.guards import SESSION_EMAIL
 from webapp.core.headers import add_security_headers
 from webapp.core.i18n import install_jinja, language_middleware, remember_language_hook
 from webapp.core.labels import LABELS, triage_label
+from webapp.core.mail import Mailer
 from webapp.core.numbers import honest_percent
+from webapp.core.redaction import install_token_redaction
 from webapp.core.service_client import ServiceClient
 from webapp.core.sessions import BestEffortStore, DatabaseSessionConfig
 from webapp.core.settings import (
+    get_mail_settings,
     get_rate_limit_settings,
     get_security_settings,
     get_service_settings,
@@ -51,6 +55,7 @@ from webapp.lesions.bodymap import picker_map
 from webapp.lesions.controllers import LesionController
 from webapp.pages.controllers import AboutController, HealthController, HomeController
 from webapp.reports.controllers import ReportController
+from webapp.sharing.controllers import SharedController, ShareOwnerController
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -132,9 +137,11 @@ def release_database_session(app: Any) -> Any:
 
 def create_app() -> Litestar:
     """Build the site from the environment (see ``webapp.core.settings`` and docs/site.md)."""
+    install_token_redaction()  # reset and share tokens travel in URLs: never into the access log
     security = get_security_settings()
     limits = get_rate_limit_settings()
     upload = get_upload_settings()
+    mail = get_mail_settings()
     alchemy = build_alchemy_config()
     store_model = KeyValueItem
     stores: dict[str, Store] = {name: BestEffortStore(alchemy, model=store_model, namespace=name)
@@ -150,7 +157,7 @@ def create_app() -> Litestar:
 
     middleware: list[Any] = [refuse_null_bytes, language_middleware, session_config.middleware]
     for kind, per_minute in (("login", limits.login_per_minute), ("register", limits.register_per_minute),
-                             ("diagnose", limits.diagnose_per_minute)):
+                             ("diagnose", limits.diagnose_per_minute), ("reset", limits.reset_per_minute)):
         if per_minute > 0:
             middleware.append(_rate_limit(kind, per_minute).middleware)
     middleware.append(release_database_session)  # innermost: see its docstring
@@ -159,15 +166,30 @@ def create_app() -> Litestar:
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         client = ServiceClient(get_service_settings())
         app.state.service_client = client
+        dev_server = None
+        settings = mail
+        if mail.development_server:  # make run: the site receives its own mail (webapp.core.devmail)
+            dev_server = DevelopmentMailServer()
+            await dev_server.start()
+            settings = dev_server.settings_for(mail)
+        app.state.dev_mail_server = dev_server
+        mailer = Mailer(settings)
+        mailer.start()
+        app.state.mailer = mailer
         try:
             yield
         finally:
+            await mailer.aclose()
+            if dev_server is not None:
+                await dev_server.aclose()
             await client.aclose()
 
     return Litestar(
         route_handlers=[
             HomeController, HealthController, AboutController, AuthController, AccountController, DiagnoseController,
             DiagnosisController, PhotoController, LesionController, ReportController, DiseaseController,
+            PasswordResetController, ShareOwnerController, SharedController,
+            *([DevelopmentMailController] if mail.development_server else []),
             *COMMUNITY_ROUTE_HANDLERS,
             create_static_files_router(path="/static", directories=[PACKAGE_DIR / "static"], name="static",
                                        opt={"skip_session": True}),

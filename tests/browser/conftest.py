@@ -27,6 +27,18 @@ def site_url(service_url: str, tmp_path: Path) -> Iterator[str]:  # noqa: F811
 
 
 @pytest.fixture
+def plain_site(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The site without an analysis service (walks that arrange their results in the database): (url, database)."""
+    from tests.webapp.conftest import closed_port_url
+
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'site.db'}"
+    env = {"DRSKIN_ENV": "test", "DATABASE_URL": database_url, "DRSKIN_SERVICE_URL": closed_port_url(),
+           "DRSKIN_SECRET_KEY": "browser-test-" + "s" * 32, "DRSKIN_RATE_LIMIT_LOGIN": "100"}
+    with running_site(env, tmp_path) as url:
+        yield url, database_url
+
+
+@pytest.fixture
 async def page() -> AsyncIterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")

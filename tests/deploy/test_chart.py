@@ -380,6 +380,19 @@ def test_site_environment_follows_the_contract() -> None:
 
     tls_config = one(rendered("ingress-tls"), "ConfigMap", "web")["data"]
     assert tls_config["DRSKIN_SECURE_COOKIES"] == "true"
+    assert not any(name.startswith("DRSKIN_SMTP") for name in config)  # no mail settings: no mail
+
+
+def test_mail_settings_come_from_values_and_the_login_from_an_existing_secret() -> None:
+    objects = rendered("mail")
+    config = one(objects, "ConfigMap", "web")["data"]
+    assert config["DRSKIN_SMTP_HOST"] == "smtp.example.com" and config["DRSKIN_SMTP_PORT"] == "587"
+    assert config["DRSKIN_SMTP_SECURITY"] == "starttls"
+    assert config["DRSKIN_PUBLIC_URL"] == "https://drskin.example.com"  # from the TLS ingress host
+    env = env_of(site_container(objects))
+    for name, key in (("DRSKIN_SMTP_USER", "username"), ("DRSKIN_SMTP_PASSWORD", "password")):
+        assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "drskin-smtp", "key": key}
+        assert "value" not in env[name]
 
 
 def test_ingress_routes_to_the_site_with_tls() -> None:
@@ -566,11 +579,14 @@ def test_network_policies_admit_only_what_each_component_needs(scenario: str) ->
     web_ingress = {(INGRESS_CONTROLLER, frozenset({("TCP", 8000)}))} if values.get("site", {}).get("ingress") else set()
     assert rules(web, "ingress") == web_ingress
     db = database_peer(objects)
+    mail = values.get("site", {}).get("mail", {})
+    smtp = {(peer_of(peer), frozenset({("TCP", mail.get("port", 587))})) for peer in mail.get("egressTo", [])} \
+        if mail.get("host") else set()
     assert rules(web, "egress") == {
         (DNS, DNS_PORTS),
         (component("service"), frozenset({("TCP", 3000)})),
         (db, frozenset({("TCP", db_port)})),
-    }
+    } | smtp
     assert rules(policies["migrations"], "ingress") == set()
     assert rules(policies["migrations"], "egress") == {(DNS, DNS_PORTS), (db, frozenset({("TCP", db_port)}))}
 

@@ -164,6 +164,7 @@ async def pages(client: AsyncTestClient[Litestar], app: Litestar, db_url: str) -
     second = await store_rows(db_url, EMAIL, result=warned, lesion_id=first.lesion_id)
     paths = [("/", 200), ("/login", 200), ("/register", 200), ("/account", 200), ("/history", 200),
              ("/lesions", 200), (f"/lesions/{first.lesion_id}", 200), (f"/diagnoses/{second.diagnosis_id}", 200),
+             ("/password/forgot", 200),
              (f"/diagnoses/{first.diagnosis_id}", 200), ("/no-such-page", 404)]
     for optional in ("/about", "/community"):
         if has_route(app, optional):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -15,23 +16,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.accounts.dependencies import provide_user, provide_user_service
 from webapp.accounts.lockout import AccountLockout
+from webapp.accounts.recovery import AddressLimit, reset_job, set_new_password, user_for_token
 from webapp.accounts.schemas import (
     AboutForm,
     AccountView,
     DeleteAccountForm,
+    ForgotForm,
     LanguageForm,
     LoginForm,
     PasswordForm,
     RegisterForm,
+    ResetForm,
     TimeZoneForm,
     safe_next,
 )
 from webapp.accounts.services import AccountError, UserService, export_user_data
 from webapp.core.forgery import bind_csrf_to_session
-from webapp.core.guards import SESSION_EMAIL, SESSION_USER_ID, requires_login
+from webapp.core.guards import SESSION_EMAIL, SESSION_GENERATION, SESSION_USER_ID, requires_login
 from webapp.core.i18n import LANGUAGE_FULL_NAMES, _, gettext, ngettext, request_language, with_language
+from webapp.core.mail import Mailer, site_url
 from webapp.core.sessions import rotate_session_id
-from webapp.core.settings import get_rate_limit_settings
+from webapp.core.settings import get_mail_settings, get_rate_limit_settings, get_security_settings
 from webapp.core.timezones import COOKIE as ZONE_COOKIE
 from webapp.core.timezones import remember_account_zone, valid_zone, zone_names
 from webapp.db.models import User
@@ -71,7 +76,8 @@ async def _with_pending_result(request: Request[Any, Any, Any], user: User, diag
 def _log_in(request: Request[Any, Any, Any], user: User) -> None:
     request.clear_session()
     rotate_session_id(request)
-    request.set_session({SESSION_USER_ID: str(user.id), SESSION_EMAIL: user.email})
+    request.set_session({SESSION_USER_ID: str(user.id), SESSION_EMAIL: user.email,
+                         SESSION_GENERATION: user.session_generation or 0})
     remember_account_zone(request, user.time_zone)
     bind_csrf_to_session(request)
 
@@ -119,7 +125,7 @@ class AuthController(Controller):
             data.password = ""
             minutes = max(1, round(wait / 60))
             return Template("accounts/login.html", status_code=429, headers={"Retry-After": str(wait)}, context={
-                "form": data, "errors": [ngettext(
+                "form": data, "locked": True, "errors": [ngettext(
                     request, "Too many wrong passwords for this account. To protect it, logging in is paused: try "
                     "again in %(num)d minute.", "Too many wrong passwords for this account. To protect it, logging "
                     "in is paused: try again in %(num)d minutes.", minutes)]})
@@ -177,7 +183,8 @@ class AccountController(Controller):
         if errors:
             return await self._page(users, user, {"password": errors}, status_code=400)
         await users.repository.session.commit()
-        flash(request, _("Your password was changed."), "success")
+        request.session[SESSION_GENERATION] = user.session_generation  # this session stays; the others end
+        flash(request, _("Your password was changed. Every other device was logged out."), "success")
         return Redirect("/account")
 
     @post("/language")
@@ -239,3 +246,77 @@ class AccountController(Controller):
         request.set_session({})
         flash(request, _("Your account and everything in it were deleted."), "success")
         return Redirect("/")
+
+
+RESET_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}  # the token is in the URL
+RESET_COOKIE = "drskin_reset"
+
+
+def _reset_cookie(request: Request[Any, Any, Any], token: str, max_age: int) -> Cookie:
+    """The token, moved out of the URL: the form page's address holds no secret, so its requests (and any Referer)
+    carry none. HttpOnly, Lax (it is set on the top-level visit from the mail), only for ``/password``."""
+    return Cookie(key=RESET_COOKIE, value=token, max_age=max_age, path="/password", httponly=True, samesite="lax",
+                  secure=get_security_settings().secure_cookies)
+
+
+class PasswordResetController(Controller):
+    """"Forgot your password?" (``webapp.accounts.recovery``)."""
+
+    path = "/password"
+    dependencies = {"users": Provide(provide_user_service)}  # noqa: RUF012 (Litestar reads these class attributes)
+
+    @get("/forgot", name="forgot_password")
+    async def forgot_page(self) -> Template:
+        return Template("accounts/forgot.html", context={"form": ForgotForm(), "errors": []})
+
+    @post("/forgot", opt={"rate_limit": "reset"})
+    async def forgot(self, request: Request[Any, Any, Any], data: Annotated[ForgotForm, Form]) -> Template:
+        """The same page, at once, whether or not the address has an account: the lookup, the token and the mail
+        happen in the mailer's job."""
+        errors = data.errors()
+        if errors:
+            return Template("accounts/forgot.html", status_code=400, context={"form": data, "errors": errors})
+        settings = get_mail_settings()
+        alchemy = request.app.state.alchemy_config
+        limit = AddressLimit(request.app.stores.get("rate_limit"), settings.reset_per_address_per_hour)
+        mailer: Mailer = request.app.state.mailer
+        mailer.submit(reset_job(alchemy.get_session, limit, data.email, request_language(request),
+                                site_url(request), settings.reset_token_minutes))
+        return Template("accounts/forgot_sent.html", context={"minutes": settings.reset_token_minutes})
+
+    @get("/reset/{token:str}", name="reset_link")
+    async def reset_link(self, request: Request[Any, Any, Any], db_session: AsyncSession, token: str) -> Response[Any]:
+        """The mail's link: a used, superseded or expired token is the 410 page; a good one goes, in a cookie, to the
+        form at ``/password/reset``."""
+        if token == "new" or await user_for_token(db_session, token) is None:
+            return Template("accounts/reset_invalid.html", status_code=410, headers=RESET_HEADERS)
+        minutes = get_mail_settings().reset_token_minutes
+        return Redirect("/password/reset", headers=RESET_HEADERS,
+                        cookies=[_reset_cookie(request, token, minutes * 60)])
+
+    @get("/reset", name="reset_password")
+    async def reset_page(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+        if await user_for_token(db_session, request.cookies.get(RESET_COOKIE, "")) is None:
+            return Template("accounts/reset_invalid.html", status_code=410, headers=RESET_HEADERS)
+        return Template("accounts/reset.html", headers={"Cache-Control": "no-store"},
+                        context={"form": ResetForm(), "errors": []})
+
+    @post("/reset", opt={"rate_limit": "reset"})
+    async def reset(self, request: Request[Any, Any, Any], db_session: AsyncSession,
+                    data: Annotated[ResetForm, Form]) -> Response[Any]:
+        user = await user_for_token(db_session, request.cookies.get(RESET_COOKIE, ""))
+        if user is None:
+            return Template("accounts/reset_invalid.html", status_code=410, headers=RESET_HEADERS)
+        errors = data.errors()
+        if errors:
+            return Template("accounts/reset.html", status_code=400, headers={"Cache-Control": "no-store"},
+                            context={"form": ResetForm(), "errors": errors})
+        await set_new_password(db_session, user, data.password)
+        await db_session.commit()
+        await _lockout(request).succeeded(user.email)  # the owner gets in even while the account was locked
+        request.clear_session()
+        rotate_session_id(request)
+        request.set_session({})
+        flash(request, _("Your password was changed and every device was logged out. Log in with the new "
+                         "password."), "success")
+        return Redirect("/login", cookies=[_reset_cookie(request, "", 0)])

@@ -11,7 +11,7 @@ from litestar.exceptions import NotAuthorizedException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.accounts.services import UserService
-from webapp.core.guards import SESSION_USER_ID
+from webapp.core.guards import SESSION_GENERATION, SESSION_USER_ID
 from webapp.core.i18n import _
 from webapp.core.timezones import remember_account_zone
 from webapp.db.models import User
@@ -20,7 +20,8 @@ provide_user_service = create_service_provider(UserService)
 
 
 async def provide_current_user(request: Request[Any, Any, Any], db_session: AsyncSession) -> User | None:
-    """The logged-in user, or None (anonymous, or the account was deleted in another session)."""
+    """The logged-in user, or None (anonymous, the account was deleted in another session, or its password changed
+    since this session began: every other session ends then)."""
     raw = request.session.get(SESSION_USER_ID)
     if not raw:
         return None
@@ -28,8 +29,11 @@ async def provide_current_user(request: Request[Any, Any, Any], db_session: Asyn
         user = await db_session.get(User, UUID(str(raw)))
     except ValueError:
         user = None
+    if user is not None and request.session.get(SESSION_GENERATION, 0) != (user.session_generation or 0):
+        user = None
     if user is None:
         request.clear_session()
+        request.set_session({})  # still a session, so that the log-in redirect can flash why
     else:
         remember_account_zone(request, user.time_zone)  # changed on another device: follow the account
     return user

@@ -15,6 +15,15 @@ from webapp.core.passwords import MIN_PASSWORD_LENGTH
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def password_problems(password: str, confirm: str) -> list[str]:
+    """The rules every new password follows (sign-up, reset)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [_("Choose a password of at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)]
+    if password != confirm:
+        return [_("The two passwords differ; type the same password twice.")]
+    return []
+
+
 @dataclass
 class RegisterForm:
     email: str = ""
@@ -26,11 +35,7 @@ class RegisterForm:
         problems = []
         if not _EMAIL.match(self.email.strip()) or len(self.email) > 320:
             problems.append(_("Enter a valid email address, like name@example.org."))
-        if len(self.password) < MIN_PASSWORD_LENGTH:
-            problems.append(_("Choose a password of at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))
-        elif self.password != self.password_confirm:
-            problems.append(_("The two passwords differ; type the same password twice."))
-        return problems
+        return problems + password_problems(self.password, self.password_confirm)
 
 
 @dataclass
@@ -126,3 +131,24 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
+
+
+@dataclass
+class ForgotForm:
+    email: str = ""
+
+    def errors(self) -> list[str]:
+        if not _EMAIL.match(self.email.strip()) or len(self.email) > 320:
+            return [_("Enter a valid email address, like name@example.org.")]
+        return []
+
+
+@dataclass
+class ResetForm:
+    """A new password through a reset link (its token comes in a cookie): the sign-up rules, one place for them."""
+
+    password: str = ""
+    password_confirm: str = ""
+
+    def errors(self) -> list[str]:
+        return password_problems(self.password, self.password_confirm)

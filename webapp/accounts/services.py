@@ -14,11 +14,13 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.accounts.recovery import forget_tokens, set_new_password
 from webapp.accounts.schemas import normalise_email
 from webapp.core.i18n import _, normalize
 from webapp.core.passwords import hash_password, needs_rehash, verify_password
 from webapp.core.timezones import valid_zone
 from webapp.db.models import CommunityComment, CommunityPost, Diagnosis, Lesion, Photo, User
+from webapp.sharing import services as sharing
 
 
 class AccountError(ValueError):
@@ -79,8 +81,7 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
     async def change_password(self, user: User, current: str, new: str) -> None:
         if not verify_password(user.password_hash, current):
             raise AccountError(_("The current password is not right."))
-        user.password_hash = hash_password(new)
-        await self.repository.session.flush()
+        await set_new_password(self.repository.session, user, new)
 
     async def set_moderator(self, email: str, value: bool = True) -> User:
         user = await self.get_by_email(email)
@@ -100,6 +101,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
     async def delete_account(self, user_id: uuid.UUID) -> None:
         """Everything the person stored goes, in foreign-key order (no reliance on SQLite's FK pragma)."""
         session = self.repository.session
+        await sharing.delete_for_user(session, user_id)
+        await forget_tokens(session, user_id)
         await session.execute(delete(Diagnosis).where(Diagnosis.user_id == user_id))
         await session.execute(delete(Photo).where(Photo.user_id == user_id))
         await session.execute(delete(Lesion).where(Lesion.user_id == user_id))
@@ -109,7 +112,8 @@ class UserService(SQLAlchemyAsyncRepositoryService[User]):
 
 async def export_user_data(session: AsyncSession, user: User) -> bytes:
     """A zip with ``account.json``, ``lesions.json``, ``diagnoses.json``, ``community_posts.json``,
-    ``community_comments.json`` and every stored image."""
+    ``community_comments.json``, ``share_links.json`` (when and how often each link was opened; no token) and every
+    stored image. Password-reset tokens are not exported."""
     lesions = (await session.scalars(select(Lesion).where(Lesion.user_id == user.id)
                                      .order_by(Lesion.created_at))).all()
     diagnoses = (await session.scalars(select(Diagnosis).where(Diagnosis.user_id == user.id)
@@ -155,6 +159,7 @@ async def export_user_data(session: AsyncSession, user: User) -> bytes:
         archive.writestr("community_comments.json", json.dumps(comment_rows, indent=2))
         archive.writestr("lesions.json", json.dumps(lesion_rows, indent=2))
         archive.writestr("diagnoses.json", json.dumps(diagnosis_rows, indent=2))
+        archive.writestr("share_links.json", json.dumps(await sharing.export_rows(session, user.id), indent=2))
         for photo in photos:
             path = photo_path(photo.id)
             if path:

@@ -20,8 +20,7 @@ _MESSAGES = {
     403: (N_("This form has expired"), N_("Reload the page and submit the form again. (Cookies must be enabled.)")),
     404: (N_("Page not found"), N_("The page does not exist, or it is not yours to see.")),
     405: (N_("Not allowed"), N_("That address does not accept this kind of request.")),
-    413: (N_("The photo is too large"), N_("Choose a smaller photo (the limit is shown on the upload page) or let "
-                                           "the page shrink it for you with JavaScript on.")),
+    413: (N_("The photo is too large"), N_("Choose a smaller photo: the limit is shown on the upload page.")),
     429: (N_("Too many attempts"), N_("Wait a minute, then try again.")),
     500: (N_("Something went wrong on our side"), N_("Try again in a minute. Nothing you sent was half-saved.")),
     503: (N_("The site's database is unavailable for a moment"),
@@ -29,6 +28,9 @@ _MESSAGES = {
     507: (N_("The site has no room to store this right now"),
           N_("Nothing you sent was saved, and nothing you saved before is lost. Try again later.")),
 }
+# A community post or comment that is too large is mostly text: say so, not "the photo" (the same 413 otherwise).
+_TOO_LARGE_POST = (N_("What you sent is too large"),
+                   N_("Shorten the text, or attach a smaller photo, and send it again."))
 DATABASE_RETRY_AFTER_S = 30
 
 
@@ -47,6 +49,8 @@ def refuse_null_bytes(app: Any) -> Any:
 def _page(request: Request[Any, Any, Any], status_code: int, detail: str | None = None,
           headers: dict[str, str] | None = None) -> Response[Any]:
     title, advice = _MESSAGES.get(status_code, _MESSAGES[400] if status_code < 500 else _MESSAGES[500])
+    if status_code == 413 and request.url.path.startswith("/community"):
+        title, advice = _TOO_LARGE_POST
     if request.url.path.startswith("/health"):
         return Response({"status_code": status_code, "detail": title}, status_code=status_code, headers=headers)
     # Errors raised before routing skip the route middleware: decide the language here too.

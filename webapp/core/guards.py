@@ -10,6 +10,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 SESSION_USER_ID = "user_id"
 SESSION_EMAIL = "email"
+SESSION_GENERATION = "generation"  # the account's session_generation at log-in: an older one has been ended
 
 
 def requires_login(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

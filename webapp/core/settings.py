@@ -104,8 +104,37 @@ class RateLimitSettings:
     login_per_minute: int
     register_per_minute: int
     diagnose_per_minute: int
+    reset_per_minute: int = 5  # "forgot your password" requests per client IP
     login_max_failures: int = 10  # wrong passwords per account before it is locked for login_lock_minutes
     login_lock_minutes: int = 15
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    """The SMTP server the site sends its mail through (``webapp.core.mail``); no host: no mail leaves the site (in
+    development a server inside the site's process receives it, ``webapp.core.devmail``)."""
+
+    host: str | None
+    port: int
+    security: str  # "starttls" (submission, 587), "tls" (implicit TLS, 465) or "none" (a relay on a trusted network)
+    username: str | None
+    password: str | None
+    from_address: str
+    public_url: str | None  # the site's address as people reach it, for links in mails (never the request's Host)
+    queue_size: int = 200  # mails waiting to be sent; more are refused (and logged) instead of growing memory
+    attempts: int = 4  # tries per mail, 2 s, 4 s, 8 s apart
+    retry_base_s: float = 2.0
+    timeout_s: float = 20.0
+    reset_token_minutes: int = 30  # how long a password-reset link works (15-60)
+    reset_per_address_per_hour: int = 3  # reset mails to one address per hour; more requests send nothing
+
+    @property
+    def development_server(self) -> bool:
+        """True when the site should receive its own mail (development without a configured server)."""
+        return self.host is None and get_app_settings().env == "development"
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +201,32 @@ def get_rate_limit_settings() -> RateLimitSettings:
     return RateLimitSettings(login_per_minute=_int("DRSKIN_RATE_LIMIT_LOGIN", 10),
                              register_per_minute=_int("DRSKIN_RATE_LIMIT_REGISTER", 5),
                              diagnose_per_minute=_int("DRSKIN_RATE_LIMIT_DIAGNOSE", 20),
+                             reset_per_minute=_int("DRSKIN_RATE_LIMIT_RESET", 5),
                              login_max_failures=_int("DRSKIN_LOGIN_MAX_FAILURES", 10),
                              login_lock_minutes=max(1, _int("DRSKIN_LOGIN_LOCK_MINUTES", 15)))
+
+
+@lru_cache
+def get_mail_settings() -> MailSettings:
+    security = os.environ.get("DRSKIN_SMTP_SECURITY", "starttls").strip().lower() or "starttls"
+    if security not in SMTP_SECURITY:
+        raise RuntimeError(f"DRSKIN_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, not {security!r}")
+    default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
+    settings = MailSettings(
+        host=os.environ.get("DRSKIN_SMTP_HOST", "").strip() or None,
+        port=_int("DRSKIN_SMTP_PORT", default_port), security=security,
+        username=os.environ.get("DRSKIN_SMTP_USER", "").strip() or None,
+        password=os.environ.get("DRSKIN_SMTP_PASSWORD") or None,
+        from_address=os.environ.get("DRSKIN_MAIL_FROM", "").strip() or "Dr. Skin <no-reply@localhost>",
+        public_url=(os.environ.get("DRSKIN_PUBLIC_URL", "").strip().rstrip("/") or None),
+        queue_size=max(1, _int("DRSKIN_MAIL_QUEUE", 200)), attempts=max(1, _int("DRSKIN_MAIL_ATTEMPTS", 4)),
+        retry_base_s=_float("DRSKIN_MAIL_RETRY_SECONDS", 2.0), timeout_s=_float("DRSKIN_SMTP_TIMEOUT", 20.0),
+        reset_token_minutes=min(60, max(15, _int("DRSKIN_RESET_TOKEN_MINUTES", 30))),
+        reset_per_address_per_hour=_int("DRSKIN_RESET_PER_ADDRESS_HOUR", 3))
+    if settings.host and get_app_settings().is_production and not settings.public_url:
+        # Without it a reset link would be built from the request's Host header, which a client chooses.
+        raise RuntimeError("DRSKIN_PUBLIC_URL must be set when DRSKIN_ENV=production and mail is configured")
+    return settings
 
 
 @lru_cache
@@ -183,5 +236,5 @@ def get_report_settings() -> ReportSettings:
 
 def clear_settings_cache() -> None:
     for getter in (get_app_settings, get_database_settings, get_service_settings, get_security_settings,
-                   get_upload_settings, get_rate_limit_settings, get_report_settings):
+                   get_upload_settings, get_rate_limit_settings, get_report_settings, get_mail_settings):
         getter.cache_clear()

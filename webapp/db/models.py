@@ -51,6 +51,9 @@ class User(UUIDAuditBase):
     # The IANA zone times are shown in ("Asia/Seoul"; webapp.core.timezones), from the browser at sign-up or chosen
     # on the account page; None: the browser's zone (cookie), else UTC. Stored times stay UTC.
     time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    # Raised when the password changes (a reset, or on the account page): a session that was started under an older
+    # value is ended at its next request (webapp.accounts.dependencies), so every other device is logged out.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Photo(UUIDAuditBase):
@@ -172,11 +175,39 @@ class CommunityReport(UUIDAuditBase):
     resolved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class PasswordResetToken(UUIDAuditBase):
+    """One "forgot your password" link (webapp.accounts.recovery). Only the SHA-256 of the token is stored; a row is
+    deleted when it is used, when a newer one is made and when the password changes, and ignored once expired."""
+
+    __tablename__ = "password_reset_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class ShareLink(UUIDAuditBase):
+    """A read-only link to one tracked spot for a doctor (webapp.sharing). Only the SHA-256 of the token is stored;
+    the link ends at ``expires_at``, when revoked, and with its spot or its account (the rows are deleted)."""
+
+    __tablename__ = "share_links"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    lesion_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lesions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+    # Whether the shared page shows the context the person gave with the photos (age, sex): their choice.
+    include_context: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    open_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_opened_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), nullable=True)
+
+
 class KeyValueItem(StoreModelMixin, UUIDv7Base):
     """Litestar store rows: server-side sessions and rate-limit counters, shared by all replicas."""
 
     __tablename__ = "kv_store"
 
 
-__all__ = ["CommunityComment", "CommunityPost", "CommunityReport", "Diagnosis", "KeyValueItem", "Lesion", "Photo",
-           "User", "datetime", "metadata"]
+__all__ = ["CommunityComment", "CommunityPost", "CommunityReport", "Diagnosis", "KeyValueItem", "Lesion",
+           "PasswordResetToken", "Photo", "ShareLink", "User", "datetime", "metadata"]

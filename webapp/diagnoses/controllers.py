@@ -16,7 +16,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Response, Template
 
 from webapp.accounts.dependencies import provide_current_user, provide_user
-from webapp.core.body_sites import body_site_choices
+from webapp.core.body_sites import MODEL_SITE, body_site_choices
 from webapp.core.diagnosis_result import DiagnosisResult
 from webapp.core.errors import is_storage_full
 from webapp.core.guards import requires_login
@@ -56,6 +56,9 @@ def stored_view(diagnosis: Diagnosis, lesion_name: str | None = None) -> ResultV
     view.id, view.created_at, view.stored = diagnosis.id, diagnosis.created_at, True
     view.lesion_id, view.lesion_name = diagnosis.lesion_id, lesion_name
     return view
+
+
+FOLLOW_SITE = "follow_site"  # session key: the body site given with the photo just uploaded
 
 
 class DiagnoseController(Controller):
@@ -128,7 +131,21 @@ class DiagnoseController(Controller):
         if lesion is not None:
             flash(request, _("Added to “%(name)s”.", name=lesion.name), "success")
             return Redirect(f"/lesions/{lesion.id}")
+        site = data.body_site.strip()
+        if site in MODEL_SITE:  # the result's "Follow this spot" form starts from the body site given with the photo
+            request.session[FOLLOW_SITE] = {"diagnosis": str(diagnosis.id), "site": site}
         return Redirect(f"/diagnoses/{diagnosis.id}")
+
+
+async def _result_page(user: User, diagnosis: Diagnosis, lesions: LesionService, attach: AttachForm | None = None,
+                       errors: list[str] | None = None, status_code: int = 200) -> Template:
+    """A stored result; ``attach``/``errors``: the "Follow this spot" form as sent, and what was wrong with it (shown
+    in the form, with what was typed kept)."""
+    user_lesions = await lesions.list_owned(user.id)
+    name = next((lesion.name for lesion in user_lesions if lesion.id == diagnosis.lesion_id), None)
+    return Template("diagnoses/result.html", status_code=status_code, context={
+        "result": stored_view(diagnosis, name), "lesions": user_lesions, "body_sites": body_site_choices(),
+        "attach": attach or AttachForm(), "attach_errors": errors or []})
 
 
 class DiagnosisController(Controller):
@@ -136,7 +153,7 @@ class DiagnosisController(Controller):
     dependencies = {**_DEPENDENCIES, "user": Provide(provide_user)}  # noqa: RUF012 (Litestar reads these class attributes)
 
     @get("/history", name="history")
-    async def history(self, user: User, diagnoses: DiagnosisService, photos: PhotoService,
+    async def history(self, user: User, diagnoses: DiagnosisService, photos: PhotoService, lesions: LesionService,
                       page: Annotated[int, Parameter(ge=1, le=100_000)] = 1) -> Template:
         items, total = await diagnoses.page(user.id, page, PER_PAGE)
         names = await diagnoses.lesion_names(user.id, {d.lesion_id for d in items if d.lesion_id})
@@ -150,8 +167,10 @@ class DiagnosisController(Controller):
                 photo_kind=photo_kind_note(result.photo_kind),
                 spot_account=spot_account(result.classification.patient_context)))
         pages = max(1, -(-total // PER_PAGE))
+        changed = await lesions.changed(user.id)  # rows of a spot that changed say so (as My lesions does)
         return Template("diagnoses/history.html", context={"items": rows, "page": page, "pages": pages,
-                                                           "total": total})
+                                                           "total": total, "changed_rows": {
+                                                               d.id for d in items if d.lesion_id in changed}})
 
     @post("/history/delete-all")
     async def delete_all(self, request: Request[Any, Any, Any], user: User, diagnoses: DiagnosisService,
@@ -167,13 +186,18 @@ class DiagnosisController(Controller):
         return Redirect("/history")
 
     @get("/diagnoses/{diagnosis_id:uuid}", name="diagnosis")
-    async def show(self, user: User, diagnosis_id: uuid.UUID, diagnoses: DiagnosisService,
-                   lesions: LesionService) -> Template:
+    async def show(self, request: Request[Any, Any, Any], user: User, diagnosis_id: uuid.UUID,
+                   diagnoses: DiagnosisService, lesions: LesionService,
+                   site: Annotated[str, Parameter(max_length=40)] = "") -> Template:
+        """A stored result; "Follow this spot" starts from ``?site=``, else from the body site given with the photo
+        just uploaded (kept in the session by the upload for this one diagnosis)."""
         diagnosis = await diagnoses.get_owned(user.id, diagnosis_id)
-        user_lesions = await lesions.list_owned(user.id)
-        name = next((lesion.name for lesion in user_lesions if lesion.id == diagnosis.lesion_id), None)
-        return Template("diagnoses/result.html", context={"result": stored_view(diagnosis, name),
-                                                          "lesions": user_lesions, "body_sites": body_site_choices()})
+        hint = request.session.get(FOLLOW_SITE)
+        if isinstance(hint, dict) and hint.get("diagnosis") == str(diagnosis.id):
+            request.session.pop(FOLLOW_SITE, None)
+            site = site or str(hint.get("site") or "")
+        attach = AttachForm(lesion_id="new", body_site=site) if site in MODEL_SITE else None
+        return await _result_page(user, diagnosis, lesions, attach)
 
     @post("/diagnoses/{diagnosis_id:uuid}/delete")
     async def delete(self, request: Request[Any, Any, Any], user: User, diagnosis_id: uuid.UUID,
@@ -186,24 +210,23 @@ class DiagnosisController(Controller):
     @post("/diagnoses/{diagnosis_id:uuid}/lesion")
     async def attach(self, request: Request[Any, Any, Any], user: User, diagnosis_id: uuid.UUID,
                      diagnoses: DiagnosisService, lesions: LesionService,
-                     data: Annotated[AttachForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
+                     data: Annotated[AttachForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+                     ) -> Response[Any]:
         diagnosis = await diagnoses.get_owned(user.id, diagnosis_id)
         if data.lesion_id and data.lesion_id != "new":
             lesion = await lesions.get_owned(user.id, data.lesion_id)
             if data.new_lesion_name.strip():
                 # Two answers at once: never drop the typed name silently, ask which one was meant.
-                flash(request, _("You typed a new name (“%(typed)s”) but chose “%(name)s” in the menu. To start a new "
-                                 "lesion, choose “+ a new lesion”; to add the photo to “%(name)s”, leave the name "
-                                 "empty.", typed=data.new_lesion_name.strip()[:100], name=lesion.name), "error")
-                return Redirect(f"/diagnoses/{diagnosis.id}")
+                return await _result_page(user, diagnosis, lesions, data, [_(
+                    "You typed a new name (“%(typed)s”) but chose “%(name)s” in the menu. To start a new lesion, "
+                    "choose “+ a new lesion”; to add the photo to “%(name)s”, leave the name empty.",
+                    typed=data.new_lesion_name.strip()[:100], name=lesion.name)], status_code=400)
         else:
             form = LesionForm(name=data.new_lesion_name, body_site=data.body_site, map_side=data.map_side,
                               map_x=data.map_x, map_y=data.map_y)
             problems = form.errors()
-            if problems:
-                for problem in problems:
-                    flash(request, problem, "error")
-                return Redirect(f"/diagnoses/{diagnosis.id}")
+            if problems:  # shown in the form, with what was typed kept
+                return await _result_page(user, diagnosis, lesions, data, problems, status_code=400)
             lesion = await lesions.create_for(user.id, form.name, form.body_site, form.position()[0])
         await diagnoses.attach(diagnosis, lesion)
         await diagnoses.repository.session.commit()

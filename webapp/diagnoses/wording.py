@@ -136,7 +136,9 @@ def context_note(given: PatientContextOut) -> str:
     if given.sex in ("female", "male"):
         parts.append(_("female") if given.sex == "female" else _("male"))
     if given.site is not None and given.site in MODEL_SITE_NAMES:
-        parts.append(_(MODEL_SITE_NAMES[given.site]).lower())
+        # Its own message so that Korean can name it as a body part ("부위: 등"): 등 alone, last in a list, reads
+        # as "etc.". English keeps the bare name.
+        parts.append(_("%(site)s", site=_(MODEL_SITE_NAMES[given.site]).lower()))
     if not parts:
         return _("Judged from the photo alone: no age, sex or body site was given.")
     if given.applied:

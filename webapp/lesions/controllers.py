@@ -34,6 +34,7 @@ from webapp.lesions.schemas import (
     timeline_point,
 )
 from webapp.lesions.services import LesionService, stored_position
+from webapp.sharing.services import DURATIONS_DAYS, open_links
 
 
 class LesionController(Controller):
@@ -48,6 +49,7 @@ class LesionController(Controller):
         zone = request_time_zone(request)
         stats = await lesions.photo_stats(user.id)
         owned = await lesions.list_owned(user.id)
+        changed = await lesions.changed(user.id)
         due = {item.lesion_id: item for item in await lesions.rechecks(
             user.id, lesions=owned, stats=stats, zone=zone)}
         chosen = parse_region(region, REGIONS) if region.strip() else None
@@ -65,7 +67,7 @@ class LesionController(Controller):
             items.append(LesionSummary(id=lesion.id, name=lesion.name, body_site=site_name,
                                        created_at=lesion.created_at, photo_count=count,
                                        last_photo_url=f"/photos/{photo_id}" if photo_id else None,
-                                       recheck=due.get(lesion.id), number=number,
+                                       recheck=due.get(lesion.id), number=number, changed=lesion.id in changed,
                                        on_map=position is not None or default_anchor(lesion.body_site) is not None))
             spots.append(MappedSpot(number=number, href=f"/lesions/{lesion.id}", site=lesion.body_site,
                                     position=position, label=f"{number}. {lesion.name} ({site_name})"))
@@ -158,6 +160,8 @@ class LesionController(Controller):
             "body_sites": body_site_choices(), "map_position": stored_position(lesion),
             "recheck_range": (MIN_DAYS, MAX_DAYS), "compare": comparison,
             "points": points, "evolution": assess_evolution(points), "rule": rule_text(),
+            "share_links": await open_links(lesions.repository.session, user.id, lesion.id),
+            "share_days": DURATIONS_DAYS,
             "plot": timeline_svg(points, zone=zone) if points else ""})
 
     @post("/{lesion_id:uuid}/delete")

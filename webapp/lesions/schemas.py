@@ -73,6 +73,7 @@ class LesionSummary:
     recheck: Recheck | None = None
     number: int = 0  # its pin's number on the body map
     on_map: bool = True
+    changed: bool = False  # the change rule flags it: worth showing a doctor
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,10 @@ from sqlalchemy import func, select, update
 
 from webapp.db.models import Diagnosis, Lesion
 from webapp.lesions.bodymap import MapPosition
+from webapp.lesions.evolution import assess_evolution
 from webapp.lesions.reminders import Recheck, recheck
+from webapp.lesions.schemas import timeline_point
+from webapp.sharing.services import delete_for_lesion as delete_share_links
 
 
 class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
@@ -78,14 +81,28 @@ class LesionService(SQLAlchemyAsyncRepositoryService[Lesion]):
                          lesion.created_at, now, zone) for lesion in lesions]
         return sorted(items, key=lambda item: (item.due_on, item.name))
 
+    async def changed(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        """The tracked spots whose change rule (``webapp.lesions.evolution``) flags them as worth showing a doctor,
+        so that the list and the history can say so too, not only the spot's own page."""
+        rows = await self.repository.session.scalars(
+            select(Diagnosis).where(Diagnosis.user_id == user_id, Diagnosis.lesion_id.is_not(None))
+            .order_by(Diagnosis.created_at.asc()))
+        by_lesion: dict[uuid.UUID, list[Diagnosis]] = {}
+        for diagnosis in rows:
+            if diagnosis.lesion_id is not None:
+                by_lesion.setdefault(diagnosis.lesion_id, []).append(diagnosis)
+        return {lesion_id for lesion_id, items in by_lesion.items()
+                if assess_evolution([timeline_point(d) for d in items]).flagged}
+
     async def set_recheck_days(self, lesion: Lesion, days: int) -> None:
         lesion.recheck_days = days
         await self.repository.session.flush()
 
     async def delete_owned(self, user_id: uuid.UUID, lesion_id: uuid.UUID) -> None:
-        """The lesion goes; its diagnoses stay in the history, detached."""
+        """The lesion goes, and its share links with it; its diagnoses stay in the history, detached."""
         lesion = await self.get_owned(user_id, lesion_id)
         session = self.repository.session
+        await delete_share_links(session, lesion.id)
         await session.execute(update(Diagnosis).where(Diagnosis.lesion_id == lesion.id,
                                                       Diagnosis.user_id == user_id).values(lesion_id=None))
         await session.delete(lesion)

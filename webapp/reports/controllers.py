@@ -35,7 +35,8 @@ from webapp.reports.views import (
 _RENDERING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
 
 
-async def _pdf(report: ReportView, disposition: str) -> Response[bytes]:
+async def pdf_response(report: ReportView, disposition: str) -> Response[bytes]:
+    """The report as a PDF download, laid out off the event loop (at most two at once per process)."""
     limiter = _RENDERING.setdefault(asyncio.get_running_loop(), anyio.CapacityLimiter(2))
     body = await anyio.to_thread.run_sync(render, report, limiter=limiter)  # off the event loop
     return Response(body, media_type="application/pdf",
@@ -66,7 +67,7 @@ class ReportController(Controller):
         now = datetime.now(UTC)
         zone = request_time_zone(request)
         report = lesion_report(user, lesion, items, owned, now, zone)
-        return await _pdf(report, attachment_header("lesion", lesion.name, file_day(now, zone)))
+        return await pdf_response(report, attachment_header("lesion", lesion.name, file_day(now, zone)))
 
     @get("/diagnoses/{diagnosis_id:uuid}/report.pdf", name="diagnosis_report")
     async def diagnosis(self, request: Request[Any, Any, Any], user: User, diagnosis_id: uuid.UUID,
@@ -79,4 +80,4 @@ class ReportController(Controller):
         lesion = await lesions.get_one_or_none(id=diagnosis.lesion_id, user_id=user.id) if diagnosis.lesion_id else None
         zone = request_time_zone(request)
         report = diagnosis_report(user, diagnosis, photo, overlay, lesion, datetime.now(UTC), zone)
-        return await _pdf(report, attachment_header("diagnosis", None, file_day(diagnosis.created_at, zone)))
+        return await pdf_response(report, attachment_header("diagnosis", None, file_day(diagnosis.created_at, zone)))

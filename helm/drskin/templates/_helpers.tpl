@@ -178,6 +178,21 @@ Usage: include "drskin.database.env" (dict "ctx" $ "driver" "postgresql+asyncpg"
 {{- end }}
 
 {{/*
+The site's public address for links in mail (DRSKIN_PUBLIC_URL): site.mail.publicUrl, else the first ingress host.
+With mail on and neither, rendering fails: a link built from a request's Host header would trust the client.
+*/}}
+{{- define "drskin.site.publicUrl" -}}
+{{- if .Values.site.mail.publicUrl }}
+{{- .Values.site.mail.publicUrl | trimSuffix "/" }}
+{{- else if and .Values.site.ingress.enabled .Values.site.ingress.hosts }}
+{{- $scheme := ternary "https" "http" (gt (len .Values.site.ingress.tls) 0) }}
+{{- printf "%s://%s" $scheme (first .Values.site.ingress.hosts).host }}
+{{- else if .Values.site.mail.host }}
+{{- fail "site.mail.host is set: set site.mail.publicUrl (or enable the ingress) so that links in mail point at the site" }}
+{{- end }}
+{{- end }}
+
+{{/*
 Migration hook phases: before install/upgrade against an external server; after install with the in-chart database,
 which only exists once the release's resources are created (see values.yaml, migrations).
 */}}

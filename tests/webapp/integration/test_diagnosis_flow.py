@@ -69,6 +69,7 @@ async def test_an_accounts_age_and_sex_and_a_lesions_site_are_what_the_model_wei
     first = await post_form(live_client, "/", "/diagnose", {"body_site": "forearm", "age": "5"},
                             files={"image": ("lesion.jpg", lesion_photo(800, 600, seed=4), "image/jpeg")})
     result_url = first.headers["location"]
+    assert '<option value="forearm" selected>' in (await live_client.get(result_url)).text  # Follow this spot
     attached = await post_form(live_client, result_url, f"{result_url}/lesion",
                                {"lesion_id": "new", "new_lesion_name": "shin", "body_site": "lower_leg"})
     lesion_id = attached.headers["location"].rsplit("/", 1)[1]

@@ -4,6 +4,11 @@
 (function () {
   "use strict";
   var MAX_SIDE = 1600;
+  // A photo this small in pixels can still be large in bytes (a high-quality or padded JPEG): re-encode it too.
+  var MAX_BYTES = 4 * 1024 * 1024;
+  // The photo formats the site and the service decode (skin_models.imaging.ACCEPTED_FORMATS). Anything else — an
+  // SVG drawing above all, which a canvas would happily rasterise into a "too dark" photo — is refused here.
+  var PHOTO_TYPES = /^image\/(jpeg|png|webp|bmp|tiff|gif)$/;
   var form = document.getElementById("upload-form");
   var input = document.getElementById("image");
   if (!form || !input || !window.FileReader) { return; }
@@ -40,12 +45,26 @@
     canvas.toBlob(function (blob) { done(blob, canvas.width, canvas.height); }, "image/jpeg", 0.9);
   }
 
+  function refuse(text) {
+    input.value = "";
+    if (preview) { preview.hidden = false; }
+    if (previewImg) { previewImg.removeAttribute("src"); previewImg.hidden = true; }
+    if (caption) { caption.textContent = text; caption.setAttribute("role", "alert"); }
+  }
+
   input.addEventListener("change", function () {
     var file = input.files && input.files[0];
-    if (!file || !/^image\//.test(file.type)) { return; }
+    if (!file) { return; }
+    if (file.type && !PHOTO_TYPES.test(file.type)) {
+      refuse(t("not-photo", "This file is not a photo. Choose a JPEG, PNG or WebP photo of the spot."));
+      return;
+    }
+    if (previewImg) { previewImg.hidden = false; }
+    if (caption) { caption.removeAttribute("role"); }
     var img = new Image();
     img.onload = function () {
-      if (Math.max(img.naturalWidth, img.naturalHeight) <= MAX_SIDE && file.type === "image/jpeg") {
+      if (Math.max(img.naturalWidth, img.naturalHeight) <= MAX_SIDE && file.type === "image/jpeg" &&
+          file.size <= MAX_BYTES) {
         showPreview(file, img.naturalWidth + " × " + img.naturalHeight + " px");
         return;
       }
