@@ -139,6 +139,8 @@ def context_note(given: PatientContextOut) -> str:
         # Its own message so that Korean can name it as a body part ("부위: 등"): 등 alone, last in a list, reads
         # as "etc.". English keeps the bare name.
         parts.append(_("%(site)s", site=_(MODEL_SITE_NAMES[given.site]).lower()))
+    if any(getattr(given, field) is not None for field, _question in SPOT_QUESTIONS):
+        parts.append(_("what you told us about the spot"))
     if not parts:
         return _("Judged from the photo alone: no age, sex or body site was given.")
     if given.applied:

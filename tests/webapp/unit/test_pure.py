@@ -144,6 +144,9 @@ def test_a_close_call_and_the_patients_context_are_worded_by_the_site() -> None:
     assert context_note(PatientContextOut(age=62.0, sex="male", site="upper extremity", applied=True)) == (
         "Weighed with the photo: age 62, male, arm.")
     assert "was not used" in context_note(PatientContextOut(age=62.0, sex=None, site=None, applied=False))
+    # the person's account of the spot is weighed too: never "judged from the photo alone" then
+    assert context_note(PatientContextOut(age=None, sex=None, site=None, bled=True, applied=True)) == (
+        "Weighed with the photo: what you told us about the spot.")
 
 
 def test_the_spot_questions_are_sent_as_true_or_false_and_dont_know_is_not_sent() -> None:
