@@ -50,6 +50,11 @@ rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var
 container=$(buildah from scratch)
 trap 'buildah rm "$container" >/dev/null 2>&1 || true; rm -rf --one-file-system "$ROOTFS"' EXIT
 buildah copy --quiet "$container" "$ROOTFS" /
+# The security and point-release updates (debootstrap installs the release's versions). Besides being due, they keep
+# the image builds from upgrading ca-certificates, whose bundle build.sh mounts read-only during their RUN steps.
+buildah run --isolation chroot --network host "$container" -- sh -c \
+    'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get -y -q dist-upgrade && apt-get clean \
+     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log'
 buildah config \
     --env LANG=C.UTF-8 \
     --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

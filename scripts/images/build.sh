@@ -73,7 +73,7 @@ build_service() {
     # BentoML logs a failed build and still exits 0: the image is checked for below.
     buildah rmi "$SERVICE_IMAGE" >/dev/null 2>&1 || true
     "$VENV/bin/bentoml" containerize "$bento" --backend buildah --image-tag "$SERVICE_IMAGE" \
-        --opt "from=$BASE_IMAGE" --opt pull=false --opt network=host "${CA_OPT[@]}"
+        --opt "from=$BASE_IMAGE" --opt network=host "${CA_OPT[@]}"
     has_image "$SERVICE_IMAGE" || { echo "build.sh: bentoml containerize did not produce $SERVICE_IMAGE" >&2; exit 1; }
     echo "build.sh: built localhost/$SERVICE_IMAGE from the Bento $bento in $(seconds "$start") s"
 }
