@@ -54,7 +54,8 @@ buildah copy --quiet "$container" "$ROOTFS" /
 # the image builds from upgrading ca-certificates, whose bundle build.sh mounts read-only during their RUN steps.
 buildah run --isolation chroot --network host "$container" -- sh -c \
     'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get -y -q dist-upgrade && apt-get clean \
-     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log'
+     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log \
+     && rm -f /usr/lib/python3.*/EXTERNALLY-MANAGED'  # the python3.11 update brings the marker back
 buildah config \
     --env LANG=C.UTF-8 \
     --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
