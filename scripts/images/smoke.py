@@ -212,9 +212,10 @@ def load_photo() -> tuple[bytes, str]:
     return lesion_photo(640, 480, seed=0), "synthetic photo (tests.webapp.images.lesion_photo, 640x480)"
 
 
-def timed_post(url: str, photo: bytes) -> tuple[httpx.Response, float]:
+def timed_post(url: str, photo: bytes, *, explain: bool = False) -> tuple[httpx.Response, float]:
     start = time.perf_counter()
-    response = httpx.post(url, files={"image": ("photo.jpg", photo, "image/jpeg")}, timeout=120)
+    response = httpx.post(url, files={"image": ("photo.jpg", photo, "image/jpeg")},
+                          data={"explain": "true"} if explain else None, timeout=120)
     return response, round((time.perf_counter() - start) * 1000, 1)
 
 
@@ -241,13 +242,59 @@ def running_service(images: ChartImages, photo: bytes, report: Report) -> Iterat
         if response.status_code != 200:
             raise SmokeError(f"service /diagnose answered {response.status_code}: {response.text[:500]}")
         answer = DiagnoseResponse.model_validate_json(response.content)
-        _, second_ms = timed_post(f"{url}/diagnose", photo)
+        # Again with the explanation, which comes from the classifier's own ONNX pass (no torch in the image).
+        explained, second_ms = timed_post(f"{url}/diagnose", photo, explain=True)
+        if explained.status_code != 200:
+            raise SmokeError(f"service /diagnose?explain=true answered {explained.status_code}: {explained.text[:500]}")
+        with_explanation = DiagnoseResponse.model_validate_json(explained.content)
+        if with_explanation.verdict == "ok" and with_explanation.explanation is None:
+            raise SmokeError("service /diagnose with explain=true and a verdict of 'ok' gave no explanation")
         report.service.update(first_request_ms=first_ms, second_request_ms=second_ms, verdict=answer.verdict,
-                              label=getattr(answer.classification, "label", None) if answer.classification else None,
+                              verdict_reasons=answer.verdict_reasons,
+                              label=answer.classification.label if answer.classification else None,
+                              explained=with_explanation.explanation is not None,
                               models=[model.tag for model in answer.models])
         if found.get("torch"):
             raise SmokeError(f"the service image holds torch: {found}")
+        compare_with_local_serve(answer, photo, report)
         yield url
+
+
+def compare_with_local_serve(answer: DiagnoseResponse, photo: bytes, report: Report) -> None:
+    """The same photo through `bentoml serve` from this checkout (what `make run` starts) on the same models, when
+    the local BentoML store holds them: the same verdict and, to ONNX Runtime's rounding, the same probabilities."""
+    from tests.fixtures.service import BentoServer
+
+    home = Path(os.environ.get("BENTOML_HOME") or Path.home() / "bentoml")
+    tags = {model.name: model.tag for model in answer.models}
+    missing = [tag for tag in tags.values() if not (home / "models" / Path(*tag.split(":"))).is_dir()]
+    if missing:
+        report.skipped.append(f"comparison with a local `bentoml serve`: {home} lacks {', '.join(missing)}")
+        return
+    with tempfile.TemporaryDirectory(prefix="drskin-smoke-serve-") as folder:
+        # A home of its own that links to the models (`bentoml serve` empties its home's Prometheus folder, which a
+        # running `make run` on the same store uses).
+        own_home = Path(folder) / "bentoml"
+        for tag in tags.values():
+            name, version = tag.split(":")
+            (own_home / "models" / name).mkdir(parents=True, exist_ok=True)
+            (own_home / "models" / name / version).symlink_to(home / "models" / name / version)
+        env = {"DRSKIN_CLASSIFIER": tags["skin-classifier"], "DRSKIN_SEGMENTER": tags["skin-segmenter"]}
+        server = BentoServer(own_home, log_path=Path(folder) / "serve.log", env=env)
+        server.start()
+        try:
+            response, _ = timed_post(f"{server.url}/diagnose", photo)
+        finally:
+            server.stop()
+    local = DiagnoseResponse.model_validate_json(response.content)
+    difference = 0.0
+    if answer.classification and local.classification:
+        image_p, local_p = answer.classification.probabilities or {}, local.classification.probabilities or {}
+        difference = max((abs(image_p[code] - local_p.get(code, -1.0)) for code in image_p), default=0.0)
+    report.service["same_as_local_serve"] = {"local_verdict": local.verdict, "max_probability_difference": difference}
+    if local.verdict != answer.verdict or difference > 1e-3:
+        raise SmokeError(f"the image answers {answer.verdict} but `bentoml serve` here {local.verdict} "
+                         f"(probabilities differ by up to {difference:.2g})")
 
 
 def site_flow(url: str, photo: bytes) -> dict[str, Any]:

@@ -94,3 +94,22 @@ def test_the_bento_installs_what_serving_needs_and_no_training_stack() -> None:
         assert _name(package) in declared, f"{package} is not in pyproject.toml's core or [serve] requirements"
         wanted = declared[_name(package)]
         assert package.replace(" ", "") == wanted.replace(" ", ""), (package, wanted)
+
+
+def test_the_service_image_has_the_folders_bentoml_makes_at_start_up(tmp_path: Path) -> None:
+    """BentoML creates folders under BENTOML_HOME whenever it starts; the chart's root file system is read-only, so
+    the image build makes them (bentofile.yaml's setup_script): BentoML's start-up then finds nothing to create."""
+    import yaml
+
+    script = ROOT / yaml.safe_load((ROOT / "bentofile.yaml").read_text())["docker"]["setup_script"]
+    assert os.access(script, os.X_OK)
+    home = tmp_path / "home"
+    env = {**os.environ, "BENTOML_HOME": str(home)}
+    subprocess.run([str(script)], env=env, check=True, timeout=30)
+    made = sorted(path.relative_to(home) for path in home.rglob("*"))
+    started = subprocess.run(
+        [sys.executable, "-c", "from bentoml._internal.configuration.containers import BentoMLContainer; "
+                               "print(BentoMLContainer.bentoml_home.get())"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stderr[-2000:]
+    assert sorted(path.relative_to(home) for path in home.rglob("*")) == made, "BentoML created more folders"
