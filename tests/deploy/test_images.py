@@ -70,32 +70,6 @@ def test_the_built_images_start_and_answer_as_the_chart_runs_them(tmp_path: Path
         assert facts["size_bytes"] > 0
 
 
-TRAINING_STACK = {"torch", "torchvision", "timm", "segmentation-models-pytorch", "safetensors", "mlflow",
-                  "albumentations"}
-
-
-def _name(requirement: str) -> str:
-    return re.split(r"[\[<>=~! ;]", requirement.strip(), maxsplit=1)[0].lower()
-
-
-def test_the_bento_installs_what_serving_needs_and_no_training_stack() -> None:
-    """bentofile.yaml's packages (what the service image installs) are pyproject.toml's requirements, with the same
-    versions, and none of the training stack: the image size target (<= 1.5 GB) depends on it."""
-    import tomllib
-
-    import yaml
-
-    packages = yaml.safe_load((ROOT / "bentofile.yaml").read_text())["python"]["packages"]
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = {_name(requirement): requirement for requirement in
-                [*project["dependencies"], *project["optional-dependencies"]["serve"]]}
-    assert not {_name(package) for package in packages} & TRAINING_STACK, packages
-    for package in packages:
-        assert _name(package) in declared, f"{package} is not in pyproject.toml's core or [serve] requirements"
-        wanted = declared[_name(package)]
-        assert package.replace(" ", "") == wanted.replace(" ", ""), (package, wanted)
-
-
 def test_the_service_image_has_the_folders_bentoml_makes_at_start_up(tmp_path: Path) -> None:
     """BentoML creates folders under BENTOML_HOME whenever it starts; the chart's root file system is read-only, so
     the image build makes them (bentofile.yaml's setup_script): BentoML's start-up then finds nothing to create."""
