@@ -124,9 +124,14 @@ def podman_command(*args: str) -> list[str]:
     return command
 
 
-def podman(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run podman; with vfs storage a new container is a full copy of its image (about a minute for the service's
+    1.2 GB on a busy disk), hence the generous timeout."""
     env = {**os.environ, "CONTAINERS_STORAGE_CONF": os.environ.get("CONTAINERS_STORAGE_CONF", str(STORAGE_CONF))}
-    result = subprocess.run(podman_command(*args), capture_output=True, text=True, timeout=timeout, env=env)
+    try:
+        result = subprocess.run(podman_command(*args), capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as exc:
+        raise SmokeError(f"podman {' '.join(args[:3])} ... took more than {timeout:.0f} s") from exc
     if check and result.returncode != 0:
         raise SmokeError(f"podman {' '.join(args[:3])} ... failed ({result.returncode}): "
                          f"{result.stderr.strip()[-2000:]}")
@@ -236,6 +241,8 @@ def running_service(images: ChartImages, photo: bytes, report: Report) -> Iterat
     started = time.monotonic()
     with container(name, *hardening(images.service_user), "--tmpfs", "/tmp:rw,mode=1777,size=1g",
                    *[f"--env={key}={value}" for key, value in env.items()], images.service) as running:
+        # `podman run -d` returns once the process runs; with vfs that includes copying the image (not in a pod).
+        report.service["container_started_s"] = round(time.monotonic() - started, 2)
         url = f"http://127.0.0.1:{port}"
         report.service["start_to_ready_s"] = wait_ready(f"{url}/readyz", running, started)
         response, first_ms = timed_post(f"{url}/diagnose", photo)
@@ -342,18 +349,19 @@ def check_site(images: ChartImages, service_url: str, photo: bytes, database: st
            "FORWARDED_ALLOW_IPS": "", "TMPDIR": "/tmp", "DRSKIN_SECRET_KEY": secrets.token_hex(32), **database_env}
     env_flags = [f"--env={key}={value}" for key, value in env.items()]
     run_flags = [*hardening(images.site_user), "--volume", f"{site_tmp}:/tmp:rw", *env_flags]
-    migrate = podman("run", "--rm", *run_flags, images.site, "python", "-m", "webapp", "migrate", timeout=300)
+    migrate = podman("run", "--rm", *run_flags, images.site, "python", "-m", "webapp", "migrate")
     name = f"drskin-smoke-site-{database}-{uuid.uuid4().hex[:8]}"
     # The image's command (Dockerfile.webapp's CMD, the chart's command) on a free port instead of 8000.
     [inspected] = json.loads(podman("image", "inspect", images.site).stdout)
     command = [str(port) if part == "8000" else part for part in inspected["Config"]["Cmd"]]
     started = time.monotonic()
     with container(name, *run_flags, images.site, *command) as running:
+        container_started_s = round(time.monotonic() - started, 2)
         url = f"http://127.0.0.1:{port}"
         ready_s = wait_ready(f"{url}/health/ready", running, started)
         flow = site_flow(url, photo)
     return {"database": database, "migration": migrate.stdout.strip().splitlines()[-1:] or ["(no output)"],
-            "start_to_ready_s": ready_s, **flow}
+            "container_started_s": container_started_s, "start_to_ready_s": ready_s, **flow}
 
 
 @contextmanager
