@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 
 AUDIT_VENV ?= var/audit-venv
 
-.PHONY: help install run test test-fast lint audit mlflow-ui bento benchmark clean system-deps
+.PHONY: help install run test test-fast lint audit mlflow-ui bento benchmark clean system-deps images images-smoke images-push
 
 help:
 	@echo "make run        start the Bento service (:$(SERVICE_PORT)) and the site (:$(WEB_PORT)) on the embedded defaults"
@@ -23,6 +23,9 @@ help:
 	@echo "make mlflow-ui  the MLflow UI on the local runs in mlruns/"
 	@echo "make bento      build the Bento (bentoml build)"
 	@echo "make benchmark  serving benchmark (see docs/performance.md)"
+	@echo "make images     the service and site OCI images with buildah, no Docker daemon (see docs/deploy.md)"
+	@echo "make images-smoke  start both images as the chart runs them and check them (var/images-smoke.json)"
+	@echo "make images-push REGISTRY=host/path  push both images"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +68,17 @@ bento: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/serving_benchmark.py
+
+# The OCI images (docs/deploy.md): buildah, vfs storage, chroot isolation, a Debian base made by debootstrap. As root;
+# tens of minutes on a first run. `make images-smoke` starts them with podman as the chart runs them.
+images: $(STAMP)
+	nice -n 19 env VENV=$(VENV) bash scripts/images/build.sh all
+
+images-smoke: $(STAMP)
+	$(BIN)/python scripts/images/smoke.py --json var/images-smoke.json
+
+images-push:
+	REGISTRY=$(REGISTRY) bash scripts/images/build.sh push
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info test-artifacts
