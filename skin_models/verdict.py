@@ -70,20 +70,44 @@ def photo_evidence(pixels: np.ndarray) -> np.ndarray:
                      saturation.mean(), np.log1p(blur_score(y))])
 
 
+#: The envelope of a kind's training photos, widened by this share of each statistic's span: a photo outside it
+#: (a text render's stroke texture, a street scene's contrast, a flat colour's missing texture) is not like that
+#: kind's photos however near its Gaussian says it is — a Gaussian is symmetric and broad where real photos vary.
+ENVELOPE_MARGIN = 0.05
+
+
 @dataclass(frozen=True)
 class LikenessComponent:
     """One more kind of real lesion photo (e.g. phone close-ups beside dermoscopic ones): its own Gaussian and
-    threshold."""
+    threshold, and the envelope (per-statistic low/high) of its training photos."""
 
     kind: str
     mean: np.ndarray
     precision: np.ndarray
     threshold: float
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
 
 
 def _mahalanobis(evidence: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> np.ndarray:
     delta = np.atleast_2d(evidence) - mean
     return np.sqrt(np.maximum(0.0, np.einsum("ni,ij,nj->n", delta, precision, delta)))
+
+
+def envelope(evidence: np.ndarray, margin: float = ENVELOPE_MARGIN) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) per statistic of training photos' ``evidence``, widened by ``margin`` of each span."""
+    low, high = evidence.min(axis=0), evidence.max(axis=0)
+    span = np.maximum(high - low, 1e-9)
+    return low - margin * span, high + margin * span
+
+
+def _outside(evidence: np.ndarray, low: np.ndarray | None, high: np.ndarray | None) -> np.ndarray:
+    """How far each photo lies outside the envelope, in spans of it (0 inside)."""
+    evidence = np.atleast_2d(evidence)
+    if low is None or high is None:
+        return np.zeros(len(evidence))
+    span = np.maximum(high - low, 1e-9)
+    return np.maximum(np.maximum(low - evidence, evidence - high) / span, 0.0).max(axis=1)
 
 
 @dataclass(frozen=True)
@@ -100,22 +124,34 @@ class LesionLikeness:
     provenance: dict[str, Any]
     others: tuple[LikenessComponent, ...] = ()
     kind: str = "dermoscopic"
+    low: np.ndarray | None = None  # the envelope of this kind's training photos (ENVELOPE_MARGIN); None: none
+    high: np.ndarray | None = None
 
     def distance(self, pixels: np.ndarray) -> float:
         return float(self.distances(photo_evidence(pixels))[0])
 
     def distances(self, evidence: np.ndarray) -> np.ndarray:
-        nearest = _mahalanobis(evidence, self.mean, self.precision)
-        for other in self.others:
-            scaled = _mahalanobis(evidence, other.mean, other.precision) * (self.threshold / other.threshold)
+        """Per photo, the distance to the nearest kind (in the first kind's scale); a photo outside a kind's
+        envelope is beyond that kind's threshold by how far it lies outside."""
+        first = LikenessComponent(self.kind, self.mean, self.precision, self.threshold, self.low, self.high)
+        nearest = np.full(len(np.atleast_2d(evidence)), np.inf)
+        for component in (first, *self.others):
+            scaled = _mahalanobis(evidence, component.mean, component.precision) * (self.threshold /
+                                                                                      component.threshold)
+            outside = _outside(evidence, component.low, component.high)
+            scaled = np.where(outside > 0, np.maximum(scaled, self.threshold * (1.0 + outside)), scaled)
             nearest = np.minimum(nearest, scaled)
         return nearest
 
     def to_json(self) -> str:
+        def box(low: np.ndarray | None, high: np.ndarray | None) -> dict[str, Any]:
+            return {} if low is None or high is None else {"low": low.tolist(), "high": high.tolist()}
+
         return json.dumps({"names": list(EVIDENCE_NAMES), "kind": self.kind, "mean": self.mean.tolist(),
                            "precision": self.precision.tolist(), "threshold": self.threshold,
+                           **box(self.low, self.high),
                            "others": [{"kind": o.kind, "mean": o.mean.tolist(), "precision": o.precision.tolist(),
-                                       "threshold": o.threshold} for o in self.others],
+                                       "threshold": o.threshold, **box(o.low, o.high)} for o in self.others],
                            "provenance": self.provenance}, indent=1) + "\n"
 
     @classmethod
@@ -127,12 +163,16 @@ class LesionLikeness:
         if tuple(data.get("names", ())) != EVIDENCE_NAMES:
             raise ValueError(f"{path} was calibrated on other statistics {data.get('names')}; run "
                              "`drskin calibrate-verdict` again")
+        def array(block: dict[str, Any], key: str) -> np.ndarray | None:
+            return np.asarray(block[key], dtype=np.float64) if key in block else None
+
         others = tuple(LikenessComponent(str(o["kind"]), np.asarray(o["mean"], dtype=np.float64),
-                                         np.asarray(o["precision"], dtype=np.float64), float(o["threshold"]))
+                                         np.asarray(o["precision"], dtype=np.float64), float(o["threshold"]),
+                                         array(o, "low"), array(o, "high"))
                        for o in data.get("others", ()))
         return cls(np.asarray(data["mean"], dtype=np.float64), np.asarray(data["precision"], dtype=np.float64),
                    float(data["threshold"]), dict(data.get("provenance", {})), others,
-                   str(data.get("kind", "dermoscopic")))
+                   str(data.get("kind", "dermoscopic")), array(data, "low"), array(data, "high"))
 
 
 def decide(quality_codes: list[str] | tuple[str, ...], likeness_distance: float | None,

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from skin_models.quality import assess_quality
-from skin_models.verdict import LIKENESS_FILE, LesionLikeness, LikenessComponent, decide, photo_evidence
+from skin_models.verdict import LIKENESS_FILE, LesionLikeness, LikenessComponent, decide, envelope, photo_evidence
 from training.data import Record, load_image
 from training.evaluate import select_records
 from training.metrics import binary_auc
@@ -64,10 +64,13 @@ def _refusals(records: list[Record], likeness: LesionLikeness, segmenter: Any, d
 def _component(kind: str, train: list[Record], val: list[Record], quantile: float) -> LikenessComponent:
     from sklearn.covariance import LedoitWolf
 
-    fitted = LedoitWolf().fit(_evidence(train, f"evidence ({kind}, train)"))
+    evidence = _evidence(train, f"evidence ({kind}, train)")
+    fitted = LedoitWolf().fit(evidence)
     distances = LesionLikeness(fitted.location_, fitted.precision_, 1.0, {}).distances(
         _evidence(val, f"evidence ({kind}, val)"))
-    return LikenessComponent(kind, fitted.location_, fitted.precision_, float(np.quantile(distances, quantile)))
+    low, high = envelope(evidence)
+    return LikenessComponent(kind, fitted.location_, fitted.precision_, float(np.quantile(distances, quantile)),
+                             low, high)
 
 
 #: The phone photos' threshold quantile: their Gaussian is broader (skin, background and light vary far more than
@@ -93,7 +96,8 @@ def calibrate(data: Path | list[Path], split_file: Path, *, segmenter: str | Non
                              [r for r in val if r.photo_kind == kind], phone_quantile if kind == "phone" else quantile)
                   for kind in photo_kinds]
     first = components[0]
-    probe = LesionLikeness(first.mean, first.precision, first.threshold, {}, tuple(components[1:]), first.kind)
+    probe = LesionLikeness(first.mean, first.precision, first.threshold, {}, tuple(components[1:]), first.kind,
+                           first.low, first.high)
     val_distances = probe.distances(_evidence(val, "evidence (val, all)"))
     kinds, ood_images = zip(*ood.generate(n_ood), strict=True)
     ood_distances = probe.distances(np.stack([photo_evidence(image) for image in ood_images]))
@@ -104,7 +108,7 @@ def calibrate(data: Path | list[Path], split_file: Path, *, segmenter: str | Non
         "threshold": f"per kind, a quantile of its validation photos' distances ({len(val)} in all): {quantile:.3f} "
                      f"(dermoscopic), {phone_quantile:.3f} (phone)",
         "made": datetime.now(UTC).isoformat(timespec="seconds"), "command": "drskin calibrate-verdict"},
-        tuple(components[1:]), first.kind)
+        tuple(components[1:]), first.kind, first.low, first.high)
     threshold = likeness.threshold
     seg = None
     if segmenter:
@@ -128,7 +132,7 @@ def calibrate(data: Path | list[Path], split_file: Path, *, segmenter: str | Non
     likeness = LesionLikeness(likeness.mean, likeness.precision, threshold, {**likeness.provenance, "measured": {
         k: report[k] for k in ("auroc_val_vs_generated", "generated_refused_all")} | {
         "val_refused": report["val"]["refused"], "test_refused": report["test"]["refused"]}}, likeness.others,
-        likeness.kind)
+        likeness.kind, likeness.low, likeness.high)
     out.write_text(likeness.to_json(), encoding="utf-8")
     report["written"] = str(out)
     return report
