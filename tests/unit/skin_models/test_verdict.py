@@ -4,6 +4,7 @@ else, ok otherwise; and the shipped not-a-lesion calibration on generated photos
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,3 +91,35 @@ def test_a_blurred_or_dark_lesion_photo_is_a_retake(shipped: LesionLikeness) -> 
     dark = (photo * 0.15).astype(np.uint8)
     result = decide([w.code for w in assess_quality(dark, mask)], shipped.distance(dark), shipped)
     assert result.verdict == Verdict.RETAKE and "too_dark" in result.reasons
+
+
+def test_a_photo_outside_a_kinds_envelope_is_not_like_that_kind(tmp_path: Path) -> None:
+    import json
+
+    from skin_models.verdict import EVIDENCE_NAMES, LesionLikeness, LikenessComponent, envelope
+
+    rng = np.random.default_rng(0)
+    training = rng.normal(0.0, 1.0, (200, len(EVIDENCE_NAMES)))
+    low, high = envelope(training)
+    broad = LesionLikeness(np.zeros(len(EVIDENCE_NAMES)), np.eye(len(EVIDENCE_NAMES)) / 100.0, 5.0, {},
+                           kind="dermoscopic", low=low, high=high)
+    inside, beyond = np.zeros(len(EVIDENCE_NAMES)), np.zeros(len(EVIDENCE_NAMES))
+    beyond[8] = high[8] + 1.0  # e.g. a text render's stroke texture: near the broad Gaussian, outside the range
+    distances = broad.distances(np.stack([inside, beyond]))
+    assert distances[0] <= broad.threshold < distances[1]
+    # a second kind whose envelope holds the photo takes it
+    other = LikenessComponent("phone", np.zeros(len(EVIDENCE_NAMES)), np.eye(len(EVIDENCE_NAMES)) / 100.0, 5.0,
+                              low - 2.0, high + 2.0)
+    both = LesionLikeness(broad.mean, broad.precision, 5.0, {}, (other,), "dermoscopic", low, high)
+    assert both.distances(beyond)[0] <= both.threshold
+    # written and read back; a calibration written before envelopes existed still loads (no envelope)
+    path = tmp_path / "likeness.json"
+    path.write_text(both.to_json(), encoding="utf-8")
+    loaded = LesionLikeness.load(path)
+    assert loaded is not None and np.allclose(loaded.distances(beyond), both.distances(beyond))
+    old = json.loads(both.to_json())
+    for block in (old, *old["others"]):
+        block.pop("low"), block.pop("high")
+    path.write_text(json.dumps(old), encoding="utf-8")
+    plain = LesionLikeness.load(path)
+    assert plain is not None and plain.low is None and plain.distances(beyond)[0] <= plain.threshold
