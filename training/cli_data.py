@@ -179,6 +179,13 @@ def _print_report(report: DatasetReport) -> None:
 
     found = total - len(report.missing_images)
     console.print(f"layout: {report.layout}", soft_wrap=True)
+    kind = "phone photos (clinical close-ups)" if report.photo_kind == "phone" else "dermoscopic photos"
+    console.print(f"photo kind: {kind}", soft_wrap=True)
+    if report.label_mapping:
+        mapping = ", ".join(f"{source}→{code}" for source, code in report.label_mapping.items())
+        console.print(f"class mapping: {mapping} (the source's labels onto HAM10000's classes)", soft_wrap=True)
+    if report.n_patients:
+        console.print(f"patients: {report.n_patients} (splits keep a patient's photos together)", soft_wrap=True)
     console.print(f"masks found: {report.n_masks} of {found} images", soft_wrap=True)
     console.print(f"lesions: {report.n_lesions} (lesion ids on {report.n_with_lesion_id} of {found} images)")
     if report.verified:

@@ -69,6 +69,13 @@ def test_pad_ufes_20_as_downloaded_reads_as_phone_photos_with_the_patients_accou
     report = check_dataset(root, progress=False)
     assert report.ok and report.layout.startswith("PAD-UFES-20") and report.photo_kind == "phone"
     assert report.label_mapping["SCC"] == "akiec" and report.n_patients == 5 and report.n_lesions == 6
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    printed = " ".join(CliRunner().invoke(app, ["data", "check", str(root), "--no-progress"]).output.split())
+    assert "layout: PAD-UFES-20" in printed and "photo kind: phone photos" in printed
+    assert "SCC→akiec" in printed and "patients: 5" in printed
 
 
 def test_a_ham_style_copy_of_pad_is_phone_photos_and_splits_keep_patients_together(tmp_path: Path) -> None:
