@@ -255,7 +255,8 @@ def rewrite_error(status: int, body: bytes) -> tuple[int, bytes]:
                              if isinstance(d, dict))
         about_image = any(list(d.get("loc", []))[:1] == ["image"] for d in details if isinstance(d, dict))
         advice = MISSING_IMAGE_MESSAGE if about_image else (
-            "The photo goes in the file field 'image'; age (years), sex and site are optional: leave out what you do "
+            "The photo goes in the file field 'image'; age (years), sex, site and the answers about the spot (changed, "
+            "grew, bled, itched, hurt, raised: true or false) are optional: leave out what you do "
             "not know.")
         return 422, json.dumps({"error": f"The request is not valid ({problems}). {advice}"}).encode()
     if "error" not in payload:
