@@ -112,6 +112,9 @@ def describe_model(stored: Any, config: ModelConfig) -> ServedModel:
         int8=_int8_info(stored, config),
         photo_kinds={kind: KindInfo(temperature=calibration.temperature,
                                     triage_threshold=calibration.triage_threshold,
+                                    class_adjustment=calibration.adjustment,
+                                    class_offsets=dict(zip(config.labels, calibration.class_offsets, strict=True))
+                                    if calibration.class_offsets is not None else None,
                                     measured=KindPerformance.from_measured(calibration.measured))
                      for kind, calibration in config.kinds.items()} if classifier and config.kinds else None,
     )

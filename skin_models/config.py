@@ -59,6 +59,12 @@ class KindCalibration(BaseModel):
 
     temperature: float = Field(gt=0.0)
     triage_threshold: float = Field(gt=0.0, lt=1.0)
+    class_offsets: tuple[float, ...] | None = Field(
+        default=None, description="added to the temperature-scaled class logits (in labels order) before the "
+        "softmax: the post-hoc logit adjustment (Menon et al. 2021) chosen on this kind's validation photos, "
+        "-tau * log(the network's average answer on them); None: none. The probabilities then lean less towards "
+        "the classes the network saw most (moles), which is what raises the recall of the rarer cancers")
+    adjustment: float = Field(default=0.0, ge=0.0, description="tau of class_offsets (0: none)")
     measured: dict[str, float] = Field(
         default_factory=dict, description="test-split figures of the served answer on this kind: images, "
         "balanced_accuracy (over the classes present), mel_recall, malignant_sensitivity, malignant_specificity, "
@@ -135,6 +141,10 @@ class ModelConfig(BaseModel):
         unknown_kinds = set(self.kinds) - set(PHOTO_KINDS)
         if unknown_kinds:
             raise ValueError(f"unknown photo kinds {sorted(unknown_kinds)}; valid: {', '.join(PHOTO_KINDS)}")
+        for name, kind in self.kinds.items():
+            if kind.class_offsets is not None and len(kind.class_offsets) != len(self.labels):
+                raise ValueError(f"the {name} kind's class_offsets has {len(kind.class_offsets)} values for "
+                                 f"{len(self.labels)} labels")
         if self.task == "segmentation" and not self.encoder:
             raise ValueError("a segmentation config needs an encoder (e.g. 'resnet34')")
         if self.task == "segmentation" and self.resize_policy == "lesion_crop":
@@ -148,12 +158,13 @@ class ModelConfig(BaseModel):
             return 1
         return len(self.labels) + int(self.photo_kind_head)
 
-    def calibration(self, kind: str | None) -> tuple[float, float]:
-        """(temperature, triage threshold) for a photo of ``kind`` (None: not told apart)."""
+    def calibration(self, kind: str | None) -> KindCalibration:
+        """How to read the answer for a photo of ``kind`` (None: not told apart): the kind's own calibration, or
+        the bundle's temperature and threshold with no class adjustment."""
         chosen = self.kinds.get(kind) if kind is not None else None
         if chosen is None:
-            return self.temperature, self.triage_threshold
-        return chosen.temperature, chosen.triage_threshold
+            return KindCalibration(temperature=self.temperature, triage_threshold=self.triage_threshold)
+        return chosen
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

@@ -292,6 +292,11 @@ class KindInfo(ContractModel):
     temperature: float = Field(description="softmax temperature for photos of this kind (fitted on validation)")
     triage_threshold: float = Field(description="referral threshold for photos of this kind (chosen on validation "
                                                 "to flag at least 90 % of its skin cancers)")
+    class_adjustment: float = Field(default=0.0, description="strength (tau) of the post-hoc logit adjustment for "
+                                    "this kind, chosen on validation balanced accuracy; 0: none")
+    class_offsets: dict[str, float] | None = Field(
+        default=None, description="per class code: what the adjustment adds to the temperature-scaled logits "
+        "(positive: the class is favoured over what the network's training mix taught it); null: none")
     measured: KindPerformance | None = Field(description="the served answer on held-out test photos of this kind")
 
 

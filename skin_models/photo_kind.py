@@ -10,6 +10,7 @@ network — ONNX, int8, any test-time views — computes it in the same pass as 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from skin_models.config import PHOTO_KINDS, ModelConfig
 from skin_models.postprocess import softmax
 
-__all__ = ["ClassifierReading", "PhotoKindResult", "read_outputs"]
+__all__ = ["ClassifierReading", "PhotoKindResult", "calibrated_probabilities", "read_outputs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,17 @@ class ClassifierReading:
     triage_threshold: float
 
 
+def calibrated_probabilities(logits: np.ndarray, temperature: float,
+                             class_offsets: Sequence[float] | np.ndarray | None = None) -> np.ndarray:
+    """Class probabilities (N, C) from class logits (N, C) read with one kind's calibration: the logits divided by
+    its temperature, plus its class offsets (the post-hoc logit adjustment) when it has them, then the softmax.
+    The one rule: serving, evaluation and the choice of the threshold all read logits through it."""
+    scaled = np.atleast_2d(np.asarray(logits, dtype=np.float64)) / temperature
+    if class_offsets is not None:
+        scaled = scaled + np.asarray(class_offsets, dtype=np.float64)
+    return softmax(scaled)
+
+
 def read_outputs(outputs: np.ndarray, config: ModelConfig) -> list[ClassifierReading]:
     """The network's raw outputs (N, config.num_classes), averaged over its test-time views, read per photo: the
     kind from the head's logit, then the class logits scaled by that kind's temperature."""
@@ -53,7 +65,8 @@ def read_outputs(outputs: np.ndarray, config: ModelConfig) -> list[ClassifierRea
             phone = float(1.0 / (1.0 + np.exp(-np.clip(row[n_labels], -60.0, 60.0))))
             kind = PhotoKindResult(PHOTO_KINDS[1], phone) if phone >= 0.5 else PhotoKindResult(PHOTO_KINDS[0],
                                                                                                 1.0 - phone)
-        temperature, threshold = config.calibration(kind.kind if kind else None)
-        probabilities = softmax(row[None, :n_labels], temperature=temperature)[0]
-        readings.append(ClassifierReading(probabilities, kind, temperature, threshold))
+        calibration = config.calibration(kind.kind if kind else None)
+        probabilities = calibrated_probabilities(row[None, :n_labels], calibration.temperature,
+                                                 calibration.class_offsets)[0]
+        readings.append(ClassifierReading(probabilities, kind, calibration.temperature, calibration.triage_threshold))
     return readings

@@ -44,3 +44,44 @@ def choose_triage_threshold(probs: np.ndarray, y_true: np.ndarray, min_sensitivi
     k = int(np.ceil(min_sensitivity * len(positive_scores)))
     threshold = float(positive_scores[len(positive_scores) - k]) if k > 0 else float(positive_scores[-1])
     return float(np.clip(threshold, 0.01, 0.95))
+
+
+#: The post-hoc logit adjustment's strengths tried on validation (tau; 0 = none).
+ADJUSTMENT_GRID = tuple(round(0.05 * i, 2) for i in range(41))  # 0, 0.05, ..., 2.0
+#: An adjustment is kept only when it raises validation balanced accuracy by at least this much: a smaller gain
+#: is within what re-drawing the validation photos would change, and the adjustment costs calibration.
+MIN_ADJUSTMENT_GAIN = 0.01
+
+
+def balanced_accuracy_present(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean recall over the classes present in ``y_true``."""
+    y_true = np.asarray(y_true)
+    present = np.unique(y_true)
+    return float(np.mean([(y_pred[y_true == c] == c).mean() for c in present])) if len(present) else float("nan")
+
+
+def choose_logit_adjustment(scaled_logits: np.ndarray, y_true: np.ndarray,
+                            grid: Sequence[float] = ADJUSTMENT_GRID, min_gain: float = MIN_ADJUSTMENT_GAIN,
+                            ) -> tuple[float, np.ndarray | None, dict[float, float]]:
+    """Post-hoc logit adjustment (Menon et al. 2021) chosen on validation: offsets ``-tau * log(prior)`` added to
+    the temperature-scaled logits, where ``prior`` is the network's average answer on these photos (the class mix
+    it leans towards), and ``tau`` the strength in ``grid`` with the best validation balanced accuracy (over the
+    classes present, smoothed over neighbouring strengths so that one lucky photo does not choose). Kept only
+    when it gains at least ``min_gain`` over no adjustment. Returns (tau, offsets or None, balanced accuracy by
+    tau)."""
+    from skin_models.postprocess import softmax
+
+    scaled = np.asarray(scaled_logits, dtype=np.float64)
+    y_true = np.asarray(y_true, dtype=int)
+    prior = np.clip(softmax(scaled).mean(axis=0), 1e-6, None)
+    base = -np.log(prior / prior.sum())
+    base = base - base.mean()  # a shift common to all classes changes nothing; keep the offsets centred
+    scores = {float(tau): balanced_accuracy_present(y_true, (scaled + tau * base).argmax(axis=1)) for tau in grid}
+    taus = list(scores)
+    values = np.array([scores[t] for t in taus])
+    smoothed = np.array([values[max(0, i - 1): i + 2].mean() for i in range(len(values))])
+    best = int(np.argmax(smoothed))
+    tau = taus[best]
+    if tau == 0.0 or smoothed[best] - scores[taus[0]] < min_gain:
+        return 0.0, None, scores
+    return tau, tau * base, scores

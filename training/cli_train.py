@@ -370,7 +370,9 @@ def train_context_command(
 @train_app.command("kinds", help="Teach a trained classifier the kind of photo (dermoscopic or phone) and calibrate "
                                  "it per kind, without retraining: a head on its features, each kind's temperature "
                                  "and triage threshold, the patient's context with the symptoms; logged as a new "
-                                 "MLflow run and registered as champion (the step `train all --phone-data` ends on).")
+                                 "MLflow run and registered as champion (the step `train all --phone-data` ends on). "
+                                 "A classifier that already tells the kinds apart keeps its head and is calibrated "
+                                 "again (temperature, class adjustment, threshold, context).")
 def train_kinds_command(
     data: DataOpt,
     phone_data: Annotated[list[Path], typer.Option("--phone-data", help="the phone-photo folder(s) it trained on",
@@ -381,6 +383,7 @@ def train_kinds_command(
         "skin-classifier:latest",
     register: Annotated[bool, typer.Option("--register/--no-register", help="register the new run (champion)")] =
         True,
+    extra_data: ExtraDataOpt = None,
 ) -> None:
     from training.cli_models import _fail
     from training.photo_kind import add_photo_kinds_to
@@ -388,7 +391,7 @@ def train_kinds_command(
     bundle = _bundle_path(source, "--from")
     assert bundle is not None
     try:
-        summary = add_photo_kinds_to(bundle, [data, *phone_data], split_file, source=source)
+        summary = add_photo_kinds_to(bundle, [data, *phone_data, *(extra_data or [])], split_file, source=source)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps({k: v for k, v in summary.items()}, indent=2, default=str))

@@ -7,9 +7,12 @@ are fitted on the network as it is, its weights untouched:
    views, as served), fitted on training photos of both kinds with the kinds weighed equally, then folded into
    one more row of the network's last linear layer (``ModelConfig.photo_kind_head``). The served network — PyTorch,
    ONNX or int8 — then computes the kind in the same pass as the class logits.
-2. **Per-kind calibration**: each kind's temperature (validation negative log-likelihood) and triage threshold
-   (the highest that keeps ≥ ``min_triage_sensitivity`` of its validation cancers, with and without the patient's
-   context), so that the sensitivity promise holds on phone photos as well as on dermoscopic ones.
+2. **Per-kind calibration**: each kind's temperature (validation negative log-likelihood), its post-hoc logit
+   adjustment (Menon et al. 2021: offsets that lean the answer away from the classes the network saw most, their
+   strength chosen on validation balanced accuracy, ``training.calibration.choose_logit_adjustment``; none when it
+   does not gain) and triage threshold (the highest that keeps ≥ ``min_triage_sensitivity`` of its validation
+   cancers, with and without the patient's context), so that the sensitivity promise holds on phone photos as
+   well as on dermoscopic ones.
 3. **The patient's context**, age/sex/site and the person's account of the spot (``skin_models.context``), counted
    on the training split of both kinds, its weight chosen on validation.
 
@@ -28,9 +31,9 @@ from torch import nn
 
 from skin_models.config import PHOTO_KINDS, KindCalibration, ModelConfig
 from skin_models.context import ContextModel, PatientContext
-from skin_models.postprocess import softmax
+from skin_models.photo_kind import calibrated_probabilities
 from skin_models.predict import weigh
-from training.calibration import choose_triage_threshold, fit_temperature
+from training.calibration import choose_logit_adjustment, choose_triage_threshold, fit_temperature
 from training.metrics import classification_metrics
 from training.torchdata import CachedArrays
 
@@ -143,10 +146,18 @@ def calibrate_kinds(outputs: dict[str, np.ndarray], targets: dict[str, np.ndarra
         chosen = kinds["val"] == kind
         temperatures[kind] = fit_temperature(val[chosen, :n], targets["val"][chosen]) if chosen.any() else 1.0
 
+    # The post-hoc logit adjustment, per kind, on that kind's validation photos read with its temperature.
+    adjustments: dict[str, tuple[float, np.ndarray | None, dict[float, float]]] = {}
+    for kind in PHOTO_KINDS:
+        chosen = kinds["val"] == kind
+        adjustments[kind] = (choose_logit_adjustment(val[chosen, :n] / temperatures[kind], targets["val"][chosen])
+                             if chosen.any() else (0.0, None, {}))
+
     def photo_only(split: str) -> np.ndarray:
         named = _kind_of(outputs[split], n)
-        return np.stack([softmax(row[:n], temperature=temperatures[str(kind)]) for row, kind in
-                         zip(outputs[split], named, strict=True)])
+        return np.concatenate([calibrated_probabilities(row[None, :n], temperatures[str(kind)],
+                                                        adjustments[str(kind)][1])
+                               for row, kind in zip(outputs[split], named, strict=True)])
 
     photo = {split: photo_only(split) for split in outputs}
     context, _scores = fit_context(targets["train"], contexts, photo["val"], targets["val"], labels)
@@ -172,8 +183,11 @@ def calibrate_kinds(outputs: dict[str, np.ndarray], targets: dict[str, np.ndarra
                                                          threshold)
             metrics[split][kind] = figures
         test = metrics.get("test", {}).get(kind, {})
+        tau, offsets, by_tau = adjustments[kind]
+        metrics["val"][kind]["adjustment_balanced_accuracy"] = {f"{t:g}": v for t, v in by_tau.items()}
         calibrations[kind] = KindCalibration(
-            temperature=temperatures[kind], triage_threshold=threshold,
+            temperature=temperatures[kind], triage_threshold=threshold, adjustment=tau,
+            class_offsets=tuple(float(v) for v in offsets) if offsets is not None else None,
             measured={k: float(v) for k, v in test.items() if isinstance(v, int | float) and np.isfinite(v)})
     accuracy = {split: float((_kind_of(outputs[split], n) == kinds[split]).mean()) for split in outputs}
     return KindFinish(calibrations, context, accuracy, metrics, served)
@@ -183,18 +197,19 @@ def add_photo_kinds(model: nn.Module, config: ModelConfig, cached: dict[str, Cac
                     kinds: dict[str, np.ndarray], contexts: dict[str, list[PatientContext]], device: torch.device,
                     min_triage_sensitivity: float, seed: int = 0) -> tuple[nn.Module, ModelConfig, KindFinish]:
     """The whole step on a trained classifier: fit the head on training photos, fold it in, calibrate per kind.
+    A network that already has its head keeps it and is calibrated again (a newer calibration rule).
     Returns the grown network, its config (``photo_kind_head``, ``kinds``, ``context``, the dermoscopic kind's
     temperature and threshold as the defaults) and what was measured."""
     from training.trainer import predict_arrays
 
-    if config.photo_kind_head:
-        raise ValueError("this classifier already has a photo-kind head")
-    sample = head_sample(kinds["train"], seed)
-    train = cached["train"]
-    subset = CachedArrays(train.images[sample], train.targets[sample], None, [train.image_ids[i] for i in sample])
-    weight, bias = fit_head(pooled_features(model, subset, config, device), kinds["train"][sample] == "phone")
-    model = append_head(model, weight, bias)
-    config = config.model_copy(update={"photo_kind_head": True})
+    if not config.photo_kind_head:
+        sample = head_sample(kinds["train"], seed)
+        train = cached["train"]
+        subset = CachedArrays(train.images[sample], train.targets[sample], None,
+                              [train.image_ids[i] for i in sample])
+        weight, bias = fit_head(pooled_features(model, subset, config, device), kinds["train"][sample] == "phone")
+        model = append_head(model, weight, bias)
+        config = config.model_copy(update={"photo_kind_head": True})
     outputs: dict[str, np.ndarray] = {split: predict_arrays(model, cached[split], config, device, use_tta=True)
                for split in ("val", "test") if split in cached}
     finish = calibrate_kinds(outputs, {split: arrays.targets for split, arrays in cached.items()}, kinds, contexts,

@@ -143,6 +143,27 @@ def test_the_photo_kind_picks_its_own_temperature_and_triage_threshold() -> None
         pipeline.finish(photo, np.log(probabilities), mask)
 
 
+def test_a_kinds_class_offsets_shift_the_answer_and_the_likely_class_with_it() -> None:
+    offsets = tuple({"mel": 1.0, "nv": -1.0}.get(code, 0.0) for code in CLASSIFIER.labels)  # towards mel, from nv
+    adjusted = {**KINDS, "dermoscopic": KINDS["dermoscopic"].model_copy(
+        update={"class_offsets": offsets, "adjustment": 1.0})}
+    pipeline = Pipeline(CLASSIFIER.model_copy(update={"photo_kind_head": True, "kinds": adjusted}), SEGMENTER)
+    photo = pipeline.prepare(_photo())
+    mask = synthetic_lesion_mask(320, 240, seed=3)
+    probabilities = _probabilities(nv=0.55, mel=0.4)
+    found = pipeline.finish(photo, _with_kind_logit(probabilities, -3.0), mask)
+    expected = probabilities * np.exp(offsets)
+    np.testing.assert_allclose(found.probabilities, expected / expected.sum(), atol=1e-9)
+    assert CLASSIFIER.labels[int(np.argmax(found.probabilities))] == "mel"
+    assert found.triage is not None and found.triage.top_label == "mel"
+    # the phone kind has no offsets: its answer keeps the network's lean
+    phone = pipeline.finish(photo, _with_kind_logit(probabilities, 3.0), mask)
+    assert CLASSIFIER.labels[int(np.argmax(phone.probabilities))] == "nv"
+    with pytest.raises(ValueError, match="class_offsets has 3 values for 7 labels"):
+        type(CLASSIFIER).model_validate({**CLASSIFIER.model_dump(), "kinds": {"phone": {
+            **KINDS["phone"].model_dump(), "class_offsets": (1.0, 0.0, -1.0)}}})
+
+
 @pytest.mark.parametrize("flag", ["bled", "changed"])
 def test_a_spot_that_bled_or_changed_is_never_low_concern(flag: str) -> None:
     pipeline = Pipeline(CLASSIFIER, SEGMENTER)
