@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 
 
@@ -44,7 +43,7 @@ def _moderator(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from webapp.core.settings import get_database_settings, var_dir
+    from webapp.core.settings import get_database_settings, get_web_server_settings, var_dir
 
     if get_database_settings().is_sqlite:
         var_dir().mkdir(parents=True, exist_ok=True)
@@ -52,8 +51,10 @@ def _run(args: argparse.Namespace) -> int:
     # X-Forwarded-For is believed only from the proxies named in FORWARDED_ALLOW_IPS (uvicorn's setting: addresses
     # or CIDR ranges, comma-separated). Unset, nobody is trusted: otherwise a client could pick its own address and
     # step around the per-address rate limits (uvicorn would trust 127.0.0.1, i.e. every local client, by default).
-    trusted = os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
-    uvicorn.run("webapp.app:create_app", factory=True, host=args.host, port=args.port, proxy_headers=bool(trusted),
+    server = get_web_server_settings()
+    trusted = server.forwarded_allow_ips
+    uvicorn.run("webapp.app:create_app", factory=True, host=args.host or server.host, port=args.port or server.port,
+                proxy_headers=bool(trusted),
                 forwarded_allow_ips=trusted or None)
     return 0
 
@@ -66,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     moderator.add_argument("email")
     moderator.set_defaults(func=_moderator)
     run = commands.add_parser("run", help="migrate the embedded SQLite database (if used), then serve")
-    run.add_argument("--host", default=os.environ.get("DRSKIN_WEB_HOST", "127.0.0.1"))
-    run.add_argument("--port", type=int, default=int(os.environ.get("DRSKIN_WEB_PORT", "8000")))
+    run.add_argument("--host", default=None, help="default: DRSKIN_WEB_HOST, else 127.0.0.1")
+    run.add_argument("--port", type=int, default=None, help="default: DRSKIN_WEB_PORT, else 8000")
     run.set_defaults(func=_run)
     args = parser.parse_args(argv)
     return int(args.func(args))

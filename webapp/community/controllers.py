@@ -71,9 +71,9 @@ def _translator(request: Request[Any, Any, Any]) -> Any:
 
 def shared_view(post: CommunityPost, diagnosis: Diagnosis | None) -> SharedDiagnosis | None:
     """Top class, probabilities and the outline of a shared diagnosis; its photo only if the author ticked it."""
-    if diagnosis is None:
+    result = diagnosis.readable_result if diagnosis is not None else None
+    if diagnosis is None or result is None:  # a damaged document: the post shows without the shared result
         return None
-    result = diagnosis.result
     rows = sorted(probability_bars(result), key=lambda bar: -bar.probability)
     return SharedDiagnosis(
         label=result.label, label_name=label_name(result.label), rows=rows,

@@ -7,10 +7,11 @@ from typing import Any
 from advanced_alchemy.extensions.litestar.providers import create_service_provider
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.accounts.dependencies import provide_user
 from webapp.community.services import CommentService, PostService, ReportService
 from webapp.core.guards import SESSION_USER_ID
 from webapp.db.models import User
@@ -29,10 +30,6 @@ def requires_login_to_write(connection: ASGIConnection[Any, Any, Any, Any], hand
 async def provide_moderator(request: Request[Any, Any, Any], db_session: AsyncSession) -> User:
     """The logged-in moderator. Everybody else gets "not found": the queue's existence is no secret, but there is
     nothing to see for them."""
-    from litestar.exceptions import NotFoundException
-
-    from webapp.accounts.dependencies import provide_user
-
     user = await provide_user(request, db_session)
     if not user.is_moderator:
         raise NotFoundException("Not found.")

@@ -3,13 +3,12 @@
 
 Keyed per kind and per logged-in account (client IP for anonymous requests, which are refused anyway), so posting
 does not eat into the comment budget or into the log-in limits. Limits are read from the environment when the
-app is built: ``DRSKIN_RATE_LIMIT_POST`` (default 5 per minute) and ``DRSKIN_RATE_LIMIT_COMMENT`` (default 20);
-``0`` disables one.
+app is built (``RateLimitSettings``: ``DRSKIN_RATE_LIMIT_POST``, default 5 per minute, and
+``DRSKIN_RATE_LIMIT_COMMENT``, default 20); ``0`` disables one.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from litestar import Request
@@ -18,14 +17,15 @@ from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware,
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from webapp.core.guards import SESSION_USER_ID
+from webapp.core.settings import get_rate_limit_settings
 
 OPT_KEY = "community_rate_limit"
-DEFAULTS = {"post": 5, "comment": 20}
 
 
 def limit_per_minute(kind: str) -> int:
-    raw = os.environ.get(f"DRSKIN_RATE_LIMIT_{kind.upper()}", "").strip()
-    return int(raw) if raw else DEFAULTS[kind]
+    """Posts or comments (``kind``) per minute per account; 0: no limit."""
+    settings = get_rate_limit_settings()
+    return {"post": settings.post_per_minute, "comment": settings.comment_per_minute}[kind]
 
 
 def _identifier(kind: str) -> Any:
@@ -61,4 +61,4 @@ class CommunityRateLimitMiddleware(RateLimitMiddleware):
 
 
 def community_rate_limits() -> list[DefineMiddleware]:
-    return [DefineMiddleware(CommunityRateLimitMiddleware, kind=kind) for kind in DEFAULTS]
+    return [DefineMiddleware(CommunityRateLimitMiddleware, kind=kind) for kind in ("post", "comment")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -70,7 +70,8 @@ class DevelopmentMailServer:
 
     def settings_for(self, settings: MailSettings) -> MailSettings:
         """``settings`` pointed at this server (plain SMTP on the loopback, no login)."""
-        return replace(settings, host="127.0.0.1", port=self.port, security="none", username=None, password=None)
+        return settings.model_copy(update={"host": "127.0.0.1", "port": self.port, "security": "none", "username": None,
+                                           "password": None})
 
     async def aclose(self) -> None:
         if self._server is not None:

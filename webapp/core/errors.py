@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from webapp.core.diagnosis_result import UnreadableResult
 from webapp.core.i18n import N_, gettext, request_language
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ _MESSAGES = {
     507: (N_("The site has no room to store this right now"),
           N_("Nothing you sent was saved, and nothing you saved before is lost. Try again later.")),
 }
+# A stored diagnosis whose document this site cannot read (``UnreadableResult``): our fault, and only that one.
+_UNREADABLE_RESULT = (N_("This saved result cannot be shown"),
+                      N_("It was saved in a form this version of Dr. Skin cannot read. Your other results are safe, "
+                         "and the problem is logged for us to fix."))
 # A community post or comment that is too large is mostly text: say so, not "the photo" (the same 413 otherwise).
 _TOO_LARGE_POST = (N_("What you sent is too large"),
                    N_("Shorten the text, or attach a smaller photo, and send it again."))
@@ -47,8 +52,8 @@ def refuse_null_bytes(app: Any) -> Any:
 
 
 def _page(request: Request[Any, Any, Any], status_code: int, detail: str | None = None,
-          headers: dict[str, str] | None = None) -> Response[Any]:
-    title, advice = _MESSAGES.get(status_code, _MESSAGES[400] if status_code < 500 else _MESSAGES[500])
+          headers: dict[str, str] | None = None, title_advice: tuple[str, str] | None = None) -> Response[Any]:
+    title, advice = title_advice or _MESSAGES.get(status_code, _MESSAGES[400] if status_code < 500 else _MESSAGES[500])
     if status_code == 413 and request.url.path.startswith("/community"):
         title, advice = _TOO_LARGE_POST
     if request.url.path.startswith("/health"):
@@ -140,6 +145,9 @@ def is_storage_full(exc: BaseException) -> bool:
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if any(isinstance(item, UnreadableResult) for item in _chain(exc)):
+        log.error("unreadable stored result on %s %s: %s", request.method, request.url.path, exc)
+        return _page(request, 500, title_advice=_UNREADABLE_RESULT)
     if is_storage_full(exc):
         # Not a bug either: the transaction was rolled back, so nothing is half-written. An operator must act.
         log.error("storage full on %s %s: %r", request.method, request.url.path, exc)

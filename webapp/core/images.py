@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from PIL import Image
-
+from skin_models.contract import DEFAULT_MAX_SIDE
+from skin_models.imaging import DEFAULT_MAX_PIXELS, ImageError, decode_image, strip_metadata_and_downscale
 from webapp.core.i18n import _
 
 
@@ -28,19 +28,17 @@ class CleanPhoto:
     height: int
 
 
-def clean_photo(data: bytes, *, max_side: int = 1024, max_pixels: int = 50_000_000, quality: int = 88) -> CleanPhoto:
+def clean_photo(data: bytes, *, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = DEFAULT_MAX_PIXELS,
+                quality: int = 88) -> CleanPhoto:
     """Decode ``data`` once with the model layer's safe decoder (``skin_models.imaging``: a format allow-list by
     the bytes, pixel limits, EXIF orientation applied, CMYK/16-bit/transparency handled) and return a clean JPEG, or
     raise ``PhotoError`` with the site's own message for the user."""
-    from skin_models.imaging import ImageError, decode_image
-
     try:
         image = decode_image(data, max_bytes=max(len(data), 1), max_pixels=max_pixels)
     except ImageError as exc:
         raise _photo_error(exc.code, max_pixels) from exc
-    # The decoded image is built from pixels only: no EXIF, ICC, XMP or text chunks travel with it.
-    image = image.convert("RGB")
-    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    # Rebuilt from pixels only (no EXIF, ICC, XMP or text chunks travel with it), upright, at most max_side.
+    image = strip_metadata_and_downscale(image, max_side)
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality, optimize=True)
     return CleanPhoto(jpeg=buffer.getvalue(), width=image.width, height=image.height)

@@ -1,16 +1,24 @@
-"""Settings from the environment: one small cached dataclass per concern.
+"""The site's settings: every variable it reads, typed and validated (pydantic-settings, as the service's
+``serving.settings`` and training's ``TrainConfig``): from the environment, else a ``.env`` file in the working
+folder; an empty value counts as not set. One small cached model per concern, read through its ``get_*`` function.
 
+A value that does not parse stops the site at start with a message naming the variable (``SettingsError``).
 Nothing here connects to anything; reading a setting never touches the database or the network.
-Call ``clear_settings_cache()`` after changing the environment (tests do).
+Call ``clear_settings_cache()`` after changing the environment (tests do). ``docs/webapp.md`` lists the variables.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from skin_models.contract import DEFAULT_MAX_SIDE
+from skin_models.imaging import DEFAULT_MAX_PIXELS
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,23 +33,6 @@ def var_dir() -> Path:
     return project_root() / "var"
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    return float(raw) if raw else default
-
-
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw else default
-
-
 def normalise_database_url(url: str) -> str:
     """Map plain/sync PostgreSQL and SQLite URLs onto the async drivers the site uses."""
     url = url.strip()
@@ -54,79 +45,152 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-@dataclass(frozen=True, slots=True)
-class AppSettings:
-    env: str
+class SettingsError(RuntimeError):
+    """A setting that does not parse, or settings that do not go together; the message names the variable."""
+
+
+def _env(name: str, default: Any, **constraints: Any) -> Any:
+    """A field read from the variable ``name`` (its own name works too when a model is built in code)."""
+    return Field(default, validation_alias=AliasChoices(name), **constraints)
+
+
+class _Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True,
+                                      populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strip(cls, data: Any) -> Any:
+        """Surrounding spaces are dropped (a password's are kept) and a value of spaces counts as not set."""
+        if not isinstance(data, dict):
+            return data
+        kept = {}
+        for key, value in data.items():
+            if isinstance(value, str) and "password" not in str(key).lower():
+                value = value.strip()
+                if not value:
+                    continue
+            kept[key] = value
+        return kept
+
+
+class AppSettings(_Settings):
+    env: str = _env("DRSKIN_ENV", "development", description="development, test or production")
+
+    @field_validator("env")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower() or "development"
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
 
 
-@dataclass(frozen=True, slots=True)
-class DatabaseSettings:
-    url: str
-    echo: bool = False
+class DatabaseSettings(_Settings):
+    url: str = _env("DATABASE_URL", "", description="SQLAlchemy URL; default: SQLite in var/drskin.db")
+    echo: bool = _env("DRSKIN_DB_ECHO", False)
+
+    @field_validator("url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalise_database_url(value or f"sqlite+aiosqlite:///{var_dir() / 'drskin.db'}")
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceSettings:
-    url: str
-    timeout_s: float
+class ServiceSettings(_Settings):
+    url: str = _env("DRSKIN_SERVICE_URL", "http://127.0.0.1:3000", description="the BentoML service")
+    timeout_s: float = _env("DRSKIN_SERVICE_TIMEOUT", 20.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
 
-@dataclass(frozen=True, slots=True)
-class SecuritySettings:
-    secret_key: str
-    secure_cookies: bool
-    session_max_age_s: int = 14 * 24 * 3600
+class SecuritySettings(_Settings):
+    secret_key: str = _env("DRSKIN_SECRET_KEY", "", description="signs session cookies; required in production")
+    secure_cookies: bool = _env("DRSKIN_SECURE_COOKIES", False)
+    session_max_age_s: int = _env("DRSKIN_SESSION_MAX_AGE", 14 * 24 * 3600, gt=0)
 
 
-@dataclass(frozen=True, slots=True)
-class UploadSettings:
-    max_upload_mb: float
-    max_pixels: int = 50_000_000
-    stored_max_side: int = 1024
+class UploadSettings(_Settings):
+    """Photos people upload. The pixel limit and the stored side are the service's (one rule: a photo the site
+    keeps is one the service would judge)."""
+
+    max_upload_mb: float = _env("DRSKIN_MAX_UPLOAD_MB", 15.0, gt=0)
+
+    @property
+    def max_pixels(self) -> int:
+        return DEFAULT_MAX_PIXELS
+
+    @property
+    def stored_max_side(self) -> int:
+        return DEFAULT_MAX_SIDE
 
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimitSettings:
-    """Requests per minute per client IP and route (POST only). 0 disables a limit."""
+class RateLimitSettings(_Settings):
+    """Requests per minute per client IP and route (POST only), and per account for the community. 0 disables a
+    limit."""
 
-    login_per_minute: int
-    register_per_minute: int
-    diagnose_per_minute: int
-    reset_per_minute: int = 5  # "forgot your password" requests per client IP
-    login_max_failures: int = 10  # wrong passwords per account before it is locked for login_lock_minutes
-    login_lock_minutes: int = 15
+    login_per_minute: int = _env("DRSKIN_RATE_LIMIT_LOGIN", 10, ge=0)
+    register_per_minute: int = _env("DRSKIN_RATE_LIMIT_REGISTER", 5, ge=0)
+    diagnose_per_minute: int = _env("DRSKIN_RATE_LIMIT_DIAGNOSE", 20, ge=0)
+    reset_per_minute: int = _env("DRSKIN_RATE_LIMIT_RESET", 5, ge=0)  # "forgot your password" requests
+    post_per_minute: int = _env("DRSKIN_RATE_LIMIT_POST", 5, ge=0)  # community posts per account
+    comment_per_minute: int = _env("DRSKIN_RATE_LIMIT_COMMENT", 20, ge=0)  # community comments per account
+    # wrong passwords per account before it is locked for login_lock_minutes
+    login_max_failures: int = _env("DRSKIN_LOGIN_MAX_FAILURES", 10, ge=0)  # 0: never locked
+    login_lock_minutes: int = _env("DRSKIN_LOGIN_LOCK_MINUTES", 15, ge=1)
 
 
-@dataclass(frozen=True, slots=True)
-class MailSettings:
+SmtpSecurity = Literal["starttls", "tls", "none"]
+_DEFAULT_SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+
+
+class MailSettings(_Settings):
     """The SMTP server the site sends its mail through (``webapp.core.mail``); no host: no mail leaves the site (in
     development a server inside the site's process receives it, ``webapp.core.devmail``)."""
 
-    host: str | None
-    port: int
-    security: str  # "starttls" (submission, 587), "tls" (implicit TLS, 465) or "none" (a relay on a trusted network)
-    username: str | None
-    password: str | None
-    from_address: str
-    public_url: str | None  # the site's address as people reach it, for links in mails (never the request's Host)
-    queue_size: int = 200  # mails waiting to be sent; more are refused (and logged) instead of growing memory
-    attempts: int = 4  # tries per mail, 2 s, 4 s, 8 s apart
-    retry_base_s: float = 2.0
-    timeout_s: float = 20.0
-    reset_token_minutes: int = 30  # how long a password-reset link works (15-60)
-    reset_per_address_per_hour: int = 3  # reset mails to one address per hour; more requests send nothing
+    host: str | None = _env("DRSKIN_SMTP_HOST", None)
+    # "starttls" (submission, 587), "tls" (implicit TLS, 465) or "none" (a relay on a trusted network)
+    security: SmtpSecurity = _env("DRSKIN_SMTP_SECURITY", "starttls")
+    port: int = _env("DRSKIN_SMTP_PORT", 0, ge=0, le=65535, description="default: the security's usual port")
+    username: str | None = _env("DRSKIN_SMTP_USER", None)
+    password: str | None = _env("DRSKIN_SMTP_PASSWORD", None)
+    from_address: str = _env("DRSKIN_MAIL_FROM", "Dr. Skin <no-reply@localhost>")
+    # the site's address as people reach it, for links in mails (never the request's Host)
+    public_url: str | None = _env("DRSKIN_PUBLIC_URL", None)
+    queue_size: int = _env("DRSKIN_MAIL_QUEUE", 200, ge=1)  # mails waiting; more are refused (and logged)
+    attempts: int = _env("DRSKIN_MAIL_ATTEMPTS", 4, ge=1)  # tries per mail, 2 s, 4 s, 8 s apart
+    retry_base_s: float = _env("DRSKIN_MAIL_RETRY_SECONDS", 2.0, ge=0)
+    timeout_s: float = _env("DRSKIN_SMTP_TIMEOUT", 20.0, gt=0)
+    reset_token_minutes: int = _env("DRSKIN_RESET_TOKEN_MINUTES", 30, ge=15, le=60)  # how long a reset link works
+    # reset mails to one address per hour; more requests send nothing
+    reset_per_address_per_hour: int = _env("DRSKIN_RESET_PER_ADDRESS_HOUR", 3, ge=0)
+
+    @field_validator("security", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") or None if value else None
+
+    @model_validator(mode="after")
+    def _usual_port(self) -> MailSettings:
+        if self.port == 0:
+            object.__setattr__(self, "port", _DEFAULT_SMTP_PORTS[self.security])
+        return self
 
     @property
     def development_server(self) -> bool:
@@ -134,32 +198,46 @@ class MailSettings:
         return self.host is None and get_app_settings().env == "development"
 
 
-SMTP_SECURITY = ("starttls", "tls", "none")
-
-
-@dataclass(frozen=True, slots=True)
-class ReportSettings:
+class ReportSettings(_Settings):
     """The PDF report for a doctor (``webapp.reports``): the TrueType font with Hangul it embeds; None: look it up."""
 
-    font_path: str | None = None
+    font_path: str | None = _env("DRSKIN_REPORT_FONT", None)
+
+
+class WebServerSettings(_Settings):
+    """``python -m webapp run``: where the site listens, and the proxies whose X-Forwarded-For it believes
+    (addresses or CIDR ranges, comma-separated; none: nobody, so a client cannot choose its own address)."""
+
+    host: str = _env("DRSKIN_WEB_HOST", "127.0.0.1")
+    port: int = _env("DRSKIN_WEB_PORT", 8000, ge=1, le=65535)
+    forwarded_allow_ips: str = _env("FORWARDED_ALLOW_IPS", "")
+
+
+_S = TypeVar("_S", bound=_Settings)
+
+
+def _load(model: type[_S]) -> _S:
+    try:
+        return model()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                             for error in exc.errors())
+        raise SettingsError(f"invalid site setting — {problems}") from None
 
 
 @lru_cache
 def get_app_settings() -> AppSettings:
-    return AppSettings(env=os.environ.get("DRSKIN_ENV", "development").strip().lower() or "development")
+    return _load(AppSettings)
 
 
 @lru_cache
 def get_database_settings() -> DatabaseSettings:
-    default = f"sqlite+aiosqlite:///{var_dir() / 'drskin.db'}"
-    return DatabaseSettings(url=normalise_database_url(os.environ.get("DATABASE_URL") or default),
-                            echo=_bool("DRSKIN_DB_ECHO", False))
+    return _load(DatabaseSettings)
 
 
 @lru_cache
 def get_service_settings() -> ServiceSettings:
-    url = (os.environ.get("DRSKIN_SERVICE_URL") or "http://127.0.0.1:3000").rstrip("/")
-    return ServiceSettings(url=url, timeout_s=_float("DRSKIN_SERVICE_TIMEOUT", 20.0))
+    return _load(ServiceSettings)
 
 
 def _development_secret() -> str:
@@ -182,59 +260,46 @@ def _development_secret() -> str:
 
 @lru_cache
 def get_security_settings() -> SecuritySettings:
-    key = os.environ.get("DRSKIN_SECRET_KEY", "").strip()
-    if not key:
+    settings = _load(SecuritySettings)
+    if not settings.secret_key:
         if get_app_settings().is_production:
-            raise RuntimeError("DRSKIN_SECRET_KEY must be set when DRSKIN_ENV=production")
+            raise SettingsError("DRSKIN_SECRET_KEY must be set when DRSKIN_ENV=production")
         key = secrets.token_urlsafe(48) if get_app_settings().env == "test" else _development_secret()
-    return SecuritySettings(secret_key=key, secure_cookies=_bool("DRSKIN_SECURE_COOKIES", False),
-                            session_max_age_s=_int("DRSKIN_SESSION_MAX_AGE", 14 * 24 * 3600))
+        settings = settings.model_copy(update={"secret_key": key})
+    return settings
 
 
 @lru_cache
 def get_upload_settings() -> UploadSettings:
-    return UploadSettings(max_upload_mb=_float("DRSKIN_MAX_UPLOAD_MB", 15.0))
+    return _load(UploadSettings)
 
 
 @lru_cache
 def get_rate_limit_settings() -> RateLimitSettings:
-    return RateLimitSettings(login_per_minute=_int("DRSKIN_RATE_LIMIT_LOGIN", 10),
-                             register_per_minute=_int("DRSKIN_RATE_LIMIT_REGISTER", 5),
-                             diagnose_per_minute=_int("DRSKIN_RATE_LIMIT_DIAGNOSE", 20),
-                             reset_per_minute=_int("DRSKIN_RATE_LIMIT_RESET", 5),
-                             login_max_failures=_int("DRSKIN_LOGIN_MAX_FAILURES", 10),
-                             login_lock_minutes=max(1, _int("DRSKIN_LOGIN_LOCK_MINUTES", 15)))
+    return _load(RateLimitSettings)
 
 
 @lru_cache
 def get_mail_settings() -> MailSettings:
-    security = os.environ.get("DRSKIN_SMTP_SECURITY", "starttls").strip().lower() or "starttls"
-    if security not in SMTP_SECURITY:
-        raise RuntimeError(f"DRSKIN_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, not {security!r}")
-    default_port = {"starttls": 587, "tls": 465, "none": 25}[security]
-    settings = MailSettings(
-        host=os.environ.get("DRSKIN_SMTP_HOST", "").strip() or None,
-        port=_int("DRSKIN_SMTP_PORT", default_port), security=security,
-        username=os.environ.get("DRSKIN_SMTP_USER", "").strip() or None,
-        password=os.environ.get("DRSKIN_SMTP_PASSWORD") or None,
-        from_address=os.environ.get("DRSKIN_MAIL_FROM", "").strip() or "Dr. Skin <no-reply@localhost>",
-        public_url=(os.environ.get("DRSKIN_PUBLIC_URL", "").strip().rstrip("/") or None),
-        queue_size=max(1, _int("DRSKIN_MAIL_QUEUE", 200)), attempts=max(1, _int("DRSKIN_MAIL_ATTEMPTS", 4)),
-        retry_base_s=_float("DRSKIN_MAIL_RETRY_SECONDS", 2.0), timeout_s=_float("DRSKIN_SMTP_TIMEOUT", 20.0),
-        reset_token_minutes=min(60, max(15, _int("DRSKIN_RESET_TOKEN_MINUTES", 30))),
-        reset_per_address_per_hour=_int("DRSKIN_RESET_PER_ADDRESS_HOUR", 3))
+    settings = _load(MailSettings)
     if settings.host and get_app_settings().is_production and not settings.public_url:
         # Without it a reset link would be built from the request's Host header, which a client chooses.
-        raise RuntimeError("DRSKIN_PUBLIC_URL must be set when DRSKIN_ENV=production and mail is configured")
+        raise SettingsError("DRSKIN_PUBLIC_URL must be set when DRSKIN_ENV=production and mail is configured")
     return settings
 
 
 @lru_cache
 def get_report_settings() -> ReportSettings:
-    return ReportSettings(font_path=os.environ.get("DRSKIN_REPORT_FONT", "").strip() or None)
+    return _load(ReportSettings)
+
+
+@lru_cache
+def get_web_server_settings() -> WebServerSettings:
+    return _load(WebServerSettings)
 
 
 def clear_settings_cache() -> None:
     for getter in (get_app_settings, get_database_settings, get_service_settings, get_security_settings,
-                   get_upload_settings, get_rate_limit_settings, get_report_settings, get_mail_settings):
+                   get_upload_settings, get_rate_limit_settings, get_report_settings, get_mail_settings,
+                   get_web_server_settings):
         getter.cache_clear()

@@ -6,6 +6,7 @@ deleting an account is a handful of bulk deletes that work the same on SQLite an
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -30,12 +31,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.core.diagnosis_result import DiagnosisResult, load_result
+from webapp.core.diagnosis_result import DiagnosisResult, UnreadableResult, load_result
 
 metadata = UUIDAuditBase.metadata
 # advanced-alchemy's JsonB breaks on SQLAlchemy 2.1 (util.portable_instancemethod is gone): spell it out.
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
+
+log = logging.getLogger(__name__)
 
 class User(UUIDAuditBase):
     __tablename__ = "users"
@@ -114,6 +117,17 @@ class Diagnosis(UUIDAuditBase):
     @result.setter
     def result(self, value: DiagnosisResult) -> None:
         self.result_document = value.stored()
+
+    @property
+    def readable_result(self) -> DiagnosisResult | None:
+        """``result``, or None (logged) when the stored document cannot be read: for pages that list many
+        diagnoses, so that one damaged row (say, written by a newer site before a rollback) shows as unreadable
+        instead of taking the person's whole history, lesion or feed down with it."""
+        try:
+            return self.result
+        except UnreadableResult as exc:
+            log.error("diagnosis %s: stored result unreadable: %s", self.id, exc)
+            return None
 
 
 class CommunityPost(UUIDAuditBase):

@@ -159,13 +159,13 @@ class DiagnosisController(Controller):
         names = await diagnoses.lesion_names(user.id, {d.lesion_id for d in items if d.lesion_id})
         rows = []
         for d in items:
-            result = d.result
+            result = d.readable_result  # the row's own columns still list a diagnosis whose document is damaged
             rows.append(HistoryItem(
                 id=d.id, created_at=d.created_at, label=d.label, label_name=label_name(d.label),
                 triage_level=d.triage_level, concerning_probability=d.concerning_probability,
                 photo_url=f"/photos/{d.photo_id}", lesion_name=names.get(d.lesion_id) if d.lesion_id else None,
-                photo_kind=photo_kind_note(result.photo_kind),
-                spot_account=spot_account(result.classification.patient_context)))
+                photo_kind=photo_kind_note(result.photo_kind) if result else "",
+                spot_account=spot_account(result.classification.patient_context) if result else []))
         pages = max(1, -(-total // PER_PAGE))
         changed = await lesions.changed(user.id)  # rows of a spot that changed say so (as My lesions does)
         return Template("diagnoses/history.html", context={"items": rows, "page": page, "pages": pages,

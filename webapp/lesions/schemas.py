@@ -128,15 +128,15 @@ class Comparison:
 
 def timeline_point(diagnosis: Diagnosis) -> TimelinePoint:
     """A stored diagnosis as a point of its lesion's timeline (photo, outline if it has one, measurements)."""
-    result = diagnosis.result
-    measured = result.measurements
+    result = diagnosis.readable_result  # a damaged document: the point keeps the row's columns, no outline
+    measured = result.measurements if result else None
     return TimelinePoint(
         diagnosis_id=diagnosis.id, taken_at=diagnosis.created_at, photo_url=f"/photos/{diagnosis.photo_id}",
         overlay_url=f"/photos/{diagnosis.overlay_id}" if diagnosis.overlay_id else None, label=diagnosis.label,
         label_name=label_name(diagnosis.label), triage_level=diagnosis.triage_level,
         area_fraction=diagnosis.area_fraction, concerning_probability=diagnosis.concerning_probability,
-        outline=build_outline(result.segmentation),
+        outline=build_outline(result.segmentation) if result else None,
         border_irregularity=measured.border_irregularity if measured is not None else None,
         colour_variegation=measured.colour_variegation if measured is not None else None,
-        photo_kind=photo_kind_note(result.photo_kind),
-        spot_account=tuple(spot_account(result.classification.patient_context)))
+        photo_kind=photo_kind_note(result.photo_kind) if result else "",
+        spot_account=tuple(spot_account(result.classification.patient_context)) if result else ())

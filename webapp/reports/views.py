@@ -194,6 +194,8 @@ def lesion_report(user: Any, lesion: Lesion, diagnoses: Sequence[Diagnosis], pho
             report.table_rows.append(_change_row(points[0], points[-1]))
     total = len(diagnoses)
     for number, diagnosis in enumerate(diagnoses, start=1):
+        if diagnosis.readable_result is None:  # a damaged document: its table row stays, its page is left out
+            continue
         overlay = photos.get(diagnosis.overlay_id) if diagnosis.overlay_id else None
         heading = _("Photo %(num)d of %(total)d: %(date)s", num=number, total=total,
                     date=format_when(diagnosis.created_at, zone))

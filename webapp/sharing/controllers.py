@@ -121,8 +121,9 @@ class SharedController(Controller):
         base = f"/shared/{token}/photos"
         points = [replace(timeline_point(d), photo_url=f"{base}/{d.photo_id}",
                           overlay_url=f"{base}/{d.overlay_id}" if d.overlay_id else None) for d in items]
-        notes = {d.id: context_note(d.result.classification.patient_context) for d in items} \
-            if link.include_context else {}
+        readable = {d.id: d.readable_result for d in items} if link.include_context else {}
+        notes = {id_: context_note(result.classification.patient_context) for id_, result in readable.items()
+                 if result is not None}
         return Template("sharing/lesion.html", headers=SHARED_HEADERS, context={
             "lesion": lesion, "body_site": body_site_name(lesion.body_site), "points": points, "notes": notes,
             "evolution": assess_evolution(points), "rule": rule_text(), "expires_at": link.expires_at,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 
 from tests.fixtures.smtp import SmtpServer, text_of
 from webapp.core.devmail import DevelopmentMailServer
@@ -20,7 +19,7 @@ def _settings(port: int, **changes: object) -> MailSettings:
     base = MailSettings(host="127.0.0.1", port=port, security="none", username=None, password=None,
                         from_address="Dr. Skin <no-reply@drskin.test>", public_url=None, retry_base_s=0.01,
                         timeout_s=10)
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return base.model_copy(update=changes)
 
 
 async def _drain(mailer: Mailer) -> None:

@@ -44,6 +44,47 @@ def test_production_requires_a_secret(monkeypatch):
         settings.clear_settings_cache()
 
 
+@pytest.fixture
+def fresh_settings(monkeypatch, tmp_path):
+    """Settings read afresh, in a folder of their own (for a .env file), with none of the mail variables set."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DRSKIN_SMTP_HOST", "DRSKIN_SMTP_PORT", "DRSKIN_SMTP_SECURITY", "DRSKIN_RESET_TOKEN_MINUTES",
+                 "DRSKIN_RATE_LIMIT_POST", "DRSKIN_SERVICE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings.clear_settings_cache()
+    yield tmp_path
+    settings.clear_settings_cache()
+
+
+@pytest.mark.parametrize(("name", "value"), [("DRSKIN_SMTP_PORT", "five"), ("DRSKIN_SMTP_SECURITY", "ssl"),
+                                             ("DRSKIN_RESET_TOKEN_MINUTES", "5"), ("DRSKIN_RATE_LIMIT_POST", "-1")])
+def test_a_setting_that_does_not_parse_stops_the_site_naming_the_variable(fresh_settings, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    getter = settings.get_rate_limit_settings if "RATE" in name else settings.get_mail_settings
+    with pytest.raises(settings.SettingsError, match=name):
+        getter()
+
+
+def test_settings_come_from_the_environment_else_a_dot_env_file(fresh_settings, monkeypatch):
+    (fresh_settings / ".env").write_text("DRSKIN_SMTP_SECURITY=tls\nDRSKIN_RATE_LIMIT_POST=7\n"
+                                         "DRSKIN_SERVICE_URL=http://from-dotenv:3000/\n", encoding="utf-8")
+    mail = settings.get_mail_settings()
+    assert mail.security == "tls" and mail.port == 465  # the usual port of implicit TLS
+    assert settings.get_rate_limit_settings().post_per_minute == 7
+    assert settings.get_service_settings().url == "http://from-dotenv:3000"
+    monkeypatch.setenv("DRSKIN_SMTP_SECURITY", " STARTTLS ")  # the environment wins; spaces and case forgiven
+    settings.clear_settings_cache()
+    assert settings.get_mail_settings().port == 587
+
+
+def test_the_sites_photo_limits_are_the_services():
+    from skin_models.contract import DEFAULT_MAX_SIDE
+    from skin_models.imaging import DEFAULT_MAX_PIXELS
+
+    upload = settings.get_upload_settings()
+    assert (upload.max_pixels, upload.stored_max_side) == (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE)
+
+
 def test_clean_photo_strips_exif_and_downscales():
     original = lesion_photo(2000, 1500)
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)
