@@ -43,6 +43,21 @@ def balanced_log_loss(y_true: np.ndarray, probs: np.ndarray) -> float:
     return float(np.mean([-np.log(true_probs[y_true == k]).mean() for k in np.unique(y_true)]))
 
 
+def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, bins: int = 15) -> float:
+    """Top-label expected calibration error (Guo et al. 2017): over ``bins`` equal-width bins of the top class's
+    probability, the photo-weighted mean gap between that probability and how often the top class was right."""
+    y_true = np.asarray(y_true, dtype=int)
+    probs = np.asarray(probs, dtype=np.float64)
+    if not len(y_true):
+        return float("nan")
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y_true
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    gaps = [abs(confidence[which == b].mean() - correct[which == b].mean()) * (which == b).sum()
+            for b in range(bins) if (which == b).any()]
+    return float(sum(gaps) / len(y_true))
+
+
 def binary_auc(scores: np.ndarray, positives: np.ndarray) -> float:
     """Area under the ROC curve (Mann-Whitney U with tie correction); NaN when a side is empty."""
     scores = np.asarray(scores, dtype=np.float64)
@@ -101,6 +116,10 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: Sequen
         "n_images": len(y_true),
         "balanced_accuracy": balanced_accuracy(y_true, y_pred, n_classes),
         "accuracy": float((y_pred == y_true).mean()) if len(y_true) else float("nan"),
+        # how far the probabilities are from what happens: the log loss and the top-label calibration error
+        "log_loss": float(-np.log(np.clip(probs[np.arange(len(y_true)), y_true], 1e-12, 1.0)).mean())
+        if len(y_true) else float("nan"),
+        "ece": expected_calibration_error(y_true, probs),
         "per_class": per_class,
         "confusion_matrix": matrix.tolist(),
     }

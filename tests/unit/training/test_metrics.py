@@ -108,3 +108,16 @@ def test_bootstrap_intervals_hold_the_estimate_and_respect_lesions() -> None:
     naive = bootstrap_intervals(*repeated)["balanced_accuracy"]
     grouped = bootstrap_intervals(*repeated, groups=lesions)["balanced_accuracy"]
     assert grouped[1] - grouped[0] > 1.5 * (naive[1] - naive[0])
+
+
+def test_calibration_error_and_log_loss_are_reported() -> None:
+    from training.metrics import expected_calibration_error
+
+    y = np.array([0, 0, 0, 1])
+    honest = np.array([[0.75, 0.25]] * 4)  # 75 % sure, right 3 times in 4: calibrated
+    assert expected_calibration_error(y, honest) == pytest.approx(0.0)
+    overconfident = np.array([[0.99, 0.01]] * 4)
+    assert expected_calibration_error(y, overconfident) == pytest.approx(0.24)
+    found = classification_metrics(y, overconfident, labels=("mel", "nv"))
+    assert found["ece"] == pytest.approx(0.24)
+    assert found["log_loss"] == pytest.approx((3 * -np.log(0.99) - np.log(0.01)) / 4)
