@@ -44,7 +44,9 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024
-DEFAULT_MAX_PIXELS = 40_000_000
+#: The largest photo decoded, by its header: a 48-megapixel phone photo (8064×6048) fits; beyond, a decompression
+#: bomb is more likely than a photo. The one limit of the service and the site.
+DEFAULT_MAX_PIXELS = 50_000_000
 
 #: Formats ``sniff_format`` may report that ``decode_image`` accepts (MPO sniffs as "jpeg").
 ACCEPTED_FORMATS: frozenset[str] = frozenset({"jpeg", "png", "webp", "bmp", "tiff", "gif"})

@@ -90,7 +90,7 @@ async def test_info_is_cached_by_the_client() -> None:
         calls.append(request.url.path)
         return httpx.Response(200, json={"models": [], "synthetic": False})
 
-    client = ServiceClient(ServiceSettings(url="http://service", timeout_s=5), transport=httpx.MockTransport(handler))
+    client = ServiceClient(ServiceSettings.given(url="http://service", timeout_s=5), transport=httpx.MockTransport(handler))
     try:
         assert (await client.info()).models == [] and not (await client.info()).synthetic
         assert calls == ["/info"]
@@ -98,7 +98,7 @@ async def test_info_is_cached_by_the_client() -> None:
         await client.aclose()
 
     # an answer that is not the contract's is a service fault, said as unavailable (and logged), never a crash
-    invalid = ServiceClient(ServiceSettings(url="http://service", timeout_s=5), transport=httpx.MockTransport(
+    invalid = ServiceClient(ServiceSettings.given(url="http://service", timeout_s=5), transport=httpx.MockTransport(
         lambda request: httpx.Response(200, json={"models": [{"name": "x"}], "synthetic": False})))
     try:
         with pytest.raises(ServiceUnavailable):
@@ -106,7 +106,7 @@ async def test_info_is_cached_by_the_client() -> None:
     finally:
         await invalid.aclose()
 
-    down = ServiceClient(ServiceSettings(url=closed_port_url(), timeout_s=5))
+    down = ServiceClient(ServiceSettings.given(url=closed_port_url(), timeout_s=5))
     try:
         with pytest.raises(ServiceUnavailable):
             await down.info()

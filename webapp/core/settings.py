@@ -2,9 +2,11 @@
 ``serving.settings`` and training's ``TrainConfig``): from the environment, else a ``.env`` file in the working
 folder; an empty value counts as not set. One small cached model per concern, read through its ``get_*`` function.
 
-A value that does not parse stops the site at start with a message naming the variable (``SettingsError``).
+A value that does not parse stops the site at start with a message naming the variable (``SettingsError``);
+the few numbers the site has always kept within bounds (lock and reset-link minutes, mail queue and tries) are
+clamped as before.
 Nothing here connects to anything; reading a setting never touches the database or the network.
-Call ``clear_settings_cache()`` after changing the environment (tests do). ``docs/webapp.md`` lists the variables.
+Call ``clear_settings_cache()`` after changing the environment (tests do). ``docs/site.md`` lists the variables.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from skin_models.contract import DEFAULT_MAX_SIDE
@@ -45,18 +47,45 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+_S = TypeVar("_S", bound="_Settings")
+
+
 class SettingsError(RuntimeError):
     """A setting that does not parse, or settings that do not go together; the message names the variable."""
 
 
 def _env(name: str, default: Any, **constraints: Any) -> Any:
-    """A field read from the variable ``name`` (its own name works too when a model is built in code)."""
-    return Field(default, validation_alias=AliasChoices(name), **constraints)
+    """A field read from the variable ``name`` only (never from a variable named like the field: ``PORT`` or
+    ``HOST`` of a hosting platform must not leak in)."""
+    return Field(default, validation_alias=name, **constraints)
+
+
+def _clamped(low: int, high: int | None = None) -> Any:
+    """A before-validator keeping an integer setting within [low, high], as the site always has (an operator's
+    0 lock minutes meant 1), instead of refusing to start."""
+
+    def clamp(value: Any) -> Any:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            return value  # not a number: the field's own error names the variable
+        return max(low, number if high is None else min(high, number))
+
+    return clamp
 
 
 class _Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True,
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True)
+
+    @classmethod
+    def given(cls: type[_S], **values: Any) -> _S:
+        """Built in code (tests, the development mail server) from field names; the rest from the environment."""
+        aliases = {name: field.validation_alias if isinstance(field.validation_alias, str) else name
+                   for name, field in cls.model_fields.items()}
+        unknown = set(values) - set(aliases)
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no setting {sorted(unknown)}")
+        return cls(**{aliases[name]: value for name, value in values.items()})
 
     @model_validator(mode="before")
     @classmethod
@@ -150,6 +179,8 @@ class RateLimitSettings(_Settings):
     login_max_failures: int = _env("DRSKIN_LOGIN_MAX_FAILURES", 10, ge=0)  # 0: never locked
     login_lock_minutes: int = _env("DRSKIN_LOGIN_LOCK_MINUTES", 15, ge=1)
 
+    _lock_minutes = field_validator("login_lock_minutes", mode="before")(_clamped(1))
+
 
 SmtpSecurity = Literal["starttls", "tls", "none"]
 _DEFAULT_SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -175,6 +206,9 @@ class MailSettings(_Settings):
     reset_token_minutes: int = _env("DRSKIN_RESET_TOKEN_MINUTES", 30, ge=15, le=60)  # how long a reset link works
     # reset mails to one address per hour; more requests send nothing
     reset_per_address_per_hour: int = _env("DRSKIN_RESET_PER_ADDRESS_HOUR", 3, ge=0)
+
+    _at_least_one = field_validator("queue_size", "attempts", mode="before")(_clamped(1))
+    _reset_minutes = field_validator("reset_token_minutes", mode="before")(_clamped(15, 60))
 
     @field_validator("security", mode="before")
     @classmethod
@@ -211,9 +245,6 @@ class WebServerSettings(_Settings):
     host: str = _env("DRSKIN_WEB_HOST", "127.0.0.1")
     port: int = _env("DRSKIN_WEB_PORT", 8000, ge=1, le=65535)
     forwarded_allow_ips: str = _env("FORWARDED_ALLOW_IPS", "")
-
-
-_S = TypeVar("_S", bound=_Settings)
 
 
 def _load(model: type[_S]) -> _S:

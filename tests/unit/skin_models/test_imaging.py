@@ -80,15 +80,17 @@ def test_too_many_bytes_is_checked_first_and_message_mentions_the_limit() -> Non
 
 def test_declared_size_is_refused_before_decoding() -> None:
     # The crafted PNG's data covers one row only: decoding it would give "corrupt", so this proves the header check.
-    with pytest.raises(TooManyPixelsError, match="8000×6000") as caught:
-        decode_image(png_declaring_size(8000, 6000))
-    assert "40 megapixels" in str(caught.value)
+    with pytest.raises(TooManyPixelsError, match="9000×7000") as caught:
+        decode_image(png_declaring_size(9000, 7000))
+    assert "50 megapixels" in str(caught.value)
     with pytest.raises(CorruptImageError):
-        decode_image(png_declaring_size(8000, 6000), max_pixels=50_000_000)
+        decode_image(png_declaring_size(9000, 7000), max_pixels=70_000_000)
+    with pytest.raises(CorruptImageError):  # a 48-megapixel phone photo is within the limit
+        decode_image(png_declaring_size(8064, 6048))
 
 
 def test_pillow_decompression_bomb_error_becomes_too_many_pixels() -> None:
-    with pytest.raises(TooManyPixelsError, match="40 megapixels"):
+    with pytest.raises(TooManyPixelsError, match="50 megapixels"):
         decode_image(png_declaring_size(30_000, 30_000))
     # Even when our own limit is lifted, Pillow's bomb guard is converted rather than leaking out.
     with pytest.raises(TooManyPixelsError):

@@ -4,6 +4,7 @@ common class back towards the rare ones when that raises balanced accuracy, and 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from training.calibration import MIN_ADJUSTMENT_GAIN, balanced_accuracy_present, choose_logit_adjustment
 
@@ -27,7 +28,7 @@ def test_a_network_leaning_to_the_common_class_is_adjusted_and_gains_balanced_ac
     assert offsets[0] < 0 < offsets[1]  # away from the common class, towards the rare ones
     after = balanced_accuracy_present(y, (logits + offsets).argmax(axis=1))
     assert after >= before + MIN_ADJUSTMENT_GAIN
-    assert by_tau[0.0] == before and max(by_tau.values()) >= after
+    assert by_tau[0.0] == before and by_tau[tau] == pytest.approx(after)  # the curve holds what was chosen
     # the recall of the rarest class rises
     rare = y == 3
     assert ((logits + offsets)[rare].argmax(axis=1) == 3).mean() > (logits[rare].argmax(axis=1) == 3).mean()
@@ -43,3 +44,35 @@ def test_a_network_that_does_not_lean_is_left_alone() -> None:
 def test_balanced_accuracy_counts_only_the_classes_present() -> None:
     y = np.array([0, 0, 2, 2])
     assert balanced_accuracy_present(y, np.array([0, 1, 2, 2])) == 0.75
+
+
+def test_each_kind_gets_its_own_adjustment_and_the_served_answer_uses_it() -> None:
+    from skin_models.context import PatientContext
+    from skin_models.labels import CLASS_CODES
+    from training.photo_kind import calibrate_kinds
+
+    def outputs(n_per_class: tuple[int, ...], lean: float, phone: bool, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        logits, y = _biased_logits(n_per_class, lean, seed)
+        logits = logits[:, [1, 0, 2, 3, 4, 5, 6]]  # class 0 of the helper is nv (index 1 in CLASS_CODES)
+        y = np.array([1, 0, 2, 3, 4, 5, 6])[y]
+        head = np.full((len(y), 1), 4.0 if phone else -4.0)  # the head names the kind right
+        return np.hstack([logits, head]), y
+
+    counts = (500, 60, 40, 30, 30, 20, 20)  # nv first: the common class
+    derm_val, derm_y = outputs(counts, lean=2.5, phone=False, seed=2)  # a network leaning to moles
+    phone_val, phone_y = outputs((40,) * 7, lean=0.0, phone=True, seed=3)  # and one that does not
+    val = np.vstack([derm_val, phone_val])
+    targets = {"train": np.concatenate([derm_y, phone_y]), "val": np.concatenate([derm_y, phone_y])}
+    kinds = {split: np.array(["dermoscopic"] * len(derm_y) + ["phone"] * len(phone_y)) for split in targets}
+    contexts = {split: [PatientContext()] * len(targets[split]) for split in targets}
+    finish = calibrate_kinds({"val": val}, targets, kinds, contexts, CLASS_CODES, 0.9)
+    derm, phone = finish.kinds["dermoscopic"], finish.kinds["phone"]
+    assert derm.adjustment > 0 and derm.class_offsets is not None and len(derm.class_offsets) == 7
+    assert derm.class_offsets[CLASS_CODES.index("nv")] < 0 < derm.class_offsets[CLASS_CODES.index("mel")]
+    assert phone.adjustment == 0.0 and phone.class_offsets is None
+    mel = CLASS_CODES.index("mel")
+    served = finish.probabilities["val"][: len(derm_y)]
+    assert (served[derm_y == mel].argmax(axis=1) == mel).mean() > (derm_val[derm_y == mel, :7].argmax(axis=1) ==
+                                                                    mel).mean()
+    curve = finish.metrics["val"]["dermoscopic"]["adjustment_balanced_accuracy"]
+    assert curve["0"] < max(curve.values())

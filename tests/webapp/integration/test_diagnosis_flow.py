@@ -188,7 +188,7 @@ async def test_service_rejections_reach_the_user(service_url):
     from webapp.core.service_client import PhotoRejected, ServiceClient, ServiceUnavailable
     from webapp.core.settings import ServiceSettings
 
-    client = ServiceClient(ServiceSettings(url=service_url, timeout_s=20))
+    client = ServiceClient(ServiceSettings.given(url=service_url, timeout_s=20))
     try:
         assert await client.is_ready()
         with pytest.raises(PhotoRejected) as rejected:
@@ -196,7 +196,7 @@ async def test_service_rejections_reach_the_user(service_url):
         assert 400 <= rejected.value.status_code < 500 and rejected.value.message
     finally:
         await client.aclose()
-    down = ServiceClient(ServiceSettings(url="http://127.0.0.1:1", timeout_s=2))
+    down = ServiceClient(ServiceSettings.given(url="http://127.0.0.1:1", timeout_s=2))
     try:
         with pytest.raises(ServiceUnavailable, match="try again in a minute"):
             await down.diagnose(lesion_photo())

@@ -300,7 +300,7 @@ async def test_after_an_unanswered_diagnosis_the_next_ones_wait_less_until_one_i
 
     monkeypatch.setattr(module, "STALLED_TIMEOUT_S", 0.5)
     with FaultyProxy() as hung:
-        client = module.ServiceClient(ServiceSettings(url=f"http://127.0.0.1:{hung.port}", timeout_s=2.0))
+        client = module.ServiceClient(ServiceSettings.given(url=f"http://127.0.0.1:{hung.port}", timeout_s=2.0))
         try:
             read_timeouts, stalled_since = [], []
             for _ in range(2):

@@ -24,16 +24,21 @@ async def test_one_unreadable_result_costs_only_its_own_page(client, db_url, cap
                               .values(result_document=newer))
         await session.commit()
     post = await create_post(client, "What is this spot?", diagnosis_id=str(damaged.diagnosis_id))
+    control = await create_post(client, "And this one?", diagnosis_id=str(good.diagnosis_id))
 
     history = await client.get("/history")
-    assert history.status_code == 200 and history.text.count("/photos/") >= 2
+    assert history.status_code == 200
+    assert f"/diagnoses/{good.diagnosis_id}" in history.text and f"/diagnoses/{damaged.diagnosis_id}" in history.text
     lesion = await client.get(f"/lesions/{good.lesion_id}")
-    assert lesion.status_code == 200 and f"/diagnoses/{good.diagnosis_id}" in lesion.text
+    assert lesion.status_code == 200
+    assert f"/diagnoses/{good.diagnosis_id}" in lesion.text and f"/diagnoses/{damaged.diagnosis_id}" in lesion.text
     report = await client.get(f"/lesions/{good.lesion_id}/report.pdf")
     assert report.status_code == 200 and report.content.startswith(b"%PDF")
     shared_post = await client.get(f"/community/posts/{post}")
     assert shared_post.status_code == 200 and "What is this spot?" in shared_post.text
-    assert 'id="shared-outline"' not in shared_post.text
+    assert 'id="shared-diagnosis"' not in shared_post.text  # the post, without the result it cannot read
+    shown = await client.get(f"/community/posts/{control}")
+    assert 'id="shared-diagnosis"' in shown.text and 'id="shared-probabilities"' in shown.text
 
     readable = await client.get(f"/diagnoses/{good.diagnosis_id}")
     assert readable.status_code == 200

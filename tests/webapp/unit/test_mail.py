@@ -16,7 +16,7 @@ ADDRESS = "someone@example.org"
 
 
 def _settings(port: int, **changes: object) -> MailSettings:
-    base = MailSettings(host="127.0.0.1", port=port, security="none", username=None, password=None,
+    base = MailSettings.given(host="127.0.0.1", port=port, security="none", username=None, password=None,
                         from_address="Dr. Skin <no-reply@drskin.test>", public_url=None, retry_base_s=0.01,
                         timeout_s=10)
     return base.model_copy(update=changes)

@@ -57,12 +57,29 @@ def fresh_settings(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize(("name", "value"), [("DRSKIN_SMTP_PORT", "five"), ("DRSKIN_SMTP_SECURITY", "ssl"),
-                                             ("DRSKIN_RESET_TOKEN_MINUTES", "5"), ("DRSKIN_RATE_LIMIT_POST", "-1")])
+                                             ("DRSKIN_SMTP_TIMEOUT", "-3"), ("DRSKIN_RATE_LIMIT_POST", "-1")])
 def test_a_setting_that_does_not_parse_stops_the_site_naming_the_variable(fresh_settings, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     getter = settings.get_rate_limit_settings if "RATE" in name else settings.get_mail_settings
     with pytest.raises(settings.SettingsError, match=name):
         getter()
+
+
+def test_bounded_numbers_are_clamped_as_before_and_plain_variables_never_leak_in(fresh_settings, monkeypatch):
+    monkeypatch.setenv("DRSKIN_RESET_TOKEN_MINUTES", "5")
+    monkeypatch.setenv("DRSKIN_LOGIN_LOCK_MINUTES", "0")
+    for name, value in {"PORT": "9999", "HOST": "smtp.elsewhere", "USERNAME": "someone", "URL": "http://x",
+                        "SECRET_KEY": "plain", "ENV": "production"}.items():
+        monkeypatch.setenv(name, value)  # what a hosting platform or a shell sets: not the site's settings
+    mail = settings.get_mail_settings()
+    assert mail.reset_token_minutes == 15 and mail.host is None and mail.username is None and mail.port == 587
+    assert settings.get_rate_limit_settings().login_lock_minutes == 1
+    assert settings.get_app_settings().env != "production"
+    assert settings.get_service_settings().url != "http://x"
+    built = settings.MailSettings.given(host="127.0.0.1", port=2525, security="none")
+    assert (built.host, built.port, built.security) == ("127.0.0.1", 2525, "none")
+    with pytest.raises(TypeError, match="no setting"):
+        settings.MailSettings.given(hostname="x")
 
 
 def test_settings_come_from_the_environment_else_a_dot_env_file(fresh_settings, monkeypatch):
