@@ -40,7 +40,10 @@ class TrainConfig(BaseModel):
     phone_share: float = 0.3      # with phone photos in the data: their share of the sampled batches (the rest
                                   # dermoscopic); classes are balanced within each kind by sampler_power
     extra_share: float = 0.25     # with training-only extra folders (--extra-data): their share of the sampled
-                                  # batches; an epoch grows so that it still draws the main folders' photos as often
+                                  # batches; an epoch grows so that it still draws the main folders' photos (each
+                                  # kind in its phone_share proportion) as often as without them
+    extra_folder_shares: dict[str, float] = Field(default_factory=dict)  # an extra folder (by its name) with a share
+                                  # of the batches of its own, e.g. {isic2019_84px: 0.1}; the others share extra_share
     logit_adjust: float = 0.0     # classification: τ > 0 adds τ·log(class mix of the batches) to the logits in the
                                   # loss only, so the plain argmax serves balanced accuracy (Menon et al., 2021)
     label_smoothing: float = 0.05
@@ -85,6 +88,15 @@ class TrainConfig(BaseModel):
             value = data.get(name, cls.model_fields[name].default)
             if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
                 raise ValueError(f"{name} must be a number from {low} to {high}, not {value!r}")
+        folder_shares = data.get("extra_folder_shares") or {}
+        if not isinstance(folder_shares, dict) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and 0.0 < v < 1.0 for v in folder_shares.values()):
+            raise ValueError(f"extra_folder_shares must map folder names to shares between 0 and 1, not "
+                             f"{folder_shares!r}")
+        total = float(data.get("extra_share", cls.model_fields["extra_share"].default)) + sum(folder_shares.values())
+        if total > 0.9:
+            raise ValueError(f"extra_share and extra_folder_shares add up to {total:g}; keep them at most 0.9 so that "
+                             "the main photos are still drawn")
         lr = data.get("lr", cls.model_fields["lr"].default)
         if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0.0 < lr <= 10.0:
             raise ValueError(f"lr must be a number above 0 and up to 10.0 (e.g. 0.002), not {lr!r}")

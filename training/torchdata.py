@@ -7,6 +7,7 @@ decoding once and augmenting in memory keeps the two CPU cores busy with the net
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,6 +117,25 @@ def class_sampling_weights(targets: np.ndarray, power: float, n_classes: int) ->
     counts = np.bincount(targets, minlength=n_classes).astype(np.float64)
     class_weight = np.where(counts > 0, np.maximum(counts, 1.0) ** -power, 0.0)
     return class_weight[targets]
+
+
+def sampling_groups(records: Sequence[Any], phone_share: float, extra_share: float,
+                    extra_folder_shares: dict[str, float] | None = None
+                    ) -> tuple[np.ndarray, dict[str, float], float]:
+    """The sampling group of each training record and each group's share of the draws, and the extra folders'
+    total share. Groups: the photo kind of a main folder's record ("dermoscopic", "phone"), "extra" for an extra
+    folder's, "extra:NAME" for an extra folder with a share of its own (``extra_folder_shares``). The extra
+    groups get their shares; the main kinds split the rest as they would without extras (phone_share of it to
+    phone photos), so an epoch of main/(1 - extra total) draws sees each main kind as often as without them."""
+    folder_shares = extra_folder_shares or {}
+    groups = np.array([(f"extra:{r.source}" if r.source in folder_shares else "extra") if r.training_only
+                       else r.photo_kind for r in records])
+    present = set(groups.tolist())
+    shares = {"extra": extra_share} if "extra" in present else {}
+    shares.update({f"extra:{name}": share for name, share in folder_shares.items() if f"extra:{name}" in present})
+    extra_total = float(sum(shares.values()))
+    shares["phone"] = phone_share * (1.0 - extra_total)
+    return groups, shares, extra_total
 
 
 def kind_sampling_weights(targets: np.ndarray, kinds: np.ndarray, power: float, n_classes: int,

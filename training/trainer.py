@@ -50,6 +50,7 @@ from training.torchdata import (
     class_loss_weights,
     class_sampling_weights,
     kind_sampling_weights,
+    sampling_groups,
 )
 
 
@@ -262,15 +263,15 @@ def run_training(data: Path | Sequence[Path], config: TrainConfig, *, split_file
         if config.logit_adjust:
             logit_shift = config.logit_adjust * class_log_prior(
                 targets, n_classes, config.sampler_power if sampled else 0.0).to(device)
-        groups = np.array(["extra" if r.training_only else r.photo_kind for r in by_split["train"]])
+        groups, shares, extra_total = sampling_groups(by_split["train"], config.phone_share, config.extra_share,
+                                                      config.extra_folder_shares)
         if sampled and len(set(groups)) > 1:
             # Each kind of photo, and the extra folders, get their share of the batches (config.phone_share,
-            # config.extra_share), classes balanced within each. With extra folders an epoch grows so that it
-            # still draws the main folders' photos as often as without them.
-            weights = kind_sampling_weights(targets, groups, config.sampler_power, n_classes,
-                                            {"phone": config.phone_share, "extra": config.extra_share})
-            main = int((groups != "extra").sum())
-            per_epoch = round(main / (1.0 - config.extra_share)) if "extra" in groups else len(targets)
+            # config.extra_share, config.extra_folder_shares), classes balanced within each. With extra folders an
+            # epoch grows so that it still draws the main folders' photos as often as without them.
+            weights = kind_sampling_weights(targets, groups, config.sampler_power, n_classes, shares)
+            main = int(sum(not g.startswith("extra") for g in groups))
+            per_epoch = round(main / (1.0 - extra_total)) if extra_total else len(targets)
             sampler = WeightedRandomSampler(weights.tolist(), num_samples=per_epoch, replacement=True,
                                             generator=generator)
         elif sampled:

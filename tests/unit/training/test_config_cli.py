@@ -36,6 +36,8 @@ def test_every_recipe_option_is_a_config_field(name: str) -> None:
     ({"augmentation": "extreme"}, "unknown augmentation 'extreme'; valid: none, light, standard, strong"),
     ({"batch_size": True}, "batch_size must be a number"),
     ({"epochs": "many"}, "epochs must be a number"),
+    ({"extra_folder_shares": {"isic2019_84px": 1.5}}, "extra_folder_shares must map folder names to shares"),
+    ({"extra_share": 0.6, "extra_folder_shares": {"isic2019_84px": 0.5}}, "add up to 1.1"),
 ])
 def test_a_bad_override_names_the_setting(override: dict[str, object], words: str) -> None:
     with pytest.raises(ValueError, match=words):

@@ -131,6 +131,26 @@ def test_each_kind_gets_its_share_of_the_batches_and_classes_balance_within_it()
     assert derm[:80].sum() == pytest.approx(derm[80:].sum())  # power 1: the two classes drawn alike
 
 
+def test_extra_folders_leave_the_main_kinds_their_draws_and_a_folder_may_have_its_own_share() -> None:
+    from training.torchdata import sampling_groups
+
+    def record(source: str, kind: str = "dermoscopic", extra: bool = False) -> Record:
+        return Record(image_id=f"{source}-{kind}", label="nv", lesion_id=None, image_path=Path("x.jpg"),
+                      mask_path=None, source=source, photo_kind=kind, training_only=extra)
+
+    records = [record("ham"), record("pad", "phone"), record("isic2017", extra=True), record("bcn", extra=True)]
+    groups, shares, extra_total = sampling_groups(records, phone_share=0.3, extra_share=0.25,
+                                                  extra_folder_shares={"bcn": 0.15})
+    assert groups.tolist() == ["dermoscopic", "phone", "extra", "extra:bcn"]
+    assert extra_total == pytest.approx(0.4) and shares["extra"] == 0.25 and shares["extra:bcn"] == 0.15
+    # the main kinds keep their proportion: per main photo drawn, as many phone photos as without extras
+    assert shares["phone"] / (1 - extra_total) == pytest.approx(0.3)
+    weights = kind_sampling_weights(np.zeros(4, dtype=int), groups, 0.75, 7, shares)
+    assert weights[0] / weights.sum() == pytest.approx(0.7 * 0.6)  # dermoscopic: what is left
+    alone, alone_shares, none = sampling_groups(records[:2], 0.3, 0.25, {"bcn": 0.15})
+    assert none == 0.0 and alone_shares == {"phone": 0.3} and alone.tolist() == ["dermoscopic", "phone"]
+
+
 @pytest.mark.slow
 def test_a_run_on_both_kinds_ends_with_the_photo_kind_head_and_each_kinds_calibration(
         synth_dir: Path, tmp_path: Path, tmp_mlflow_uri: str) -> None:
