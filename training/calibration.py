@@ -48,9 +48,13 @@ def choose_triage_threshold(probs: np.ndarray, y_true: np.ndarray, min_sensitivi
 
 #: The post-hoc logit adjustment's strengths tried on validation (tau; 0 = none).
 ADJUSTMENT_GRID = tuple(round(0.05 * i, 2) for i in range(41))  # 0, 0.05, ..., 2.0
-#: An adjustment is kept only when it raises validation balanced accuracy by at least this much: a smaller gain
-#: is within what re-drawing the validation photos would change, and the adjustment costs calibration.
+#: An adjustment is kept only when it raises validation balanced accuracy by at least this much, and when it
+#: beats no adjustment in at least ADJUSTMENT_CONFIDENCE of paired bootstrap resamples of the validation photos:
+#: a gain that re-drawing the photos would undo is not worth what the adjustment costs in calibration (a kind with
+#: about a hundred validation photos rarely passes).
 MIN_ADJUSTMENT_GAIN = 0.01
+ADJUSTMENT_CONFIDENCE = 0.9
+ADJUSTMENT_RESAMPLES = 500
 
 
 def balanced_accuracy_present(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -60,15 +64,30 @@ def balanced_accuracy_present(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean([(y_pred[y_true == c] == c).mean() for c in present])) if len(present) else float("nan")
 
 
+def adjustment_confidence(y_true: np.ndarray, plain: np.ndarray, adjusted: np.ndarray,
+                          resamples: int = ADJUSTMENT_RESAMPLES, seed: int = 0) -> float:
+    """Share of paired bootstrap resamples of the photos in which the ``adjusted`` predictions have a higher
+    balanced accuracy (over the classes present) than the ``plain`` ones."""
+    rng = np.random.default_rng(seed)
+    n = len(y_true)
+    wins = 0
+    for _ in range(resamples):
+        index = rng.integers(0, n, n)
+        wins += balanced_accuracy_present(y_true[index], adjusted[index]) > balanced_accuracy_present(
+            y_true[index], plain[index])
+    return wins / resamples if resamples else 0.0
+
+
 def choose_logit_adjustment(scaled_logits: np.ndarray, y_true: np.ndarray,
                             grid: Sequence[float] = ADJUSTMENT_GRID, min_gain: float = MIN_ADJUSTMENT_GAIN,
+                            confidence: float = ADJUSTMENT_CONFIDENCE,
                             ) -> tuple[float, np.ndarray | None, dict[float, float]]:
     """Post-hoc logit adjustment (Menon et al. 2021) chosen on validation: offsets ``-tau * log(prior)`` added to
     the temperature-scaled logits, where ``prior`` is the network's average answer on these photos (the class mix
     it leans towards), and ``tau`` the strength in ``grid`` with the best validation balanced accuracy (over the
     classes present, smoothed over neighbouring strengths so that one lucky photo does not choose). Kept only
-    when it gains at least ``min_gain`` over no adjustment. Returns (tau, offsets or None, balanced accuracy by
-    tau)."""
+    when it gains at least ``min_gain`` over no adjustment and wins in ``confidence`` of paired bootstrap
+    resamples (``adjustment_confidence``). Returns (tau, offsets or None, balanced accuracy by tau)."""
     from skin_models.postprocess import softmax
 
     scaled = np.asarray(scaled_logits, dtype=np.float64)
@@ -83,5 +102,7 @@ def choose_logit_adjustment(scaled_logits: np.ndarray, y_true: np.ndarray,
     best = int(np.argmax(smoothed))
     tau = taus[best]
     if tau == 0.0 or smoothed[best] - scores[taus[0]] < min_gain:
+        return 0.0, None, scores
+    if adjustment_confidence(y_true, scaled.argmax(axis=1), (scaled + tau * base).argmax(axis=1)) < confidence:
         return 0.0, None, scores
     return tau, tau * base, scores

@@ -76,3 +76,16 @@ def test_each_kind_gets_its_own_adjustment_and_the_served_answer_uses_it() -> No
                                                                     mel).mean()
     curve = finish.metrics["val"]["dermoscopic"]["adjustment_balanced_accuracy"]
     assert curve["0"] < max(curve.values())
+
+
+def test_an_adjustment_must_win_on_resampled_photos_not_only_on_these() -> None:
+    from training.calibration import adjustment_confidence
+
+    y = np.repeat(np.arange(4), 25)
+    plain = y.copy()
+    plain[:20] = 1  # class 0 mostly missed
+    assert adjustment_confidence(y, plain, y) > 0.99  # right everywhere: wins on every resample
+    assert adjustment_confidence(y, plain, plain) == 0.0  # the same answers never win
+    one_more = plain.copy()
+    one_more[0] = 0  # one photo better: a gain here, but a resample without that photo shows none
+    assert 0.0 < adjustment_confidence(y, plain, one_more) < 0.9
