@@ -89,8 +89,8 @@ class TrainConfig(BaseModel):
             if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
                 raise ValueError(f"{name} must be a number from {low} to {high}, not {value!r}")
         folder_shares = data.get("extra_folder_shares") or {}
-        if not isinstance(folder_shares, dict) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) and 0.0 < v < 1.0 for v in folder_shares.values()):
+        if not isinstance(folder_shares, dict) or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                                          and 0.0 < v < 1.0 for v in folder_shares.values()):
             raise ValueError(f"extra_folder_shares must map folder names to shares between 0 and 1, not "
                              f"{folder_shares!r}")
         total = float(data.get("extra_share", cls.model_fields["extra_share"].default)) + sum(folder_shares.values())

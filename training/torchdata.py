@@ -7,8 +7,8 @@ decoding once and augmenting in memory keeps the two CPU cores busy with the net
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch

@@ -90,7 +90,8 @@ async def test_info_is_cached_by_the_client() -> None:
         calls.append(request.url.path)
         return httpx.Response(200, json={"models": [], "synthetic": False})
 
-    client = ServiceClient(ServiceSettings.given(url="http://service", timeout_s=5), transport=httpx.MockTransport(handler))
+    client = ServiceClient(ServiceSettings.given(url="http://service", timeout_s=5),
+                           transport=httpx.MockTransport(handler))
     try:
         assert (await client.info()).models == [] and not (await client.info()).synthetic
         assert calls == ["/info"]
