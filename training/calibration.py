@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from skin_models.labels import CLASS_CODES, concerning_indices
-from training.metrics import concerning_scores
+from training.metrics import balanced_accuracy, concerning_scores
 
 
 def fit_temperature(logits: np.ndarray, y_true: np.ndarray, max_iter: int = 200) -> float:
@@ -57,24 +57,18 @@ ADJUSTMENT_CONFIDENCE = 0.9
 ADJUSTMENT_RESAMPLES = 500
 
 
-def balanced_accuracy_present(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean recall over the classes present in ``y_true``."""
-    y_true = np.asarray(y_true)
-    present = np.unique(y_true)
-    return float(np.mean([(y_pred[y_true == c] == c).mean() for c in present])) if len(present) else float("nan")
-
-
 def adjustment_confidence(y_true: np.ndarray, plain: np.ndarray, adjusted: np.ndarray,
                           resamples: int = ADJUSTMENT_RESAMPLES, seed: int = 0) -> float:
     """Share of paired bootstrap resamples of the photos in which the ``adjusted`` predictions have a higher
     balanced accuracy (over the classes present) than the ``plain`` ones."""
     rng = np.random.default_rng(seed)
     n = len(y_true)
+    n_classes = int(max(y_true.max(), plain.max(), adjusted.max())) + 1 if n else 1
     wins = 0
     for _ in range(resamples):
         index = rng.integers(0, n, n)
-        wins += balanced_accuracy_present(y_true[index], adjusted[index]) > balanced_accuracy_present(
-            y_true[index], plain[index])
+        wins += balanced_accuracy(y_true[index], adjusted[index], n_classes) > balanced_accuracy(
+            y_true[index], plain[index], n_classes)
     return wins / resamples if resamples else 0.0
 
 
@@ -95,7 +89,8 @@ def choose_logit_adjustment(scaled_logits: np.ndarray, y_true: np.ndarray,
     prior = np.clip(softmax(scaled).mean(axis=0), 1e-6, None)
     base = -np.log(prior / prior.sum())
     base = base - base.mean()  # a shift common to all classes changes nothing; keep the offsets centred
-    scores = {float(tau): balanced_accuracy_present(y_true, (scaled + tau * base).argmax(axis=1)) for tau in grid}
+    scores = {float(tau): balanced_accuracy(y_true, (scaled + tau * base).argmax(axis=1), scaled.shape[1])
+              for tau in grid}
     taus = list(scores)
     values = np.array([scores[t] for t in taus])
     smoothed = np.array([values[max(0, i - 1): i + 2].mean() for i in range(len(values))])

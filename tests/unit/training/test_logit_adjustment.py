@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.calibration import MIN_ADJUSTMENT_GAIN, balanced_accuracy_present, choose_logit_adjustment
+from training.calibration import MIN_ADJUSTMENT_GAIN, choose_logit_adjustment
+from training.metrics import balanced_accuracy
 
 
 def _biased_logits(n_per_class: tuple[int, ...], lean: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -22,11 +23,11 @@ def _biased_logits(n_per_class: tuple[int, ...], lean: float, seed: int = 0) -> 
 
 def test_a_network_leaning_to_the_common_class_is_adjusted_and_gains_balanced_accuracy() -> None:
     logits, y = _biased_logits((600, 80, 60, 40), lean=2.5)
-    before = balanced_accuracy_present(y, logits.argmax(axis=1))
+    before = balanced_accuracy(y, logits.argmax(axis=1), 4)
     tau, offsets, by_tau = choose_logit_adjustment(logits, y)
     assert tau > 0 and offsets is not None and offsets.shape == (4,)
     assert offsets[0] < 0 < offsets[1]  # away from the common class, towards the rare ones
-    after = balanced_accuracy_present(y, (logits + offsets).argmax(axis=1))
+    after = balanced_accuracy(y, (logits + offsets).argmax(axis=1), 4)
     assert after >= before + MIN_ADJUSTMENT_GAIN
     assert by_tau[0.0] == before and by_tau[tau] == pytest.approx(after)  # the curve holds what was chosen
     # the recall of the rarest class rises
@@ -43,7 +44,7 @@ def test_a_network_that_does_not_lean_is_left_alone() -> None:
 
 def test_balanced_accuracy_counts_only_the_classes_present() -> None:
     y = np.array([0, 0, 2, 2])
-    assert balanced_accuracy_present(y, np.array([0, 1, 2, 2])) == 0.75
+    assert balanced_accuracy(y, np.array([0, 1, 2, 2]), 3) == 0.75
 
 
 def test_each_kind_gets_its_own_adjustment_and_the_served_answer_uses_it() -> None:
